@@ -1,0 +1,171 @@
+"""The data contract that every skcompress signal step keeps.
+
+Input
+-----
+A batch of signals is an array ``(n_samples, *signal_shape)``:
+
+* 2-D ``(n, length)``: a batch of 1-D signals (audio frames, or any tabular
+  row), so scikit-learn's own checks apply unchanged;
+* 3-D ``(n, height, width)``: a batch of gray images;
+* 4-D ``(n, height, width, channels)``: colour images, channels last, as
+  images are stored.
+
+A step that is given ``signal_shape`` also accepts flattened rows
+``(n, prod(signal_shape))`` and reshapes them itself.
+
+Output layouts
+--------------
+Every transform offers one ``layout`` parameter:
+
+``"flat"`` (default)
+    ``(n_samples, n_features)``, so any scikit-learn estimator can follow the
+    step directly. Features are ordered with the coefficient axis last and
+    fastest, and ``get_feature_names_out`` names each of them.
+``"blocks"``
+    The same values unflattened: ``(n, *grid, n_coefficients)``, coefficient
+    axis last (for a block DCT of colour images ``(n, h, w, channels, k)``).
+``"channels_first"``
+    ``(n, channels * n_coefficients, *grid)``, the layout a convolutional
+    network expects (e.g. DCT coefficients as channels at 1/8 resolution).
+
+``inverse_transform`` accepts any of the three and returns signals in the shape
+seen by ``fit``. Floating point input keeps its dtype (float32 stays float32);
+integer input is converted to float64.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+LAYOUTS = ("flat", "blocks", "channels_first")
+_SIGNAL_KINDS = {1: "1-D signals", 2: "gray images", 3: "channels-last images"}
+
+
+def check_signals(estimator, X, *, reset, signal_shape=None, dtype=("numeric",), max_ndim=4):
+    """Validate a batch of signals and record or check its shape.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The step; ``fit`` (``reset=True``) sets ``signal_shape_`` and
+        ``n_features_in_`` on it, later calls check against them.
+    X : array-like of shape (n_samples, *signal_shape)
+        2-D, 3-D or 4-D; with ``signal_shape`` also flattened 2-D rows.
+    reset : bool
+        True in ``fit``.
+    signal_shape : tuple of int or None
+        Shape of one signal, when rows arrive flattened.
+    dtype : str, type or tuple
+        Passed to :func:`~sklearn.utils.check_array`; ``"numeric"`` keeps
+        float32 and converts integers to float64.
+    max_ndim : int or None
+        Largest accepted ``X.ndim`` (coefficient arrays in the "blocks" layout
+        of colour images have 5 dimensions).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, *signal_shape)
+    """
+    name = type(estimator).__name__
+    if getattr(X, "ndim", 2) <= 2:
+        # 2-D input keeps scikit-learn's path: feature names from DataFrames.
+        X = validate_data(estimator, X, reset=reset, dtype=_float_dtype(dtype))
+    else:
+        X = check_array(
+            X, allow_nd=True, dtype=_float_dtype(dtype), input_name="X", estimator=estimator
+        )
+        if max_ndim is not None and X.ndim > max_ndim:
+            raise ValueError(
+                f"{name} expects X of shape (n_samples, length), (n_samples, height, "
+                f"width) or (n_samples, height, width, channels); got an array with "
+                f"ndim={X.ndim} and shape {X.shape}."
+            )
+        if not reset:
+            _check_same_signal_shape(estimator, X)
+        validate_data(estimator, X.reshape(len(X), -1), reset=reset, skip_check_array=True)
+    if signal_shape is not None:
+        signal_shape = tuple(int(s) for s in signal_shape)
+        if X.shape[1:] != signal_shape:
+            if X.ndim != 2 or X.shape[1] != np.prod(signal_shape):
+                raise ValueError(
+                    f"{name} was given signal_shape={signal_shape} "
+                    f"({int(np.prod(signal_shape))} values per sample) but X has shape "
+                    f"{X.shape}."
+                )
+            X = X.reshape(len(X), *signal_shape)
+        if not 1 <= len(signal_shape) <= 3:
+            raise ValueError(
+                f"{name}: signal_shape must have 1, 2 or 3 entries (length; height, "
+                f"width; or height, width, channels); got {signal_shape}."
+            )
+    if reset:
+        estimator.signal_shape_ = X.shape[1:]
+    else:
+        _check_same_signal_shape(estimator, X)
+    return X
+
+
+def _check_same_signal_shape(estimator, X):
+    fitted = estimator.signal_shape_
+    if X.shape[1:] != fitted:
+        kind = _SIGNAL_KINDS.get(len(fitted), f"{len(fitted)}-D arrays")
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on signals of shape {fitted} ({kind}) "
+            f"but X has signals of shape {X.shape[1:]} (X.shape={X.shape})."
+        )
+
+
+def _float_dtype(dtype):
+    if dtype == ("numeric",):
+        return (np.float64, np.float32)
+    return dtype
+
+
+def check_layout(estimator, layout):
+    """Raise a ValueError naming ``layout`` if it is not one of :data:`LAYOUTS`."""
+    if layout not in LAYOUTS:
+        raise ValueError(
+            f"{type(estimator).__name__}: layout must be one of {LAYOUTS}; got {layout!r}."
+        )
+
+
+def to_layout(blocks, layout):
+    """Turn ``(n, *grid, channels, k)`` coefficients into the requested layout.
+
+    ``blocks`` has the channel axis just before the coefficient axis; gray and
+    1-D signals carry a channel axis of length 1, which the "blocks" layout
+    drops.
+    """
+    n, *grid, channels, k = blocks.shape
+    if layout == "flat":
+        return blocks.reshape(n, -1)
+    if layout == "blocks":
+        return blocks if channels > 1 else blocks.reshape(n, *grid, k)
+    moved = np.moveaxis(blocks.reshape(n, -1, channels * k), -1, 1)
+    return np.ascontiguousarray(moved).reshape(n, channels * k, *grid)
+
+
+def from_layout(Xt, grid, channels, k, layout, name="inverse_transform"):
+    """Inverse of :func:`to_layout`: back to ``(n, *grid, channels, k)``.
+
+    A 2-D array is always read as the "flat" layout; otherwise ``layout`` (the
+    step's own) says how to read it.
+    """
+    Xt = np.asarray(Xt)
+    grid = tuple(grid)
+    per_sample = int(np.prod(grid)) * channels * k
+    if layout == "channels_first" and Xt.ndim > 2:
+        expected = (channels * k, *grid)
+    elif layout == "blocks" and Xt.ndim > 2:
+        expected = (*grid, channels, k) if channels > 1 else (*grid, k)
+    else:
+        expected = (per_sample,)
+    if Xt.ndim < 2 or Xt.shape[1:] != expected:
+        raise ValueError(
+            f"{name} expects coefficients of shape (n_samples, {per_sample}) or, in the "
+            f"{layout!r} layout, (n_samples, {', '.join(map(str, expected))}); got an "
+            f"array of shape {Xt.shape}."
+        )
+    n = len(Xt)
+    if layout == "channels_first" and Xt.ndim > 2:
+        return np.moveaxis(Xt.reshape(n, channels * k, -1), 1, -1).reshape(n, *grid, channels, k)
+    return Xt.reshape(n, *grid, channels, k)

@@ -1,0 +1,42 @@
+"""Every fitted estimator survives pickle, clone and skops.io."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+skops_io = pytest.importorskip("skops.io")
+
+
+def _fit_data(estimator):
+    X = np.random.default_rng(0).uniform(0, 255, (6, 16, 16)).astype(np.float32)
+    return X
+
+
+def _fitted(estimator):
+    X = _fit_data(estimator)
+    return clone(estimator).fit(X), X
+
+
+def test_pickle_round_trip(estimator):
+    fitted, X = _fitted(estimator)
+    loaded = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+
+
+def test_clone_keeps_parameters(estimator):
+    assert clone(estimator).get_params() == estimator.get_params()
+
+
+def test_skops_round_trip_trusts_only_our_and_numpy_types(estimator):
+    fitted, X = _fitted(estimator)
+    blob = skops_io.dumps(fitted)
+    untrusted = skops_io.get_untrusted_types(data=blob)
+    assert all(t.startswith(("skcompress.", "numpy.")) for t in untrusted), untrusted
+    loaded = skops_io.loads(blob, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+    np.testing.assert_array_equal(
+        loaded.inverse_transform(loaded.transform(X)),
+        fitted.inverse_transform(fitted.transform(X)),
+    )
