@@ -1,8 +1,24 @@
-"""Shared fixtures: every public estimator, instantiated with its test parameters."""
+"""Shared fixtures: every public estimator, and data each one can be fitted on."""
 
+import numpy as np
 import pytest
 
 from skcompress.utils import all_estimators
+
+# Estimators that do not take images say here what they fit on; the rest get
+# IMAGES. Values are functions of a numpy Generator.
+FIT_DATA = {}
+
+
+def images(rng):
+    """A batch of 6 gray 16x16 float32 images in [0, 255)."""
+    return rng.uniform(0, 255, (6, 16, 16)).astype(np.float32)
+
+
+def fit_data(estimator):
+    """Data that ``estimator`` can be fitted on, reproducibly."""
+    make = FIT_DATA.get(type(estimator).__name__, images)
+    return make(np.random.default_rng(0))
 
 
 def estimator_instances():

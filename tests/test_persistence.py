@@ -8,14 +8,11 @@ from sklearn.base import clone
 
 skops_io = pytest.importorskip("skops.io")
 
-
-def _fit_data(estimator):
-    X = np.random.default_rng(0).uniform(0, 255, (6, 16, 16)).astype(np.float32)
-    return X
+from tests.conftest import fit_data
 
 
 def _fitted(estimator):
-    X = _fit_data(estimator)
+    X = fit_data(estimator)
     return clone(estimator).fit(X), X
 
 
