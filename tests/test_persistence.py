@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-skops_io = pytest.importorskip("skops.io")
-
 from tests.conftest import fit_data
+
+skops_io = pytest.importorskip("skops.io")
 
 
 def _fitted(estimator):
