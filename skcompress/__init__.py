@@ -6,8 +6,17 @@ transformers. Every step keeps one data contract, described in
 ``layout="flat"`` (2-D, named features) out by default.
 """
 
-from .quantization import PerceptualQuantizer
-from .transforms import BlockDCT
+from .quantization import PerceptualQuantizer, PyramidVQ
+from .transforms import MDCT, BlockDCT, ChromaSubsampler, ColorTransform, WaveletTransform
 
 __version__ = "0.1.0"
-__all__ = ["BlockDCT", "PerceptualQuantizer", "__version__"]
+__all__ = [
+    "BlockDCT",
+    "ChromaSubsampler",
+    "ColorTransform",
+    "MDCT",
+    "PerceptualQuantizer",
+    "PyramidVQ",
+    "WaveletTransform",
+    "__version__",
+]

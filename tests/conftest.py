@@ -7,7 +7,11 @@ from skcompress.utils import all_estimators
 
 # Estimators that do not take images say here what they fit on; the rest get
 # IMAGES. Values are functions of a numpy Generator.
-FIT_DATA = {}
+FIT_DATA = {
+    "ChromaSubsampler": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
+    "ColorTransform": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
+    "MDCT": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
+}
 
 
 def images(rng):

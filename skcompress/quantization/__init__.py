@@ -1,6 +1,17 @@
 """Scalar, perceptual and vector quantizers, and the codec tables they use."""
 
 from ._perceptual import PerceptualQuantizer
+from ._pyramid_vq import PyramidVQ, pvq_decode, pvq_encode, pvq_search, pvq_size
 from ._tables import JPEG_CHROMA, JPEG_LUMA, ijg_scale
 
-__all__ = ["JPEG_CHROMA", "JPEG_LUMA", "PerceptualQuantizer", "ijg_scale"]
+__all__ = [
+    "JPEG_CHROMA",
+    "JPEG_LUMA",
+    "PerceptualQuantizer",
+    "PyramidVQ",
+    "ijg_scale",
+    "pvq_decode",
+    "pvq_encode",
+    "pvq_search",
+    "pvq_size",
+]

@@ -20,7 +20,8 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     ``transform`` emits the integer symbols ``B`` (int32, rounded half away
     from zero as libjpeg does) and ``inverse_transform`` dequantizes them to
-    ``B * Q``. The steps ``Q`` come from a quantization matrix (a JPEG table
+    ``B * Q`` (with ``deadzone``, JPEG 2000's deadzone quantizer instead).
+    The steps ``Q`` come from a quantization matrix (a JPEG table
     for the coefficients of an 8x8 block), a vector (one step per coefficient
     of a 1-D block) or a single uniform step, and repeat over every block,
     so the quantizer follows a transform whose coefficient axis is last
@@ -47,6 +48,15 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         None: the whole table, or the last axis of a "blocks" input.
     layout : {"flat", "blocks", "channels_first"}, default="flat"
         Layout of the input coefficients (the transform's ``layout``).
+    deadzone : float in [0, 1) or None, default=None
+        None rounds to the nearest level (JPEG). A float ``r`` selects JPEG
+        2000's deadzone scalar quantizer (Part 1, Annex E.1):
+        ``B = sign(G) * floor(|G| / Q)``, so the zero bin is ``2 Q`` wide, and
+        ``r`` is the reconstruction offset of dequantization,
+        ``sign(B) * (|B| + r) * Q`` for ``B != 0`` and 0 otherwise. The
+        standard leaves ``r`` to the decoder (any ``0 <= r < 1``); 0.5 is the
+        bin midpoint, and decoders often take a little less (e.g. 0.375),
+        nearer the centroid of peaked coefficient distributions.
 
     Attributes
     ----------
@@ -63,6 +73,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     See Also
     --------
     skcompress.BlockDCT : the transform whose coefficients JPEG quantizes.
+    skcompress.WaveletTransform : its ``step_map`` gives JPEG 2000's steps.
 
     Examples
     --------
@@ -91,6 +102,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         "order": [StrOptions({"zigzag", "natural"})],
         "n_coefficients": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions(set(LAYOUTS))],
+        "deadzone": [Interval(Real, 0, 1, closed="left"), None],
     }
 
     def __init__(
@@ -101,12 +113,14 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         order="zigzag",
         n_coefficients=None,
         layout="flat",
+        deadzone=None,
     ):
         self.table = table
         self.quality = quality
         self.order = order
         self.n_coefficients = n_coefficients
         self.layout = layout
+        self.deadzone = deadzone
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -130,7 +144,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         return self
 
     def transform(self, X):
-        """Quantize: ``round(X / Q)`` as int32 symbols.
+        """Quantize: ``round(X / Q)`` (deadzone: ``sign(X) floor(|X| / Q)``) as int32 symbols.
 
         Parameters
         ----------
@@ -144,7 +158,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         return self._quantize(check_signals(self, X, reset=False, max_ndim=None))
 
     def inverse_transform(self, X):
-        """Dequantize: ``symbols * Q``.
+        """Dequantize: ``symbols * Q`` (deadzone: ``sign(B) (|B| + r) Q``, 0 for 0).
 
         Parameters
         ----------
@@ -161,6 +175,8 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
                 f"PerceptualQuantizer.inverse_transform expects symbols of shape "
                 f"(n_samples, {', '.join(map(str, self.signal_shape_))}); got {B.shape}."
             )
+        if self.deadzone is not None:
+            B = np.where(B == 0, 0.0, B + np.copysign(self.deadzone, B))
         return self._with_steps(B, np.multiply).astype(self._dtype, copy=False)
 
     def bits_per_sample(self, X):
@@ -196,7 +212,11 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     @classmethod
     def _get_test_params(cls):
-        return [{"table": 0.5}, {"table": "jpeg-chroma", "quality": 40, "n_coefficients": 1}]
+        return [
+            {"table": 0.5},
+            {"table": "jpeg-chroma", "quality": 40, "n_coefficients": 1},
+            {"table": 0.5, "deadzone": 0.375},
+        ]
 
     # -- helpers -----------------------------------------------------------
 
@@ -275,12 +295,13 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
                 f"PerceptualQuantizer: X / Q reaches {peak:.3g}, beyond int32 symbols; "
                 f"use larger steps than table={self._table_name()}, quality={self.quality}."
             )
-        # Half away from zero, as libjpeg rounds. floor(|x| + 0.5) would send
-        # 0.49999999999999994 to 1; comparing the exact fraction does not.
         magnitude = np.abs(scaled)
         whole = np.floor(magnitude)
-        magnitude -= whole
-        whole += magnitude >= 0.5
+        if self.deadzone is None:
+            # Half away from zero, as libjpeg rounds. floor(|x| + 0.5) would send
+            # 0.49999999999999994 to 1; comparing the exact fraction does not.
+            magnitude -= whole
+            whole += magnitude >= 0.5
         return np.copysign(whole, scaled, out=whole).astype(np.int32)
 
     def _by_position(self, B):

@@ -2,5 +2,19 @@
 
 from ._basis import dct_matrix, zigzag_order
 from ._block_dct import BlockDCT
+from ._color import ChromaSubsampler, ColorTransform
+from ._mdct import MDCT, band_edges, band_steps
+from ._wavelet import JPEG2000_WAVELETS, WaveletTransform
 
-__all__ = ["BlockDCT", "dct_matrix", "zigzag_order"]
+__all__ = [
+    "BlockDCT",
+    "ChromaSubsampler",
+    "ColorTransform",
+    "JPEG2000_WAVELETS",
+    "MDCT",
+    "WaveletTransform",
+    "band_edges",
+    "band_steps",
+    "dct_matrix",
+    "zigzag_order",
+]

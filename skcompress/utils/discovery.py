@@ -28,8 +28,9 @@ def all_estimators():
     Examples
     --------
     >>> from skcompress.utils import all_estimators
-    >>> [name for name, _ in all_estimators()][:2]
-    ['BlockDCT', 'PerceptualQuantizer']
+    >>> names = [name for name, _ in all_estimators()]
+    >>> {"BlockDCT", "PerceptualQuantizer"} <= set(names)
+    True
     """
     found = {}
     for module_info in pkgutil.walk_packages(skcompress.__path__, "skcompress."):

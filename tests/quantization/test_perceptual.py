@@ -145,3 +145,74 @@ def test_inverse_of_wrong_shape_is_refused():
         ValueError, match=r"expects symbols of shape \(n_samples, 4\); got \(2, 5\)"
     ):
         q.inverse_transform(np.zeros((2, 5), dtype=int))
+
+
+# -- JPEG 2000 deadzone (Part 1, Annex E.1) ----------------------------------
+
+
+def test_deadzone_quantizes_toward_zero_with_a_double_width_zero_bin():
+    q = PerceptualQuantizer(table=2.0, deadzone=0.5).fit(np.zeros((1, 8)))
+    G = np.array([[1.9, -1.9, 2.0, -2.0, 3.9, -5.2, 0.0, 7.99]])
+    np.testing.assert_array_equal(q.transform(G), [[0, 0, 1, -1, 1, -2, 0, 3]])
+    np.testing.assert_array_equal(q.transform(G), np.sign(G) * np.floor(np.abs(G) / 2.0))
+
+
+@pytest.mark.parametrize("r", [0.0, 0.375, 0.5, 0.9])
+def test_deadzone_dequantizes_with_the_reconstruction_offset(r):
+    q = PerceptualQuantizer(table=[2.0, 4.0], deadzone=r).fit(np.zeros((1, 4)))
+    B = np.array([[0, 0, 3, -3], [1, -1, 0, 2]])
+    expected = np.array(
+        [[0, 0, (3 + r) * 2, -(3 + r) * 4], [(1 + r) * 2, -(1 + r) * 4, 0, (2 + r) * 4]]
+    )
+    np.testing.assert_allclose(q.inverse_transform(B), expected)
+
+
+def test_default_is_rounding_not_deadzone():
+    G = np.array([[1.2, -1.2, 0.6]])
+    assert PerceptualQuantizer(table=1.0).fit(G).transform(G).tolist() == [[1, -1, 1]]
+    assert PerceptualQuantizer(table=1.0, deadzone=0.5).fit(G).transform(G).tolist() == [
+        [1, -1, 0]
+    ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    G=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 4), st.sampled_from([64, 128])),
+        elements=st.floats(-2000, 2000),
+    ),
+    quality=st.integers(1, 100),
+    r=st.floats(0, 1, exclude_max=True),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_deadzone_error_is_bounded_by_the_step(G, quality, r, dtype):
+    G = G.astype(dtype)
+    q = PerceptualQuantizer(quality=quality, deadzone=r).fit(G)
+    B = q.transform(G)
+    back = q.inverse_transform(B)
+    assert back.dtype == dtype
+    steps = np.tile(q.steps_, G.shape[1] // 64)
+    slack = steps * 1e-6 + 1e-3
+    # zero bin (-Q, Q): error < Q; other bins [|B| Q, (|B| + 1) Q): max(r, 1 - r) Q
+    bound = np.where(B == 0, steps, max(r, 1 - r) * steps)
+    assert np.all(np.abs(back - G) <= bound + slack)
+
+
+def test_deadzone_zeroes_more_coefficients_and_costs_fewer_bits():
+    X = np.random.default_rng(4).normal(128, 40, (40, 32, 32)).clip(0, 255)
+    G = BlockDCT().fit_transform(X)
+    rounding = PerceptualQuantizer(quality=50).fit(G)
+    deadzone = PerceptualQuantizer(quality=50, deadzone=0.375).fit(G)
+    assert (deadzone.transform(G) == 0).mean() > (rounding.transform(G) == 0).mean()
+    assert deadzone.bits_per_sample(G) < rounding.bits_per_sample(G)
+
+
+@pytest.mark.parametrize("r", [1.0, -0.1, 1.5])
+def test_deadzone_offset_out_of_range_is_refused(r):
+    with pytest.raises(
+        ValueError,
+        match=rf"'deadzone' parameter of PerceptualQuantizer must be a float in the range "
+        rf"\[0.0, 1.0\) or None. Got {r}",
+    ):
+        PerceptualQuantizer(table=1.0, deadzone=r).fit(np.zeros((2, 4)))
