@@ -1,6 +1,7 @@
 """Analysis/synthesis transforms taken from the codecs (DCT, ...)."""
 
 from ._basis import dct_matrix, zigzag_order
+from ._basis_images import basis_functions, subband_mosaic, tile_images
 from ._block_dct import BlockDCT
 from ._color import ChromaSubsampler, ColorTransform
 from ._mdct import MDCT, band_edges, band_steps
@@ -14,7 +15,10 @@ __all__ = [
     "MDCT",
     "WaveletTransform",
     "band_edges",
+    "basis_functions",
     "band_steps",
     "dct_matrix",
+    "subband_mosaic",
+    "tile_images",
     "zigzag_order",
 ]
