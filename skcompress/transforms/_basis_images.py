@@ -26,7 +26,7 @@ def basis_functions(transform, signal_shape=None):
 
     Returns
     -------
-    basis : ndarray of shape (n_coefficients, *signal_shape)
+    basis : ndarray of shape (n_coefficients,) + signal_shape
         In the transform's coefficient order.
 
     Examples
