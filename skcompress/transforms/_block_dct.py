@@ -1,19 +1,26 @@
 """Block DCT: the transform of JPEG (8x8 blocks) and of MPEG audio frames."""
 
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
+from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import assert_all_finite, check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from .._contract import LAYOUTS, check_signals, from_layout, to_layout
 from ._basis import dct2_matrix, dct_matrix, zigzag_order
 
-# Samples per chunk are chosen so that one chunk of blocks stays near this many
-# values: the gathered blocks then still sit in cache when the matrix product
-# reads them, and memory stays bounded for large batches.
-_CHUNK_VALUES = 1 << 18
+# Bytes of gathered blocks per chunk: small enough that the blocks are still in
+# the L2 cache when the matrix product reads them back, large enough that the
+# Python overhead per chunk stays small.
+_CHUNK_BYTES = 1 << 19
 
 
 class BlockDCT(TransformerMixin, BaseEstimator):
@@ -78,6 +85,9 @@ class BlockDCT(TransformerMixin, BaseEstimator):
     matrix product per chunk of blocks with the Kronecker product of the 1-D
     DCT matrices, columns already permuted to ``order`` and cut to
     ``n_coefficients``; the level shift is folded into the DC coefficient.
+    Chunks are shared by as many threads as BLAS may use, each calling BLAS
+    with one thread, so limits set with ``threadpoolctl`` or by joblib in its
+    workers are respected.
 
     Examples
     --------
@@ -136,7 +146,9 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         self : BlockDCT
         """
         dtype = getattr(X, "dtype", None)
-        X = check_signals(self, X, reset=True, signal_shape=self.signal_shape)
+        X = check_signals(
+            self, X, reset=True, signal_shape=self.signal_shape, dtype=_input_dtype(X)
+        )
         b = self.block_size
         per_block = b**self._n_block_axes
         if self.n_coefficients is not None and self.n_coefficients > per_block:
@@ -168,24 +180,33 @@ class BlockDCT(TransformerMixin, BaseEstimator):
             otherwise.
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape)
-        basis = self._basis(X.dtype)
-        gain = self._dc_gain()
-        padded = self._pad(X)
-        blocks = self._gather(padded)
-        n = len(X)
-        out = np.empty((n, *self.grid_shape_, self._channels, basis.shape[1]), dtype=X.dtype)
-        per_sample = blocks[0].size
-        step = max(1, _CHUNK_VALUES // per_sample)
-        for start in range(0, n, step):
-            chunk = np.ascontiguousarray(blocks[start : start + step])
-            np.matmul(
-                chunk.reshape(-1, basis.shape[0]),
-                basis,
-                out=out[start : start + step].reshape(-1, basis.shape[1]),
+        check_finite = not get_config()["assume_finite"]
+        # Finiteness is checked on the results instead, see _check_finite.
+        with config_context(assume_finite=True):
+            X = check_signals(
+                self, X, reset=False, signal_shape=self.signal_shape, dtype=_input_dtype(X)
             )
-        if self.level_shift_:  # DC is first in every order
-            out[..., 0] -= self.level_shift_ * gain
+        check_finite = check_finite and X.dtype.kind == "f"
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        basis = self._basis(dtype)
+        k = basis.shape[1]
+        geo = _Geometry(self, len(X), np.dtype(dtype).itemsize)
+        out = np.empty((len(X), *self.grid_shape_, self._channels, k), dtype=dtype)
+        units, out_units = geo.units(geo.padded_rows(X)), out.reshape(geo.n_units, -1, k)
+        step = _chunk_units(geo.unit_blocks * basis.shape[0] * out.itemsize)
+        index = None if geo.moves_rows(units, dtype) else geo.gather_index(min(step, geo.n_units))
+        shift = self.level_shift_ * self._dc_gain()
+
+        def process(start, stop, scratch):
+            signals = units[start:stop]
+            coefs = out_units[start:stop].reshape(-1, k)
+            np.matmul(geo.gather(signals, scratch, dtype, index), basis, out=coefs)
+            if check_finite:
+                _check_finite(signals, coefs[:, 0], self)
+            if shift:  # DC is first in every order
+                coefs[:, 0] -= shift
+
+        _map_chunks(process, geo.n_units, step)
         return to_layout(out, self.layout)
 
     def inverse_transform(self, X):
@@ -204,30 +225,37 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = np.asarray(X)
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        channels = self._channels
         coefs = from_layout(
             X,
             self.grid_shape_,
-            channels,
+            self._channels,
             self.n_coefficients_,
             self.layout,
             name="BlockDCT.inverse_transform",
-        ).astype(dtype, copy=True)
-        if self.level_shift_:
-            coefs[..., 0] += self.level_shift_ * self._dc_gain()
-        basis = self._basis(dtype)
-        values = coefs.reshape(-1, basis.shape[1]) @ basis.T
-        b, d = self.block_size, self._n_block_axes
+        )
+        basis_t = np.ascontiguousarray(self._basis(dtype).T)
+        k = basis_t.shape[0]
         n = len(coefs)
-        values = values.reshape(n, *self.grid_shape_, channels, *([b] * d))
-        if d == 2:
-            h, w = self.grid_shape_
-            signals = values.transpose(0, 1, 4, 2, 5, 3).reshape(n, h * b, w * b, channels)
-        else:
-            signals = values.transpose(0, 1, 3, 2).reshape(n, -1, channels)
-        crop = tuple(slice(0, s) for s in self.signal_shape_[:d])
-        signals = signals[(slice(None), *crop)]
-        return np.ascontiguousarray(signals).reshape(n, *self.signal_shape_)
+        geo = _Geometry(self, n, np.dtype(dtype).itemsize)
+        out = np.empty((n, geo.H + geo.pad_rows, geo.W, geo.C), dtype=dtype)
+        units, coef_units = geo.units(out), coefs.reshape(geo.n_units, -1, k)
+        step = _chunk_units(geo.unit_blocks * basis_t.shape[1] * out.itemsize)
+        index = None if geo.moves_rows(out, dtype) else geo.scatter_index(min(step, geo.n_units))
+        shift = self.level_shift_ * self._dc_gain()
+
+        def process(start, stop, scratch):
+            chunk = coef_units[start:stop].reshape(-1, k)
+            if shift or chunk.dtype != dtype:
+                chunk = _buffer(scratch, "coefs", chunk.shape, dtype)
+                chunk[...] = coef_units[start:stop].reshape(-1, k)
+                if shift:
+                    chunk[:, 0] += shift
+            geo.scatter(chunk, basis_t, units[start:stop], scratch, index)
+
+        _map_chunks(process, geo.n_units, step)
+        if geo.pad_rows:
+            out = np.ascontiguousarray(out[:, : geo.H])
+        return out.reshape(n, *self.signal_shape_)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the "flat" output features, e.g. ``blk2_3_dct0_1``.
@@ -307,21 +335,248 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         full = dct2_matrix(b) if self._n_block_axes == 2 else dct_matrix(b)
         return np.ascontiguousarray(full[self._coefficient_positions()].T, dtype=dtype)
 
-    def _pad(self, X):
-        d = self._n_block_axes
-        pads = [
-            (0, g * self.block_size - s)
-            for g, s in zip(self.grid_shape_, X.shape[1 : 1 + d], strict=True)
-        ]
-        if any(p for _, p in pads):
-            X = np.pad(X, [(0, 0), *pads] + [(0, 0)] * (X.ndim - 1 - d), mode="edge")
-        return X
 
-    def _gather(self, X):
-        """View ``(n, *grid, C, b[, b])`` of padded signals (no copy)."""
-        n, b = len(X), self.block_size
-        if self._n_block_axes == 1:
-            return X.reshape(n, self.grid_shape_[0], 1, b)
-        h, w = self.grid_shape_
-        six = X.reshape(n, h, b, w, b, self._channels)
-        return six.transpose(0, 1, 3, 5, 2, 4)
+def _input_dtype(X):
+    """``dtype`` for :func:`check_signals`: integer arrays are cast chunk by chunk."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "ui" and X.dtype.itemsize <= 4:
+        return [X.dtype]  # exact in float64, as the cast of check_array
+    return ("numeric",)
+
+
+def _check_finite(signals, dc, estimator):
+    """Raise the error of :func:`~sklearn.utils.check_array` on NaN or infinity.
+
+    Every value adds to the DC coefficient of its block with a positive
+    weight, so a finite DC (a few values, in cache) proves its block finite;
+    only otherwise are the signals searched.
+    """
+    if not np.isfinite(dc).all():
+        assert_all_finite(signals, input_name="X", estimator_name=type(estimator).__name__)
+
+
+def _buffer(scratch, name, shape, dtype):
+    """Array of ``shape`` in a worker's memory ``scratch[name]``, reused across chunks."""
+    size = math.prod(shape)
+    memory = scratch.get(name)
+    if memory is None or memory.size < size or memory.dtype != dtype:
+        memory = scratch[name] = np.empty(size, dtype=dtype)
+    return memory[:size].reshape(shape)
+
+
+class _Geometry:
+    """How a batch of signals is cut into blocks, in units of whole block rows.
+
+    Signals are seen as images ``(H, W, C)`` (1-D signals as ``(1, L, 1)``) cut
+    into ``bh x bw`` blocks. Chunks of work are made of units: strips of ``bh``
+    rows, or whole samples when the height needs padding. Samples larger than
+    a chunk are still cut into strips, of signals whose rows are padded first
+    (``pad_rows``).
+    """
+
+    def __init__(self, estimator, n, itemsize):
+        b = estimator.block_size
+        if estimator._n_block_axes == 2:
+            (H, W), bh, (h, w) = estimator.signal_shape_[:2], b, estimator.grid_shape_
+        else:
+            (H, W), bh, (h, w) = (1, estimator.signal_shape_[0]), 1, (1, *estimator.grid_shape_)
+        self.bh, self.bw, self.H, self.W, self.w, self.C = bh, b, H, W, w, estimator._channels
+        strips = H % bh == 0 or h * bh * w * b * self.C * itemsize > _CHUNK_BYTES
+        self.pad_rows = h * bh - H if strips else 0
+        self.rows = bh if strips else H  # rows per unit
+        self.block_rows = 1 if strips else h  # block rows per unit
+        self.n_units = n * h if strips else n
+        self.unit_blocks = self.block_rows * w * self.C
+        self.padded = self.block_rows * bh > self.rows or w * b > W
+        self._key = (bh, b, self.block_rows, self.rows, w, W, self.C)
+
+    def units(self, signals):
+        """View ``(n_units, rows, W, C)`` of signals ``(n, H + pad_rows, W, C)``."""
+        return signals.reshape(self.n_units, self.rows, self.W, self.C)
+
+    def padded_rows(self, signals):
+        """Signals ``(n, H + pad_rows, W, C)``, the last row repeated."""
+        signals = signals.reshape(len(signals), self.H, self.W, self.C)
+        if self.pad_rows:
+            signals = np.pad(signals, [(0, 0), (0, self.pad_rows), (0, 0), (0, 0)], mode="edge")
+        return signals
+
+    def moves_rows(self, signals, dtype):
+        """Whether rows of blocks can be moved whole between units and blocks."""
+        return (
+            self.C == 1
+            and not self.padded
+            and signals.dtype == dtype
+            and signals.flags.c_contiguous
+        )
+
+    def gather_index(self, n_units):
+        """Flat positions in ``n_units`` units of the values of their blocks.
+
+        Positions past the edge of a signal are clipped to it: edge replication.
+        """
+        return _index("gather", n_units, *self._key)
+
+    def scatter_index(self, n_units):
+        """Flat positions in the blocks of ``n_units`` units of the units' values."""
+        return _index("scatter", n_units, *self._key)
+
+    def gather(self, units, scratch, dtype, index):
+        """Blocks ``(n_blocks, bh * bw)`` of ``units``, cast to ``dtype``."""
+        shape = (len(units) * self.unit_blocks, self.bh * self.bw)
+        if index is None:  # whole gray blocks of the right dtype
+            if self.bh == 1:
+                return units.reshape(shape)
+            blocks = _buffer(scratch, "blocks", shape, dtype)
+            rows, block_rows = self._rows_as_items(units, blocks)
+            np.copyto(block_rows, rows)
+            return blocks
+        values = _buffer(scratch, "values", shape, units.dtype)
+        np.take(units.reshape(-1), index[: values.size], out=values.reshape(-1), mode="clip")
+        if units.dtype == dtype:
+            return values
+        blocks = _buffer(scratch, "blocks", shape, dtype)
+        blocks[...] = values
+        return blocks
+
+    def scatter(self, coefs, basis_t, units, scratch, index):
+        """Write the blocks ``coefs @ basis_t`` into ``units`` (crop the padding)."""
+        if index is None and self.bh == 1:
+            np.matmul(coefs, basis_t, out=units.reshape(-1, self.bw))
+            return
+        blocks = _buffer(scratch, "blocks", (len(coefs), self.bh * self.bw), coefs.dtype)
+        np.matmul(coefs, basis_t, out=blocks)
+        if index is None:
+            rows, block_rows = self._rows_as_items(units, blocks)
+            np.copyto(rows, block_rows)
+        else:
+            np.take(blocks.reshape(-1), index[: units.size], out=units.reshape(-1), mode="clip")
+
+    def _rows_as_items(self, units, blocks):
+        """Views ``(S, block_rows, w, bh)`` of gray units and of their blocks.
+
+        A row of a block is contiguous in both arrays: copied as one item, it
+        moves much faster than value by value.
+        """
+        S, hb, bh, bw, w = len(units), self.block_rows, self.bh, self.bw, self.w
+        run = _void(bw * units.itemsize)
+        rows = units.reshape(S, hb, bh, w * bw).view(run).transpose(0, 1, 3, 2)
+        return rows, blocks.reshape(S, hb, w, bh * bw).view(run)
+
+
+@lru_cache
+def _void(itemsize):
+    return np.dtype((np.void, itemsize))
+
+
+@lru_cache(maxsize=8)
+def _index(kind, n_units, bh, bw, block_rows, rows, w, W, C):
+    """Read-only positions for :meth:`_Geometry.gather_index` or ``scatter_index``.
+
+    A position is a sum of a part per unit, row, column and channel, added up
+    by broadcasting.
+    """
+    channel = np.arange(C)
+    if kind == "gather":  # blocks (block_rows, w, C, bh, bw) of units (rows, W, C)
+        row = np.minimum(np.arange(block_rows * bh), rows - 1) * (W * C)
+        col = np.minimum(np.arange(w * bw), W - 1) * C
+        parts = (
+            row.reshape(block_rows, 1, 1, bh, 1),
+            col.reshape(1, w, 1, 1, bw),
+            channel.reshape(1, 1, C, 1, 1),
+        )
+        unit_size = rows * W * C
+    else:  # units (rows, W, C) in blocks (block_rows, w, C, bh, bw)
+        r, c = np.arange(rows), np.arange(W)
+        row = r // bh * (w * C * bh * bw) + r % bh * bw
+        col = c // bw * (C * bh * bw) + c % bw
+        parts = (row.reshape(-1, 1, 1), col.reshape(1, -1, 1), channel * (bh * bw))
+        unit_size = block_rows * w * C * bh * bw
+    index = (np.arange(n_units) * unit_size).reshape(-1, *[1] * parts[0].ndim)
+    for part in parts:
+        index = index + part
+    index = index.ravel()
+    index.setflags(write=False)
+    return index
+
+
+_controller = None
+_cpu_count = 1
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limiter = None
+
+
+def _n_workers(n_chunks):
+    """Threads for ``n_chunks`` chunks: as many as BLAS may use and CPUs allow.
+
+    The BLAS thread count already says what the caller allows: joblib limits it
+    in its workers, and so does ``threadpoolctl.threadpool_limits``.
+    """
+    global _controller, _cpu_count
+    if n_chunks < 2 or _limit_users:  # another call of ours already uses the CPUs
+        return 1
+    if _controller is None:
+        _cpu_count = joblib.cpu_count()
+        _controller = ThreadpoolController()
+    blas = _controller.select(user_api="blas").lib_controllers
+    if not blas:  # no control over BLAS threads: threads of our own could oversubscribe
+        return 1
+    return max(1, min(n_chunks, _cpu_count, *(lib.num_threads for lib in blas)))
+
+
+class _SingleThreadedBlas:
+    """Limit BLAS to one thread while any thread of ours is inside."""
+
+    def __enter__(self):
+        global _limit_users, _limiter
+        with _limit_lock:
+            if _limit_users == 0:
+                _limiter = _controller.limit(limits=1, user_api="blas")
+            _limit_users += 1
+
+    def __exit__(self, *exc):
+        global _limit_users, _limiter
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
+
+
+def _chunk_units(unit_bytes):
+    """Units per chunk for ``unit_bytes`` bytes of blocks per unit."""
+    return max(1, _CHUNK_BYTES // unit_bytes)
+
+
+def _map_chunks(process, n_units, step):
+    """Call ``process(start, stop, scratch)`` over chunks of ``step`` units.
+
+    Chunks go to a pool of threads (numpy and BLAS release the GIL), each with
+    its own ``scratch`` memory, while BLAS is limited to one thread per call.
+    """
+    starts = iter(range(0, n_units, step))
+    n_workers = _n_workers(-(-n_units // step))
+    lock = threading.Lock()
+    failed = []
+
+    def work():
+        scratch = {}
+        while not failed:
+            with lock:
+                start = next(starts, None)
+            if start is None:
+                return
+            try:
+                process(start, min(start + step, n_units), scratch)
+            except BaseException:
+                failed.append(True)  # the other threads stop at their next chunk
+                raise
+
+    if n_workers == 1:
+        work()
+        return
+    with _SingleThreadedBlas(), ThreadPoolExecutor(n_workers - 1) as pool:
+        helpers = [pool.submit(work) for _ in range(n_workers - 1)]
+        work()
+        for helper in helpers:
+            helper.result()
