@@ -6,7 +6,7 @@ transformers. Every step keeps one data contract, described in
 ``layout="flat"`` (2-D, named features) out by default.
 """
 
-from .quantization import PerceptualQuantizer, PyramidVQ
+from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 from .transforms import MDCT, BlockDCT, ChromaSubsampler, ColorTransform, WaveletTransform
 
 __version__ = "0.1.0"
@@ -17,6 +17,7 @@ __all__ = [
     "MDCT",
     "PerceptualQuantizer",
     "PyramidVQ",
+    "ResidualVQ",
     "WaveletTransform",
     "__version__",
 ]
