@@ -1,8 +1,10 @@
 """Block DCT: the transform of JPEG (8x8 blocks) and of MPEG audio frames."""
 
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from numbers import Integral, Real
 
@@ -194,7 +196,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         out = np.empty((len(X), *self.grid_shape_, self._channels, k), dtype=dtype)
         units, out_units = geo.units(geo.padded_rows(X)), out.reshape(geo.n_units, -1, k)
         step = _chunk_units(geo.unit_blocks * basis.shape[0] * out.itemsize)
-        index = None if geo.moves_rows(units, dtype) else geo.gather_index(min(step, geo.n_units))
+        index = None if geo.moves_rows(units, dtype) else geo.gather_index()
         shift = self.level_shift_ * self._dc_gain()
 
         def process(start, stop, scratch):
@@ -240,7 +242,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         out = np.empty((n, geo.H + geo.pad_rows, geo.W, geo.C), dtype=dtype)
         units, coef_units = geo.units(out), coefs.reshape(geo.n_units, -1, k)
         step = _chunk_units(geo.unit_blocks * basis_t.shape[1] * out.itemsize)
-        index = None if geo.moves_rows(out, dtype) else geo.scatter_index(min(step, geo.n_units))
+        index = None if geo.moves_rows(out, dtype) else geo.scatter_index()
         shift = self.level_shift_ * self._dc_gain()
 
         def process(start, stop, scratch):
@@ -409,16 +411,16 @@ class _Geometry:
             and signals.flags.c_contiguous
         )
 
-    def gather_index(self, n_units):
-        """Flat positions in ``n_units`` units of the values of their blocks.
+    def gather_index(self):
+        """Flat positions in a unit of the values of its blocks.
 
         Positions past the edge of a signal are clipped to it: edge replication.
         """
-        return _index("gather", n_units, *self._key)
+        return _index("gather", *self._key)
 
-    def scatter_index(self, n_units):
-        """Flat positions in the blocks of ``n_units`` units of the units' values."""
-        return _index("scatter", n_units, *self._key)
+    def scatter_index(self):
+        """Flat positions in the blocks of a unit of the unit's values."""
+        return _index("scatter", *self._key)
 
     def gather(self, units, scratch, dtype, index):
         """Blocks ``(n_blocks, bh * bw)`` of ``units``, cast to ``dtype``."""
@@ -431,7 +433,8 @@ class _Geometry:
             np.copyto(block_rows, rows)
             return blocks
         values = _buffer(scratch, "values", shape, units.dtype)
-        np.take(units.reshape(-1), index[: values.size], out=values.reshape(-1), mode="clip")
+        S = len(units)
+        np.take(units.reshape(S, -1), index, axis=1, out=values.reshape(S, -1), mode="clip")
         if units.dtype == dtype:
             return values
         blocks = _buffer(scratch, "blocks", shape, dtype)
@@ -449,7 +452,8 @@ class _Geometry:
             rows, block_rows = self._rows_as_items(units, blocks)
             np.copyto(rows, block_rows)
         else:
-            np.take(blocks.reshape(-1), index[: units.size], out=units.reshape(-1), mode="clip")
+            S = len(units)
+            np.take(blocks.reshape(S, -1), index, axis=1, out=units.reshape(S, -1), mode="clip")
 
     def _rows_as_items(self, units, blocks):
         """Views ``(S, block_rows, w, bh)`` of gray units and of their blocks.
@@ -469,78 +473,62 @@ def _void(itemsize):
 
 
 @lru_cache(maxsize=8)
-def _index(kind, n_units, bh, bw, block_rows, rows, w, W, C):
+def _index(kind, bh, bw, block_rows, rows, w, W, C):
     """Read-only positions for :meth:`_Geometry.gather_index` or ``scatter_index``.
 
-    A position is a sum of a part per unit, row, column and channel, added up
-    by broadcasting.
+    A position is a sum of a part per row, column and channel, added up by
+    broadcasting.
     """
-    channel = np.arange(C)
     if kind == "gather":  # blocks (block_rows, w, C, bh, bw) of units (rows, W, C)
         row = np.minimum(np.arange(block_rows * bh), rows - 1) * (W * C)
         col = np.minimum(np.arange(w * bw), W - 1) * C
-        parts = (
-            row.reshape(block_rows, 1, 1, bh, 1),
-            col.reshape(1, w, 1, 1, bw),
-            channel.reshape(1, 1, C, 1, 1),
-        )
-        unit_size = rows * W * C
+        row, col = row.reshape(block_rows, 1, 1, bh, 1), col.reshape(1, w, 1, 1, bw)
+        channel = np.arange(C).reshape(1, 1, C, 1, 1)
     else:  # units (rows, W, C) in blocks (block_rows, w, C, bh, bw)
         r, c = np.arange(rows), np.arange(W)
-        row = r // bh * (w * C * bh * bw) + r % bh * bw
-        col = c // bw * (C * bh * bw) + c % bw
-        parts = (row.reshape(-1, 1, 1), col.reshape(1, -1, 1), channel * (bh * bw))
-        unit_size = block_rows * w * C * bh * bw
-    index = (np.arange(n_units) * unit_size).reshape(-1, *[1] * parts[0].ndim)
-    for part in parts:
-        index = index + part
-    index = index.ravel()
+        row = (r // bh * (w * C * bh * bw) + r % bh * bw).reshape(-1, 1, 1)
+        col = (c // bw * (C * bh * bw) + c % bw).reshape(1, -1, 1)
+        channel = np.arange(C) * (bh * bw)
+    index = (row + col + channel).ravel()
     index.setflags(write=False)
     return index
 
 
 _controller = None
 _cpu_count = 1
-_limit_lock = threading.Lock()
-_limit_users = 0
-_limiter = None
+_busy = threading.Lock()  # held by the call whose chunks run on several threads
 
 
-def _n_workers(n_chunks):
-    """Threads for ``n_chunks`` chunks: as many as BLAS may use and CPUs allow.
-
-    The BLAS thread count already says what the caller allows: joblib limits it
-    in its workers, and so does ``threadpoolctl.threadpool_limits``.
-    """
+def _blas():
+    """Controller of the BLAS libraries loaded (found at the first call)."""
     global _controller, _cpu_count
-    if n_chunks < 2 or _limit_users:  # another call of ours already uses the CPUs
-        return 1
     if _controller is None:
         _cpu_count = joblib.cpu_count()
-        _controller = ThreadpoolController()
-    blas = _controller.select(user_api="blas").lib_controllers
-    if not blas:  # no control over BLAS threads: threads of our own could oversubscribe
-        return 1
-    return max(1, min(n_chunks, _cpu_count, *(lib.num_threads for lib in blas)))
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
 
 
-class _SingleThreadedBlas:
-    """Limit BLAS to one thread while any thread of ours is inside."""
+@contextmanager
+def _threads_for(n_chunks):
+    """Number of threads to share ``n_chunks`` chunks, BLAS on one thread meanwhile.
 
-    def __enter__(self):
-        global _limit_users, _limiter
-        with _limit_lock:
-            if _limit_users == 0:
-                _limiter = _controller.limit(limits=1, user_api="blas")
-            _limit_users += 1
-
-    def __exit__(self, *exc):
-        global _limit_users, _limiter
-        with _limit_lock:
-            _limit_users -= 1
-            if _limit_users == 0:
-                _limiter.restore_original_limits()
-                _limiter = None
+    As many threads as BLAS may use and the CPUs allow: the BLAS thread count
+    already says what the caller allows (joblib limits it in its workers, and
+    so does ``threadpoolctl.threadpool_limits``). One call at a time uses
+    several threads, and its calling thread sets and restores the BLAS limit,
+    as threadpoolctl wants for OpenBLAS's process-wide thread pool.
+    """
+    blas = _blas().lib_controllers if n_chunks > 1 else []
+    n = min(n_chunks, _cpu_count, *(lib.num_threads for lib in blas)) if blas else 1
+    if n < 2 or not _busy.acquire(blocking=False):
+        yield 1
+        return
+    try:
+        with _blas().limit(limits=1):
+            # threadpoolctl ignores the limit while another thread controls BLAS
+            yield 1 if any(lib.num_threads > 1 for lib in blas) else n
+    finally:
+        _busy.release()
 
 
 def _chunk_units(unit_bytes):
@@ -555,7 +543,6 @@ def _map_chunks(process, n_units, step):
     its own ``scratch`` memory, while BLAS is limited to one thread per call.
     """
     starts = iter(range(0, n_units, step))
-    n_workers = _n_workers(-(-n_units // step))
     lock = threading.Lock()
     failed = []
 
@@ -572,11 +559,39 @@ def _map_chunks(process, n_units, step):
                 failed.append(True)  # the other threads stop at their next chunk
                 raise
 
-    if n_workers == 1:
-        work()
-        return
-    with _SingleThreadedBlas(), ThreadPoolExecutor(n_workers - 1) as pool:
-        helpers = [pool.submit(work) for _ in range(n_workers - 1)]
-        work()
-        for helper in helpers:
-            helper.result()
+    with _threads_for(-(-n_units // step)) as n_threads:
+        helpers = [_helper_threads(n_threads - 1).submit(work) for _ in range(n_threads - 1)]
+        try:
+            work()
+        finally:
+            for helper in helpers:
+                helper.result()
+
+
+_pool = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _helper_threads(n):
+    """Pool of at least ``n`` threads, kept between calls.
+
+    Starting a thread takes about as long as transforming a megabyte.
+    """
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool_size < n:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool, _pool_size = ThreadPoolExecutor(n, thread_name_prefix="BlockDCT"), n
+        return _pool
+
+
+def _forget_helper_threads():
+    # a forked child has none of its parent's threads
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper_threads)
