@@ -1,0 +1,859 @@
+"""Context modelling of block-transform coefficients: what JPEG's Huffman tables leave behind."""
+
+from numbers import Real
+
+import numpy as np
+
+from . import _coder
+
+# Magnitudes are coded as tokens (hybrid unsigned integers, as JPEG XL and AV1
+# code them): 0..15 as themselves, then two tokens per power of two (the
+# leading bit and the one below it in the token, the rest as raw bits).
+_DIRECT = 16
+_MAX_TOKEN = 31  # |value| < 4096; beyond, and beyond what fit saw, an escape
+_ESCAPE = _MAX_TOKEN + 1
+_WIDTH = _MAX_TOKEN + 2  # probability row: tokens, escape
+_ESCAPE_FLOOR = 2.0**-14
+_RAW_CHUNK = 5  # raw bits go through uniform rows of at most 2**5 entries
+_DC_GRADIENT_EDGES = np.array([1, 2, 4, 8, 16, 32, 64])
+_EOB_EDGES = np.array([1, 2, 3, 4, 6, 8, 11, 15, 20, 28, 40, 60, 90])
+_EOB_SIZE_EDGES = np.array([2, 4, 8, 16, 32])
+_NEIGHBOUR_CAP = 6
+_N_BOUNDARY, _N_GRADIENT = 4, len(_DC_GRADIENT_EDGES) + 1
+_N_EOB = len(_EOB_EDGES) + 2  # buckets of the neighbours' sum, and "no neighbour"
+_N_SIZE, _N_NEIGHBOUR = len(_EOB_SIZE_EDGES) + 1, _NEIGHBOUR_CAP + 1
+_DC_PREDICTIONS = ("auto", "med", "none")
+# sub-steps of a wavefront stage, in coding order
+_A_TOKENS, _A_GAMMA, _A_ESCAPE, _A_RAW, _B_TOKENS, _B_GAMMA, _B_ESCAPE, _B_SIGNS = range(8)
+_N_SIGN = 9  # signs (-, 0, +) of the same frequency in the left and upper blocks
+_STAGE_SHIFT = 24
+
+
+def _tokens(u):
+    """Token, raw bit count and raw bits of magnitudes ``u >= 0`` (int64)."""
+    u = np.asarray(u, dtype=np.int64)
+    n = np.zeros(u.shape, dtype=np.int64)  # floor(log2 u) for u >= 1
+    rest = u.copy()
+    for step in (32, 16, 8, 4, 2, 1):
+        big = rest >= (np.int64(1) << step)
+        n[big] += step
+        rest[big] >>= step
+    small = u < _DIRECT
+    bits = np.where(small, 0, n - 1)
+    safe = np.maximum(bits, 0)
+    msb = (u >> safe) & 1
+    token = np.where(small, u, _DIRECT + 2 * (n - 4) + msb)
+    extra = np.where(small, 0, u & ((np.int64(1) << safe) - 1))
+    return token, bits, extra
+
+
+def _untoken(token):
+    """Base magnitude (raw bits zero) and raw bit count of tokens ``<= _MAX_TOKEN``."""
+    token = np.asarray(token, dtype=np.int64)
+    small = token < _DIRECT
+    n = 4 + (token - _DIRECT) // 2
+    msb = (token - _DIRECT) % 2
+    safe_n = np.where(small, 1, n)
+    base = np.where(small, token, (np.int64(1) << safe_n) | (msb << (safe_n - 1)))
+    return base, np.where(small, 0, n - 1)
+
+
+def _bucket(x, edges):
+    return np.searchsorted(edges, x, side="right")
+
+
+def _grid(symbols, name):
+    """``(n, H, W, C, K)`` int64 view of a "blocks" array and its original ndim."""
+    S = np.asarray(symbols)
+    if S.dtype.kind not in "iu" or S.ndim not in (3, 4, 5) or 0 in S.shape[1:]:
+        raise ValueError(
+            f"BlockContextModel.{name} expects integer coefficients in the 'blocks' layout: "
+            "(n, n_blocks, k) for 1-D signals, (n, h, w, k) for gray images or "
+            f"(n, h, w, channels, k); got shape {S.shape} and dtype {S.dtype}."
+        )
+    if S.size and (S.min() < -(2**62) or S.max() > 2**62):
+        raise ValueError(
+            f"BlockContextModel.{name}: coefficients must lie in [-2**62, 2**62]; got values "
+            f"in [{S.min()}, {S.max()}]."
+        )
+    ndim = S.ndim
+    if ndim == 3:
+        S = S[:, np.newaxis, :, np.newaxis, :]
+    elif ndim == 4:
+        S = S[:, :, :, np.newaxis, :]
+    return S.astype(np.int64, copy=False), ndim
+
+
+def _from_grid(S, ndim):
+    if ndim == 3:
+        return S[:, 0, :, 0, :]
+    if ndim == 4:
+        return S[:, :, :, 0, :]
+    return S
+
+
+def _stages(H, W):
+    """Wavefront stage ``2 r + c`` of every block: its left, upper, upper-left and
+    upper-right neighbours all lie in earlier stages."""
+    r, c = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
+    return 2 * r + c
+
+
+def _shifted(A, rs, cs, dr, dc, fill):
+    """``A[:, rs + dr, cs + dc]`` with ``fill`` outside the grid; A is (n, H, W, ...)."""
+    H, W = A.shape[1:3]
+    r, c = rs + dr, cs + dc
+    inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+    out = A[:, np.clip(r, 0, H - 1), np.clip(c, 0, W - 1)]
+    shape = (1, len(rs)) + (1,) * (A.ndim - 3)
+    return np.where(inside.reshape(shape), out, fill), inside
+
+
+class BlockContextModel:
+    """Context-adaptive model of block-transform coefficients, coded for real.
+
+    The model JPEG's Huffman coder approximates with run lengths, made
+    explicit and adaptive to the data it was fitted on. Each block (of each
+    channel) is coded as:
+
+    * its **DC** coefficient, as the residual of a prediction from the left,
+      upper and upper-left blocks (the MED predictor of LOCO-I / JPEG-LS), in
+      a context of where the block lies (corner, first row or column,
+      interior) and how much the neighbouring DCs vary;
+    * its **end of block**: how many AC coefficients there are up to the last
+      nonzero one (all later ones are zero and cost nothing), in a context of
+      the left and upper blocks' ends of block;
+    * each AC coefficient up to the end of block, in a context of its
+      frequency, whether it is the last one (then it is nonzero), the size of
+      the end of block and the magnitudes of the same frequency in the left,
+      upper, upper-left and upper-right blocks.
+
+    Magnitudes are coded as small tokens (0..15 exactly, then two per power of
+    two, with the remaining bits raw) and signs as raw bits. Each context's
+    token distribution is fitted on training data: counts smoothed towards
+    the distribution pooled over its parent (the same frequency, or all DC or
+    end-of-block contexts of the channel), Krichevsky-Trofimov smoothed
+    itself, so a rare context borrows its parent's statistics. A token beyond
+    what ``fit`` saw (or a magnitude from 4096) is escaped and sent as an
+    Elias-gamma code, so no coefficient is ever unencodable.
+
+    Blocks are coded in wavefronts (block ``(r, c)`` in stage ``2 r + c``), so
+    every context depends only on earlier stages and a whole stage of every
+    sample decodes in one call per sample; each sample is its own bitstream.
+
+    Parameters
+    ----------
+    positional : bool, default=False
+        Also condition every context on the block's position in the grid:
+        for data of one fixed size where position means something (MNIST's
+        blank borders); then every coded grid must have the fitted shape.
+    dc_prediction : {"auto", "med", "none"}, default="auto"
+        Predict the DC coefficient from its neighbours ("med") or code it as
+        it is ("none", best with ``positional`` on small centred images);
+        "auto" picks whichever costs less on the training data.
+    prior_strength : float > 0, default=2.0
+        Weight, in pseudo-observations, of the parent distribution in each
+        context's estimate.
+
+    Attributes
+    ----------
+    n_channels_, n_coefficients_ : int
+        ``C`` and ``K`` of the blocks seen at ``fit``.
+    grid_shape_ : tuple of int
+        Grid ``(h, w)`` of the training data (``(1, n_blocks)`` for 1-D
+        signals); coded grids must match it only when ``positional``.
+    dc_prediction_ : str
+        "med" or "none", the prediction in use.
+    probabilities_ : ndarray of float32, shape (n_contexts, 33)
+        Token distributions (tokens 0..31, escape last) of every context.
+    counts_ : ndarray of int64, shape (n_contexts, 33)
+        Training counts behind them.
+
+    See Also
+    --------
+    CategoricalEntropyModel : one distribution per position, no context.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcompress import BlockDCT, PerceptualQuantizer
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.entropy import BlockContextModel
+    >>> X = load_mnist().images[:400]
+    >>> G = BlockDCT(layout="blocks").fit_transform(X)
+    >>> B = PerceptualQuantizer(quality=50, layout="blocks").fit(G).transform(G)
+    >>> B.shape   # 4 x 4 blocks of 64 coefficients per digit
+    (400, 4, 4, 64)
+    >>> model = BlockContextModel().fit(B[:300])
+    >>> strings = model.compress(B[300:])
+    >>> np.array_equal(model.decompress(strings), B[300:])
+    True
+    >>> bits = 8 * np.mean([len(s) for s in strings])
+    >>> bool(900 < bits < 1400)   # libjpeg's optimized Huffman scan: about 1,285
+    True
+    """
+
+    def __init__(self, *, positional=False, dc_prediction="auto", prior_strength=2.0):
+        self.positional = positional
+        self.dc_prediction = dc_prediction
+        self.prior_strength = prior_strength
+
+    # -- fitting -----------------------------------------------------------
+
+    def fit(self, symbols):
+        """Count the tokens of every context in training coefficients.
+
+        Parameters
+        ----------
+        symbols : array-like of int or list of them
+            Quantized coefficients in the "blocks" layout, ``(n, n_blocks,
+            k)``, ``(n, h, w, k)`` or ``(n, h, w, channels, k)`` (see
+            :class:`~skcompress.BlockDCT`), or a list of such arrays with the
+            same ``channels`` and ``k`` (photographs of different sizes).
+
+        Returns
+        -------
+        self : BlockContextModel
+        """
+        if not isinstance(self.positional, (bool, np.bool_)):
+            raise ValueError(
+                f"BlockContextModel: positional must be True or False; got {self.positional!r}."
+            )
+        if self.dc_prediction not in _DC_PREDICTIONS:
+            raise ValueError(
+                f"BlockContextModel: dc_prediction must be one of {_DC_PREDICTIONS}; got "
+                f"{self.dc_prediction!r}."
+            )
+        if not isinstance(self.prior_strength, Real) or not self.prior_strength > 0:
+            raise ValueError(
+                "BlockContextModel: prior_strength must be a positive number; got "
+                f"{self.prior_strength!r}."
+            )
+        arrays = symbols if isinstance(symbols, (list, tuple)) else [symbols]
+        if not arrays:
+            raise ValueError("BlockContextModel.fit expects at least one array of coefficients.")
+        grids = [_grid(a, "fit")[0] for a in arrays]
+        shapes = {g.shape[3:] for g in grids}
+        if len(shapes) > 1:
+            raise ValueError(
+                "BlockContextModel.fit: every array must have the same channels and "
+                f"coefficients per block; got (channels, k) in {sorted(shapes)}."
+            )
+        if self.positional and len({g.shape[1:3] for g in grids}) > 1:
+            raise ValueError(
+                "BlockContextModel.fit: with positional=True every array must have the same "
+                f"grid; got {sorted({g.shape[1:3] for g in grids})}."
+            )
+        if sum(len(g) for g in grids) == 0:
+            raise ValueError("BlockContextModel.fit expects at least one sample.")
+        self.n_channels_, self.n_coefficients_ = grids[0].shape[3:]
+        self.grid_shape_ = tuple(int(s) for s in grids[0].shape[1:3])
+        choices = ["med", "none"] if self.dc_prediction == "auto" else [self.dc_prediction]
+        best = None
+        for choice in choices:
+            self.dc_prediction_ = choice
+            self._set_counts(sum(self._count(g) for g in grids if len(g)))
+            if len(choices) > 1:  # the whole training cost, raw bits and escapes included
+                cost = sum(float(self.code_lengths(g).sum()) for g in grids if len(g))
+                if best is None or cost < best[0]:
+                    best = (cost, choice, self.counts_)
+        if len(choices) > 1:
+            _, self.dc_prediction_, counts = best
+            self._set_counts(counts)
+        self.fingerprint_ = _coder.fingerprint(
+            self.probabilities_,
+            np.array([self.positional, self.dc_prediction_ == "med", *self.grid_shape_]),
+        )
+        return self
+
+    def _set_counts(self, counts):
+        self.counts_ = counts
+        self.probabilities_ = self._estimate(counts)
+        self._top = self._top_tokens(counts)
+        table = np.zeros((len(self.probabilities_) + _RAW_CHUNK, _WIDTH), dtype=np.float32)
+        table[: len(self.probabilities_)] = self.probabilities_
+        for b in range(1, _RAW_CHUNK + 1):
+            table[len(self.probabilities_) + b - 1, : 1 << b] = 1.0
+        self._table = table
+
+    def _layout(self):
+        """Numbers of contexts and parents of the three kinds, and their offsets."""
+        C, K = self.n_channels_, self.n_coefficients_
+        P = int(np.prod(self.grid_shape_)) if self.positional else 1
+        n_dc = P * C * _N_BOUNDARY * _N_GRADIENT
+        n_eob = P * C * _N_EOB if K > 1 else 0
+        n_ac = P * C * (K - 1) * 2 * _N_SIZE * _N_NEIGHBOUR
+        n_sign = P * C * (K - 1) * _N_SIGN
+        return n_dc, n_eob, n_ac, n_sign
+
+    def _parents(self):
+        """Parent of every context: the channel (DC, end of block), (channel,
+        frequency, last) for AC magnitudes, (channel, frequency) for signs."""
+        C, K = self.n_channels_, self.n_coefficients_
+        n_dc, n_eob, n_ac, n_sign = self._layout()
+        dc = np.arange(n_dc) // (_N_BOUNDARY * _N_GRADIENT) % C
+        eob = C + np.arange(n_eob) // _N_EOB % C
+        ac = 2 * C + np.arange(n_ac) // (_N_SIZE * _N_NEIGHBOUR) % (C * (K - 1) * 2)
+        sign = 2 * C + C * (K - 1) * 2 + np.arange(n_sign) // _N_SIGN % (C * (K - 1))
+        return np.concatenate([dc, eob, ac, sign])
+
+    def _parent_counts(self, counts):
+        parents = self._parents()
+        parent_counts = np.zeros((parents.max() + 1, _WIDTH))
+        np.add.at(parent_counts, parents, counts)
+        return parents, parent_counts
+
+    def _top_tokens(self, counts):
+        """Largest token of every context's alphabet: the largest its parent saw."""
+        parents, parent_counts = self._parent_counts(counts)
+        seen = parent_counts[:, :_ESCAPE] > 0
+        top = np.where(seen.any(axis=1), _ESCAPE - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
+        return top[parents]
+
+    def _estimate(self, counts):
+        parents, parent_counts = self._parent_counts(counts)
+        seen = parent_counts[:, :_ESCAPE] > 0
+        top = np.where(seen.any(axis=1), _ESCAPE - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
+        alphabet = np.arange(_WIDTH) <= top[:, None]
+        alphabet[:, _ESCAPE] = True
+        kt = np.where(alphabet, parent_counts + 0.5, 0.0)
+        prior = kt / kt.sum(axis=1, keepdims=True)
+        a = float(self.prior_strength)
+        mass = np.where(alphabet[parents], counts + a * prior[parents], 0.0)
+        p = mass / mass.sum(axis=1, keepdims=True)
+        # An escape never seen in training would otherwise cost more than the
+        # coder's 24-bit precision allows; a floor of 2**-14 costs < 1e-4 bit.
+        p[:, _ESCAPE] = np.maximum(p[:, _ESCAPE], _ESCAPE_FLOOR)
+        return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    # -- analysis shared by fit and compress -----------------------------------
+
+    def _check_grid(self, S, name):
+        C, K = self.n_channels_, self.n_coefficients_
+        if S.shape[3:] != (C, K) or (self.positional and S.shape[1:3] != self.grid_shape_):
+            want = f"(n, {', '.join(map(str, self.grid_shape_))}, {C}, {K})"
+            raise ValueError(
+                f"BlockContextModel.{name}: the model was fitted on blocks of {C} channel(s) "
+                f"x {K} coefficients"
+                + (f" on the grid {self.grid_shape_} (positional=True)" if self.positional else "")
+                + f"; got coefficients of shape {S.shape} (expected {want} or any grid when "
+                "positional=False)."
+            )
+
+    def _symbols(self, S):
+        """Every coded symbol of ``S`` (n, H, W, C, K) with its context and place.
+
+        Returns a dict of arrays over the blocks (``dc``, ``eob``) and over the
+        coded AC coefficients (``ac``), each with its context id, stage,
+        position in the stage, token, raw bits and sign.
+        """
+        n, H, W, C, K = S.shape
+        rs, cs = (a.ravel() for a in np.meshgrid(np.arange(H), np.arange(W), indexing="ij"))
+        stage = 2 * rs + cs
+        DC = S[..., 0]
+        AC = S[..., 1:]
+        mag = np.abs(AC)
+        eob = _end_of_block(mag)
+        out = {"blocks": (rs, cs, stage)}
+        pred, dc_ctx = self._dc_context(DC, rs, cs)
+        resid = DC.reshape(n, H * W, C) - pred
+        out["dc"] = (dc_ctx, resid)
+        if K > 1:
+            out["eob"] = (self._eob_context(eob, rs, cs), eob.reshape(n, H * W, C))
+            capped = np.minimum(mag, _NEIGHBOUR_CAP)
+            ac_ctx, last = self._ac_context(capped, eob.reshape(n, H * W, C), rs, cs)
+            out["ac"] = (ac_ctx, AC.reshape(n, H * W, C, K - 1), last)
+            out["sign"] = self._sign_context(np.sign(AC), rs, cs)
+        return out
+
+    def _offset(self, rs, cs):
+        if not self.positional:
+            return np.zeros(len(rs), dtype=np.int64)
+        return rs * self.grid_shape_[1] + cs
+
+    def _dc_context(self, DC, rs, cs):
+        """Prediction and context of the DC of blocks ``(rs, cs)``; DC is (n, H, W, C)."""
+        C = self.n_channels_
+        left, has_left = _shifted(DC, rs, cs, 0, -1, 0)
+        up, has_up = _shifted(DC, rs, cs, -1, 0, 0)
+        corner, _ = _shifted(DC, rs, cs, -1, -1, 0)
+        boundary = np.where(has_left & has_up, 3, np.where(has_up, 2, np.where(has_left, 1, 0)))
+        b = boundary[None, :, None]
+        if self.dc_prediction_ == "med":
+            lo, hi = np.minimum(left, up), np.maximum(left, up)
+            med = np.where(corner >= hi, lo, np.where(corner <= lo, hi, left + up - corner))
+            pred = np.where(b == 3, med, np.where(b == 2, up, np.where(b == 1, left, 0)))
+        else:
+            pred = np.zeros_like(left)
+        gradient = np.abs(left - corner) + np.abs(up - corner)
+        g = np.where(b == 3, _bucket(gradient, _DC_GRADIENT_EDGES), 0)
+        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None]
+        return pred, (place * _N_BOUNDARY + b) * _N_GRADIENT + g
+
+    def _eob_context(self, eob, rs, cs):
+        C = self.n_channels_
+        n_dc = self._layout()[0]
+        left, has_left = _shifted(eob, rs, cs, 0, -1, 0)
+        up, has_up = _shifted(eob, rs, cs, -1, 0, 0)
+        hl, hu = has_left[None, :, None], has_up[None, :, None]
+        total = np.where(hl & hu, left + up, np.where(hl, 2 * left, 2 * up))
+        bucket = np.where(hl | hu, _bucket(total, _EOB_EDGES), _N_EOB - 1)
+        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None]
+        return n_dc + place * _N_EOB + bucket
+
+    def _ac_context(self, capped, eob, rs, cs):
+        """Contexts ``(n, nb, C, K - 1)`` of every AC coefficient of blocks ``(rs, cs)``.
+
+        ``capped`` is ``min(|AC|, 6)`` over the grid (n, H, W, C, K - 1),
+        ``eob`` the end of block of the blocks ``(rs, cs)`` (n, nb, C).
+        """
+        C, K = self.n_channels_, self.n_coefficients_
+        n_dc, n_eob = self._layout()[:2]
+        total = _shifted(capped, rs, cs, 0, -1, 0)[0] + _shifted(capped, rs, cs, -1, 0, 0)[0]
+        total = (
+            total
+            + (_shifted(capped, rs, cs, -1, -1, 0)[0] + _shifted(capped, rs, cs, -1, 1, 0)[0]) // 2
+        )
+        neighbours = np.minimum(total, _NEIGHBOUR_CAP)
+        j = np.arange(1, K)
+        last = j == eob[..., None]
+        size = _bucket(eob, _EOB_SIZE_EDGES)[..., None]
+        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None, :, :, None]
+        ctx = ((place * (K - 1) + j - 1) * 2 + last) * _N_SIZE + size
+        return n_dc + n_eob + ctx * _N_NEIGHBOUR + neighbours, last
+
+    def _sign_context(self, signs, rs, cs):
+        """Contexts ``(n, nb, C, K - 1)`` of the AC signs of blocks ``(rs, cs)``.
+
+        ``signs`` is ``sign(AC)`` over the grid (n, H, W, C, K - 1).
+        """
+        C, K = self.n_channels_, self.n_coefficients_
+        n_dc, n_eob, n_ac, _ = self._layout()
+        left = _shifted(signs, rs, cs, 0, -1, 0)[0]
+        up = _shifted(signs, rs, cs, -1, 0, 0)[0]
+        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None, :, :, None]
+        ctx = (place * (K - 1) + np.arange(K - 1)) * _N_SIGN + (left + 1) * 3 + up + 1
+        return n_dc + n_eob + n_ac + ctx
+
+    def _count(self, S):
+        """Token counts ``(n_contexts, 33)`` of training coefficients (n, H, W, C, K)."""
+        self._check_grid(S, "fit")
+        counts = np.zeros((sum(self._layout()), _WIDTH), dtype=np.int64)
+        for ctx, token in self._tokens_by_context(S):
+            np.add.at(counts, (ctx, np.minimum(token, _ESCAPE)), 1)
+        return counts
+
+    def _tokens_by_context(self, S):
+        parts = self._symbols(S)
+        ctx, resid = parts["dc"]
+        yield ctx.ravel(), _tokens(np.abs(resid))[0].ravel()
+        if "eob" in parts:
+            ctx, eob = parts["eob"]
+            yield ctx.ravel(), _tokens(eob)[0].ravel()
+            ctx, AC, last = parts["ac"]
+            coded = np.arange(1, self.n_coefficients_) <= eob[..., None]
+            u = np.abs(AC) - last
+            yield ctx[coded], _tokens(u[coded])[0]
+            nonzero = AC != 0
+            yield parts["sign"][nonzero], (AC[nonzero] < 0).astype(np.int64)
+
+    # -- coding ------------------------------------------------------------
+
+    def compress(self, symbols):
+        """Code every sample into its own bitstream.
+
+        Parameters
+        ----------
+        symbols : array-like of int
+            Quantized coefficients in the "blocks" layout (as ``fit``); any
+            grid unless ``positional``.
+
+        Returns
+        -------
+        strings : list of bytes
+            One bitstream per sample: header (format byte, shape), payload,
+            CRC-32.
+        """
+        self._check_fitted("compress")
+        S, ndim = _grid(symbols, "compress")
+        self._check_grid(S, "compress")
+        n, H, W, C, K = S.shape
+        if H * W * C * K > _coder.MAX_VALUES:
+            raise ValueError(
+                f"BlockContextModel.compress: at most {_coder.MAX_VALUES} coefficients per "
+                f"sample; got {H * W * C * K}."
+            )
+        fields = [ndim, H, W, C, K]
+        chunk = max(1, (1 << 20) // (H * W * C * K))
+        payloads = []
+        for start in range(0, n, chunk):  # bounded memory: batches of samples
+            payloads += self._encode(S[start : start + chunk])
+        return [_coder.pack(_coder.KIND_CONTEXT, fields, p, self.fingerprint_) for p in payloads]
+
+    def _encode(self, S):
+        n, H, W, C, K = S.shape
+        parts = self._symbols(S)
+        rs, cs, stage = parts["blocks"]
+        plan = _coder.StreamPlan(n)
+        escapes = []
+        sample = np.arange(n)[:, None, None]
+        slot = rs[:, None] * C + np.arange(C)  # (nb, C): order inside a stage
+        group = (8 * stage)[:, None] + np.zeros(C, dtype=np.int64)  # (nb, C)
+
+        def tokens(ctx, u, sub, index, keep=None):
+            """Queue the tokens of magnitudes ``u``; returns raw bit counts and bits."""
+            token, bits, extra = _tokens(u)
+            escaped = token > self._top[ctx]
+            keep = np.ones(ctx.shape, dtype=bool) if keep is None else keep
+            where = np.broadcast_to(group.reshape(group.shape + (1,) * (ctx.ndim - 3)), ctx.shape)
+            streams = np.broadcast_to(sample.reshape((n,) + (1,) * (ctx.ndim - 1)), ctx.shape)
+            key = ((where + sub) << _STAGE_SHIFT) + index
+            plan.add(
+                streams[keep], key[keep], 0, np.where(escaped, _ESCAPE, token)[keep], ctx[keep]
+            )
+            escaped &= keep
+            if escaped.any():
+                escapes.append(
+                    (streams[escaped], where[escaped] + sub, index[escaped], u[escaped])
+                )
+            return np.where(escaped, 0, bits), extra
+
+        def raw(streams, key, bits, extra, index):
+            for chunk in range(2):
+                width = np.clip(bits - _RAW_CHUNK * chunk, 0, _RAW_CHUNK)
+                need = width > 0
+                value = (extra >> (_RAW_CHUNK * chunk)) & ((np.int64(1) << width) - 1)
+                plan.add(
+                    streams[need],
+                    (key + index + chunk)[need],
+                    0,
+                    value[need],
+                    self._raw_row(width[need]),
+                )
+
+        # A: the DC residual and the end of block of every block
+        dc_ctx, resid = parts["dc"]
+        dc_u = np.abs(resid)
+        shape = dc_ctx.shape
+        streams = np.broadcast_to(sample, shape)
+        a_raw = (np.broadcast_to(group, shape) + _A_RAW) << _STAGE_SHIFT
+        bits, extra = tokens(dc_ctx, dc_u, _A_TOKENS, np.broadcast_to(2 * slot, shape))
+        raw(streams, a_raw, bits, extra, np.broadcast_to(8 * slot, shape))
+        sign = dc_u > 0
+        plan.add(
+            streams[sign], (a_raw + 8 * slot + 2)[sign], 0, (resid < 0)[sign], self._raw_row(1)
+        )
+        if K > 1:
+            eob_ctx, eob = parts["eob"]
+            bits, extra = tokens(eob_ctx, eob, _A_TOKENS, np.broadcast_to(2 * slot + 1, shape))
+            raw(streams, a_raw, bits, extra, np.broadcast_to(8 * slot + 3, shape))
+            # B: the AC coefficients up to the end of block
+            ac_ctx, AC, last = parts["ac"]
+            coded = np.arange(1, K) <= eob[..., None]
+            u = np.where(coded, np.abs(AC) - last, 0)
+            index = np.broadcast_to(slot[..., None] * (K - 1) + np.arange(K - 1), ac_ctx.shape)
+            bits, extra = tokens(np.where(coded, ac_ctx, 0), u, _B_TOKENS, index, keep=coded)
+            # finally the raw bits and signs of every coded AC coefficient, stage by stage
+            rank = np.empty(H * W, dtype=np.int64)
+            rank[np.lexsort((rs, stage))] = np.arange(H * W)
+            order = (rank[:, None] * C + np.arange(C))[..., None] * (K - 1) + np.arange(K - 1)
+            final = np.int64(8 * (int(stage.max()) + 1)) << _STAGE_SHIFT
+            streams = np.broadcast_to(sample[..., None], ac_ctx.shape)
+            index = np.broadcast_to(4 * order, ac_ctx.shape)
+            raw(streams, final, np.where(coded, bits, 0), extra, index)
+            sign = AC != 0
+            index = np.broadcast_to(slot[..., None] * (K - 1) + np.arange(K - 1), ac_ctx.shape)
+            key = ((group[..., None] + _B_SIGNS) << _STAGE_SHIFT) + index
+            plan.add(streams[sign], key[sign], 0, (AC < 0)[sign], parts["sign"][sign])
+        if escapes:
+            self._queue_escapes(plan, escapes)
+        return plan.encode([self._table])
+
+    def _raw_row(self, width):
+        """Row of the uniform distribution over ``2 ** width`` raw values."""
+        return len(self.probabilities_) + np.asarray(width, dtype=np.int64) - 1
+
+    def _queue_escapes(self, plan, escapes):
+        """Elias-gamma codes of escaped magnitudes: after the tokens of their sub-step."""
+        stream, group, index, u = (
+            np.concatenate([np.ravel(p) for p in e]) for e in zip(*escapes, strict=True)
+        )
+        order = np.lexsort((index, group, stream))
+        stream, group, u = stream[order], group[order], u[order]
+        prefix, value, size, owner = _coder.escape_symbols(u.astype(np.uint64))
+        plan.add(
+            stream, ((group + 1) << _STAGE_SHIFT) + _rank(stream, group), _coder.GAMMA, prefix, 0
+        )
+        if len(owner):
+            us, ug = stream[owner], group[owner]
+            plan.add(us, ((ug + 2) << _STAGE_SHIFT) + _rank(us, ug), _coder.UNIFORM, value, size)
+
+    def decompress(self, strings):
+        """Decode bitstreams from :meth:`compress` back to the exact coefficients.
+
+        Parameters
+        ----------
+        strings : list of bytes
+            Bitstreams written by this model, all of the same shape.
+
+        Returns
+        -------
+        symbols : ndarray of int64
+            In the shape given to ``compress``.
+
+        Raises
+        ------
+        ValueError
+            If a bitstream is truncated, corrupted or written by another model
+            (its checksum fails), or the bitstreams hold different shapes.
+        """
+        self._check_fitted("decompress")
+        payloads, shapes = [], set()
+        for s in strings:
+            fields, payload = _coder.unpack(
+                s, _coder.KIND_CONTEXT, 5, self.fingerprint_, "decompress"
+            )
+            payloads.append(payload)
+            shapes.add(tuple(fields))
+        if len(shapes) > 1:
+            raise ValueError(
+                "decompress: the bitstreams hold coefficients of different shapes "
+                f"{sorted(shapes)}; decompress them separately."
+            )
+        if not shapes:
+            raise ValueError("decompress expects at least one bitstream.")
+        ndim, H, W, C, K = shapes.pop()
+        grid = (self.grid_shape_ if self.positional else (H, W)) + (C, K)
+        if (
+            ndim not in (3, 4, 5)
+            or (C, K) != (self.n_channels_, self.n_coefficients_)
+            or ((H, W) != grid[:2])
+            or H * W * C * K > _coder.MAX_VALUES
+            or min(H, W) < 1
+        ):
+            raise ValueError(
+                f"decompress: the bitstreams hold coefficients of shape (ndim={ndim}, {H}, {W}, "
+                f"{C}, {K}), which this model (channels={self.n_channels_}, "
+                f"k={self.n_coefficients_}) cannot have written."
+            )
+        out = []
+        chunk = max(1, (1 << 20) // (H * W * C * K))
+        for start in range(0, len(payloads), chunk):
+            out.append(self._decode(payloads[start : start + chunk], H, W))
+        return _from_grid(np.concatenate(out), ndim)
+
+    def _decode(self, payloads, H, W):
+        n, C, K = len(payloads), self.n_channels_, self.n_coefficients_
+        readers = [_coder.Reader(p) for p in payloads]
+        DC = np.zeros((n, H, W, C), dtype=np.int64)
+        EOB = np.zeros((n, H, W, C), dtype=np.int64)
+        AC = np.zeros((n, H, W, C, max(K - 1, 0)), dtype=np.int64)  # magnitudes
+        BITS = np.zeros_like(AC)  # raw bits still to read, last stage
+        capped = np.zeros_like(AC)
+        SIGN = np.zeros_like(AC)
+        n_stages = 2 * (H - 1) + W
+        for t in range(n_stages):
+            rs = np.arange(max(0, -(-(t - W + 1) // 2)), min(H - 1, t // 2) + 1)
+            cs = t - 2 * rs
+            if not len(rs):
+                continue
+            pred, dc_ctx = self._dc_context(DC, rs, cs)
+            ctx = [dc_ctx] + ([self._eob_context(EOB, rs, cs)] if K > 1 else [])
+            ctx = np.stack(ctx, axis=-1)  # (n, nb, C, 1 or 2)
+            u, bits = self._read_tokens(readers, ctx.reshape(n, -1))
+            u, bits = u.reshape(ctx.shape), bits.reshape(ctx.shape)
+            # raw bits: DC chunks, DC sign, EOB chunks per (block, channel)
+            width = np.zeros(ctx.shape[:3] + (5,), dtype=np.int64)
+            width[..., 0] = np.minimum(bits[..., 0], _RAW_CHUNK)
+            width[..., 1] = np.maximum(bits[..., 0] - _RAW_CHUNK, 0)
+            width[..., 2] = u[..., 0] > 0
+            if K > 1:
+                width[..., 3] = np.minimum(bits[..., 1], _RAW_CHUNK)
+                width[..., 4] = np.maximum(bits[..., 1] - _RAW_CHUNK, 0)
+            value = self._read_raw(readers, width.reshape(n, -1)).reshape(width.shape)
+            dc_u = u[..., 0] + value[..., 0] + (value[..., 1] << _RAW_CHUNK)
+            DC[:, rs, cs] = pred + np.where(value[..., 2] == 1, -dc_u, dc_u)
+            if K == 1:
+                continue
+            eob = u[..., 1] + value[..., 3] + (value[..., 4] << _RAW_CHUNK)
+            if np.any(eob > K - 1):
+                raise ValueError(
+                    "decompress: an end of block lies beyond the block (corrupted data)."
+                )
+            EOB[:, rs, cs] = eob
+            ac_ctx, last = self._ac_context(capped, eob, rs, cs)
+            coded = np.arange(1, K) <= eob[..., None]
+            counts = coded.reshape(n, -1).sum(axis=1)
+            u, bits = self._read_tokens(readers, ac_ctx[coded], counts)
+            mag = np.zeros(coded.shape, dtype=np.int64)
+            mag[coded] = u
+            mag += last
+            raw_bits = np.zeros(coded.shape, dtype=np.int64)
+            raw_bits[coded] = bits
+            AC[:, rs, cs] = mag
+            BITS[:, rs, cs] = raw_bits
+            capped[:, rs, cs] = np.minimum(mag, _NEIGHBOUR_CAP)
+            nonzero = mag > 0
+            negative = self._read_signs(readers, self._sign_context(SIGN, rs, cs), nonzero)
+            SIGN[:, rs, cs] = np.where(negative, -1, 1) * nonzero
+        S = np.zeros((n, H, W, C, K), dtype=np.int64)
+        S[..., 0] = DC
+        if K > 1:
+            # the raw bits and signs of every AC coefficient, stage by stage
+            rs, cs = (a.ravel() for a in np.meshgrid(np.arange(H), np.arange(W), indexing="ij"))
+            order = np.lexsort((rs, 2 * rs + cs))
+            rs, cs = rs[order], cs[order]
+            mag, bits = AC[:, rs, cs], BITS[:, rs, cs]
+            width = np.stack([np.minimum(bits, _RAW_CHUNK), np.maximum(bits - _RAW_CHUNK, 0)], -1)
+            value = self._read_raw(readers, width.reshape(n, -1)).reshape(width.shape)
+            mag = mag + value[..., 0] + (value[..., 1] << _RAW_CHUNK)
+            S[:, rs, cs, :, 1:] = mag * SIGN[:, rs, cs]
+        return S
+
+    def _read_signs(self, readers, ctx, needed):
+        """Decode the signs (True: negative) where ``needed``, under contexts ``ctx``."""
+        decoded = self._read_rows(readers, ctx[needed], needed)
+        if np.any(decoded > 1):
+            raise ValueError("decompress: a sign symbol is out of range (corrupted data).")
+        negative = np.zeros(needed.shape, dtype=bool)
+        negative[needed] = decoded == 1
+        return negative
+
+    def _read_tokens(self, readers, ctx, counts=None):
+        """Decode one token per context (``ctx`` (n, L), or flat with ``counts`` per
+        sample), then the escapes among them; returns magnitudes and raw bit counts."""
+        n = len(readers)
+        flat = ctx.reshape(-1)
+        if counts is None:
+            counts = np.full(n, ctx.shape[1] if ctx.ndim > 1 else 0)
+        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        rows = self._table[flat]
+        token = np.empty(len(flat), dtype=np.int64)
+        for i, reader in enumerate(readers):
+            a, b = bounds[i], bounds[i + 1]
+            if b > a:
+                token[a:b] = reader.categorical(rows[a:b])
+        escaped = token == _ESCAPE
+        if np.any(token[~escaped] > self._top[flat[~escaped]]):
+            raise ValueError("decompress: a token lies outside its alphabet (corrupted data).")
+        base, bits = _untoken(np.where(escaped, 0, token))
+        if escaped.any():
+            at = np.flatnonzero(escaped)
+            owner = np.searchsorted(np.asarray(bounds), at, side="right") - 1
+            for i in np.unique(owner).tolist():
+                where = at[owner == i]
+                if len(where):
+                    magnitude, _ = _coder.read_escapes(readers[i], len(where), signed=False)
+                    if np.any(magnitude > np.uint64(2**62)):
+                        raise ValueError(
+                            "decompress: an escaped magnitude is out of range (corrupted data)."
+                        )
+                    base[where] = magnitude.astype(np.int64)
+        return base, bits
+
+    def _read_raw(self, readers, width):
+        """Decode raw values of ``width`` bits (0: absent), ``width`` (n, L)."""
+        value = np.zeros(width.shape, dtype=np.int64)
+        present = width > 0
+        value[present] = self._read_rows(readers, self._raw_row(width[present]), present)
+        return value
+
+    def _read_rows(self, readers, row, present):
+        """Decode one symbol per entry of ``row`` (rows of the table), the entries of
+        sample ``i`` being those where ``present[i]`` holds, sample-major."""
+        counts = present.reshape(len(readers), -1).sum(axis=1)
+        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        rows = self._table[row]
+        decoded = np.empty(len(rows), dtype=np.int64)
+        for i, reader in enumerate(readers):
+            a, b = bounds[i], bounds[i + 1]
+            if b > a:
+                decoded[a:b] = reader.categorical(rows[a:b])
+        return decoded
+
+    def code_lengths(self, symbols):
+        """Ideal code length in bits of every sample under this model.
+
+        What a perfect arithmetic coder with these probabilities would spend:
+        ``-log2 p`` of every token, the raw bits and signs, and for escaped
+        magnitudes their Elias-gamma code. :meth:`compress` comes within a
+        few bits per sample of it, plus the header.
+
+        Parameters
+        ----------
+        symbols : array-like of int
+            Coefficients in the "blocks" layout.
+
+        Returns
+        -------
+        bits : ndarray of float64, shape (n_samples,)
+        """
+        self._check_fitted("code_lengths")
+        S, _ = _grid(symbols, "code_lengths")
+        self._check_grid(S, "code_lengths")
+        n = len(S)
+        total = np.zeros(n)
+        log_p = -np.log2(np.maximum(self.probabilities_.astype(np.float64), 1e-30))
+        for ctx, u, sign, keep in self._magnitudes(S):
+            token, bits, _ = _tokens(u)
+            escaped = token > self._top[ctx]
+            prefix, _ = _coder.gamma_parts(np.where(escaped, u, 0).astype(np.uint64))
+            cost = np.where(
+                escaped,
+                log_p[ctx, _ESCAPE] + 2 * prefix + 1,
+                log_p[ctx, np.minimum(token, _ESCAPE)] + bits,
+            )
+            total += np.where(keep, cost + sign, 0.0).reshape(n, -1).sum(axis=1)
+        return total
+
+    def _magnitudes(self, S):
+        """(context, magnitude, sign bits, coded) of every symbol, arrays of one shape."""
+        parts = self._symbols(S)
+        ctx, resid = parts["dc"]
+        yield ctx, np.abs(resid), resid != 0, np.ones(ctx.shape, dtype=bool)
+        if "eob" in parts:
+            ctx, eob = parts["eob"]
+            yield ctx, eob, np.zeros(ctx.shape), np.ones(ctx.shape, dtype=bool)
+            ctx, AC, last = parts["ac"]
+            coded = np.arange(1, self.n_coefficients_) <= eob[..., None]
+            u = np.where(coded, np.abs(AC) - last, 0)
+            log_p = -np.log2(np.maximum(self.probabilities_.astype(np.float64), 1e-30))
+            sign_bits = log_p[parts["sign"], (AC < 0) * 1] * (AC != 0)
+            yield np.where(coded, ctx, 0), u, sign_bits, coded
+
+    def header_bits(self, shape):
+        """Bits a bitstream spends outside its payload.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Shape of one sample's coefficients, e.g. ``(4, 4, 64)``.
+
+        Returns
+        -------
+        bits : int
+        """
+        S, ndim = _grid(np.zeros((1, *shape), dtype=np.int64), "header_bits")
+        return _coder.header_bits(_coder.KIND_CONTEXT, [ndim, *S.shape[1:]])
+
+    def _check_fitted(self, name):
+        if not hasattr(self, "probabilities_"):
+            raise ValueError(f"BlockContextModel.{name}: call fit first.")
+
+
+def _rank(stream, group):
+    """Position of every entry within its run of equal ``(stream, group)`` (sorted)."""
+    if not len(stream):
+        return np.zeros(0, dtype=np.int64)
+    first = np.r_[True, (np.diff(stream) != 0) | (np.diff(group) != 0)]
+    start = np.flatnonzero(first)
+    return np.arange(len(stream)) - start[np.cumsum(first) - 1]
+
+
+def _end_of_block(mag):
+    """Number of AC coefficients up to the last nonzero one; mag is (..., K - 1)."""
+    if mag.shape[-1] == 0:
+        return np.zeros(mag.shape[:-1], dtype=np.int64)
+    nonzero = mag != 0
+    last = mag.shape[-1] - np.argmax(nonzero[..., ::-1], axis=-1)
+    return np.where(nonzero.any(axis=-1), last, 0).astype(np.int64)
