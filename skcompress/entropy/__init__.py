@@ -1,12 +1,16 @@
 """Rate: entropy estimates of quantized symbols, and real entropy coding of them.
 
-:class:`CategoricalEntropyModel` (one distribution per position) and
+:class:`CategoricalEntropyModel` (one distribution per position),
 :class:`BlockContextModel` (context modelling of block-transform coefficients)
-both estimate code lengths and write real bitstreams with a range coder
-(``constriction``), one self-describing bitstream per sample.
+and :class:`GainShapeModel` (pyramid VQ gains and codewords) estimate code
+lengths and write real bitstreams with a range coder (``constriction``), one
+self-describing bitstream per sample. :class:`Codec` chains fitted transform
+and quantizer steps with one of them: signals to bytes and back.
 """
 
 from ._categorical import CategoricalEntropyModel
+from ._codec import Codec
 from ._context import BlockContextModel
+from ._gain_shape import GainShapeModel
 
-__all__ = ["BlockContextModel", "CategoricalEntropyModel"]
+__all__ = ["BlockContextModel", "CategoricalEntropyModel", "Codec", "GainShapeModel"]

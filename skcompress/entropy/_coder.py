@@ -221,7 +221,7 @@ def read_escapes(reader, count, signed):
     return gamma_value(prefix, mantissa), negative
 
 
-def encode_streams(n_streams, segments, escapes=None):
+def encode_streams(n_streams, segments, escapes=None, tail=None):
     """Code streams whose categorical symbols share rows: the fast path of fixed layouts.
 
     Parameters
@@ -234,6 +234,8 @@ def encode_streams(n_streams, segments, escapes=None):
         ``(stream, prefix, value, size, owner)`` from :func:`escape_symbols`
         with each escaped value's stream, sorted by stream; coded after the
         segments.
+    tail : tuple or None
+        ``(stream, value, size)``, uniform symbols sorted by stream, coded last.
 
     Returns
     -------
@@ -245,6 +247,10 @@ def encode_streams(n_streams, segments, escapes=None):
         uat = np.searchsorted(stream[owner], np.arange(n_streams + 1)).tolist()
         prefix = prefix.astype(np.int32)
         value, size = value.astype(np.int32), size.astype(np.int32)
+    if tail is not None:
+        tstream, tvalue, tsize = tail
+        tat = np.searchsorted(tstream, np.arange(n_streams + 1)).tolist()
+        tvalue, tsize = tvalue.astype(np.int32), tsize.astype(np.int32)
     segments = [(np.ascontiguousarray(v, dtype=np.int32), r) for v, r in segments if len(r)]
     payloads = []
     for i in range(n_streams):
@@ -254,6 +260,8 @@ def encode_streams(n_streams, segments, escapes=None):
         if escapes is not None and at[i] < at[i + 1]:
             encoder.encode(prefix[at[i] : at[i + 1]], _GAMMA_PREFIX)
             encoder.encode(value[uat[i] : uat[i + 1]], _UNIFORM, size[uat[i] : uat[i + 1]])
+        if tail is not None and tat[i] < tat[i + 1]:
+            encoder.encode(tvalue[tat[i] : tat[i + 1]], _UNIFORM, tsize[tat[i] : tat[i + 1]])
         payloads.append(seal(encoder))
     return payloads
 
@@ -386,6 +394,19 @@ def unpack(data, kind, n_fields, fingerprint, name):
     return fields, body[at:]
 
 
+_N_FIELDS = {KIND_CATEGORICAL: 1, KIND_CONTEXT: 5, KIND_PYRAMID: 1}
+
+
+def header_length(data):
+    """Bytes of a bitstream from :func:`pack` outside its payload (header and CRC)."""
+    at = 1
+    for _ in range(_N_FIELDS.get(data[0] & 0x0F, 0)):
+        while at < len(data) and data[at] & 0x80:
+            at += 1
+        at += 1
+    return min(at, len(data)) + 4
+
+
 def header_bits(kind, fields):
     """Bits that :func:`pack` spends besides the payload."""
     return 8 * (1 + sum(len(_varint(int(f))) for f in fields) + 4)
@@ -398,3 +419,38 @@ def fingerprint(*arrays):
         a = np.ascontiguousarray(a)
         crc = zlib.crc32(str((a.dtype.str, a.shape)).encode() + a.tobytes(), crc)
     return crc
+
+
+def index_digits(size):
+    """Uniform alphabets that carry an index in ``[0, size)``, most significant first.
+
+    An index below ``2**16`` is one uniform symbol; a larger one is its top
+    16 bits, uniform over ``((size - 1) >> s) + 1`` values, then ``s`` raw
+    bits in chunks of 16, as CELT's ``ec_enc_uint`` splits it. The cost is
+    ``log2(size)`` bits to within ``2**-15`` relative.
+
+    Parameters
+    ----------
+    size : int
+        Number of possible indices (a Python int, however large).
+
+    Returns
+    -------
+    sizes : list of int
+        Alphabet of every digit (empty for ``size <= 1``).
+    shifts : list of int
+        Bit offset of every digit in the index.
+    """
+    if size <= 1:
+        return [], []
+    bits = (size - 1).bit_length()
+    if bits <= _CHUNK:
+        return [size], [0]
+    s = bits - _CHUNK
+    sizes, shifts = [((size - 1) >> s) + 1], [s]
+    while s > 0:
+        width = min(s, _CHUNK)
+        s -= width
+        sizes.append(1 << width)
+        shifts.append(s)
+    return sizes, shifts

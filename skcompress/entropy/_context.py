@@ -19,6 +19,7 @@ _DC_GRADIENT_EDGES = np.array([1, 2, 4, 8, 16, 32, 64])
 _EOB_EDGES = np.array([1, 2, 3, 4, 6, 8, 11, 15, 20, 28, 40, 60, 90])
 _EOB_SIZE_EDGES = np.array([2, 4, 8, 16, 32])
 _NEIGHBOUR_CAP = 6
+_AUTO_POSITIONS = 64  # positional="auto" conditions on position up to this many blocks
 _N_BOUNDARY, _N_GRADIENT = 4, len(_DC_GRADIENT_EDGES) + 1
 _N_EOB = len(_EOB_EDGES) + 2  # buckets of the neighbours' sum, and "no neighbour"
 _N_SIZE, _N_NEIGHBOUR = len(_EOB_SIZE_EDGES) + 1, _NEIGHBOUR_CAP + 1
@@ -143,15 +144,17 @@ class BlockContextModel:
 
     Parameters
     ----------
-    positional : bool, default=False
+    positional : bool or "auto", default="auto"
         Also condition every context on the block's position in the grid:
         for data of one fixed size where position means something (MNIST's
         blank borders); then every coded grid must have the fitted shape.
+        "auto": True when every training sample has the same grid of at most
+        64 blocks (small images), False otherwise.
     dc_prediction : {"auto", "med", "none"}, default="auto"
         Predict the DC coefficient from its neighbours ("med") or code it as
         it is ("none", best with ``positional`` on small centred images);
         "auto" picks whichever costs less on the training data.
-    prior_strength : float > 0, default=2.0
+    prior_strength : float > 0, default=4.0
         Weight, in pseudo-observations, of the parent distribution in each
         context's estimate.
 
@@ -161,7 +164,9 @@ class BlockContextModel:
         ``C`` and ``K`` of the blocks seen at ``fit``.
     grid_shape_ : tuple of int
         Grid ``(h, w)`` of the training data (``(1, n_blocks)`` for 1-D
-        signals); coded grids must match it only when ``positional``.
+        signals); coded grids must match it only when ``positional_``.
+    positional_ : bool
+        Whether contexts include the block position.
     dc_prediction_ : str
         "med" or "none", the prediction in use.
     probabilities_ : ndarray of float32, shape (n_contexts, 33)
@@ -193,7 +198,7 @@ class BlockContextModel:
     True
     """
 
-    def __init__(self, *, positional=False, dc_prediction="auto", prior_strength=2.0):
+    def __init__(self, *, positional="auto", dc_prediction="auto", prior_strength=4.0):
         self.positional = positional
         self.dc_prediction = dc_prediction
         self.prior_strength = prior_strength
@@ -215,9 +220,10 @@ class BlockContextModel:
         -------
         self : BlockContextModel
         """
-        if not isinstance(self.positional, (bool, np.bool_)):
+        if not (isinstance(self.positional, (bool, np.bool_)) or self.positional == "auto"):
             raise ValueError(
-                f"BlockContextModel: positional must be True or False; got {self.positional!r}."
+                "BlockContextModel: positional must be True, False or 'auto'; got "
+                f"{self.positional!r}."
             )
         if self.dc_prediction not in _DC_PREDICTIONS:
             raise ValueError(
@@ -239,7 +245,8 @@ class BlockContextModel:
                 "BlockContextModel.fit: every array must have the same channels and "
                 f"coefficients per block; got (channels, k) in {sorted(shapes)}."
             )
-        if self.positional and len({g.shape[1:3] for g in grids}) > 1:
+        same_grid = len({g.shape[1:3] for g in grids}) == 1
+        if self.positional is True and not same_grid:
             raise ValueError(
                 "BlockContextModel.fit: with positional=True every array must have the same "
                 f"grid; got {sorted({g.shape[1:3] for g in grids})}."
@@ -248,6 +255,10 @@ class BlockContextModel:
             raise ValueError("BlockContextModel.fit expects at least one sample.")
         self.n_channels_, self.n_coefficients_ = grids[0].shape[3:]
         self.grid_shape_ = tuple(int(s) for s in grids[0].shape[1:3])
+        if self.positional == "auto":
+            self.positional_ = same_grid and int(np.prod(self.grid_shape_)) <= _AUTO_POSITIONS
+        else:
+            self.positional_ = bool(self.positional)
         choices = ["med", "none"] if self.dc_prediction == "auto" else [self.dc_prediction]
         best = None
         for choice in choices:
@@ -262,7 +273,7 @@ class BlockContextModel:
             self._set_counts(counts)
         self.fingerprint_ = _coder.fingerprint(
             self.probabilities_,
-            np.array([self.positional, self.dc_prediction_ == "med", *self.grid_shape_]),
+            np.array([self.positional_, self.dc_prediction_ == "med", *self.grid_shape_]),
         )
         return self
 
@@ -279,7 +290,7 @@ class BlockContextModel:
     def _layout(self):
         """Numbers of contexts and parents of the three kinds, and their offsets."""
         C, K = self.n_channels_, self.n_coefficients_
-        P = int(np.prod(self.grid_shape_)) if self.positional else 1
+        P = int(np.prod(self.grid_shape_)) if self.positional_ else 1
         n_dc = P * C * _N_BOUNDARY * _N_GRADIENT
         n_eob = P * C * _N_EOB if K > 1 else 0
         n_ac = P * C * (K - 1) * 2 * _N_SIZE * _N_NEIGHBOUR
@@ -330,12 +341,16 @@ class BlockContextModel:
 
     def _check_grid(self, S, name):
         C, K = self.n_channels_, self.n_coefficients_
-        if S.shape[3:] != (C, K) or (self.positional and S.shape[1:3] != self.grid_shape_):
+        if S.shape[3:] != (C, K) or (self.positional_ and S.shape[1:3] != self.grid_shape_):
             want = f"(n, {', '.join(map(str, self.grid_shape_))}, {C}, {K})"
             raise ValueError(
                 f"BlockContextModel.{name}: the model was fitted on blocks of {C} channel(s) "
                 f"x {K} coefficients"
-                + (f" on the grid {self.grid_shape_} (positional=True)" if self.positional else "")
+                + (
+                    f" on the grid {self.grid_shape_} (positional=True)"
+                    if self.positional_
+                    else ""
+                )
                 + f"; got coefficients of shape {S.shape} (expected {want} or any grid when "
                 "positional=False)."
             )
@@ -367,7 +382,7 @@ class BlockContextModel:
         return out
 
     def _offset(self, rs, cs):
-        if not self.positional:
+        if not self.positional_:
             return np.zeros(len(rs), dtype=np.int64)
         return rs * self.grid_shape_[1] + cs
 
@@ -466,7 +481,7 @@ class BlockContextModel:
         ----------
         symbols : array-like of int
             Quantized coefficients in the "blocks" layout (as ``fit``); any
-            grid unless ``positional``.
+            grid unless ``positional_``.
 
         Returns
         -------
@@ -623,7 +638,7 @@ class BlockContextModel:
         if not shapes:
             raise ValueError("decompress expects at least one bitstream.")
         ndim, H, W, C, K = shapes.pop()
-        grid = (self.grid_shape_ if self.positional else (H, W)) + (C, K)
+        grid = (self.grid_shape_ if self.positional_ else (H, W)) + (C, K)
         if (
             ndim not in (3, 4, 5)
             or (C, K) != (self.n_channels_, self.n_coefficients_)

@@ -1,0 +1,248 @@
+"""Gain-shape symbols of pyramid vector quantization: modelled gains, uniform codewords."""
+
+import numpy as np
+
+from . import _coder
+from ._categorical import CategoricalEntropyModel
+
+_INT64_LIMIT = 1 << 63
+
+
+class GainShapeModel:
+    """Entropy model of :class:`~skcompress.quantization.PyramidVQ` symbols.
+
+    Each vector's gain symbol is coded under one categorical distribution per
+    vector position (:class:`CategoricalEntropyModel`, escapes included), and
+    the codeword index of every non-silent vector as a uniform integer in
+    ``[0, codebook_size)``: ``log2 codebook_size`` bits, as CELT sends its
+    pyramid codewords (``ec_enc_uint``). Indices may be Python ints beyond
+    int64 (object arrays), as ``PyramidVQ`` emits them for large codebooks.
+
+    Parameters
+    ----------
+    codebook_size : int
+        ``V(N, K)``, the number of codewords (``PyramidVQ.codebook_size_``).
+
+    Attributes
+    ----------
+    gain_model_ : CategoricalEntropyModel
+        Distributions of the gain symbols, one per vector position.
+    n_vectors_ : int
+        Vectors per sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcompress.quantization import PyramidVQ
+    >>> from skcompress.entropy import GainShapeModel
+    >>> X = np.random.default_rng(0).normal(size=(50, 64))
+    >>> pvq = PyramidVQ(vector_size=16, pulses=80).fit(X)
+    >>> symbols = pvq.transform(X)
+    >>> symbols.dtype, pvq.codebook_size_ > 2**63   # indices beyond int64
+    (dtype('O'), True)
+    >>> model = GainShapeModel(pvq.codebook_size_).fit(symbols[:40])
+    >>> strings = model.compress(symbols[40:])
+    >>> bool(np.all(model.decompress(strings) == symbols[40:]))
+    True
+    """
+
+    def __init__(self, codebook_size):
+        self.codebook_size = codebook_size
+
+    def fit(self, symbols):
+        """Learn the gain distributions.
+
+        Parameters
+        ----------
+        symbols : array-like, shape (n_samples, 2 * n_vectors)
+            Gain symbol then codeword index of every vector (int64 or object).
+
+        Returns
+        -------
+        self : GainShapeModel
+        """
+        size = self.codebook_size
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)):
+            raise ValueError(f"GainShapeModel: codebook_size must be an int >= 1; got {size!r}.")
+        if size < 1:
+            raise ValueError(f"GainShapeModel: codebook_size must be an int >= 1; got {size}.")
+        gains, _ = self._split(symbols, "fit")
+        self.n_vectors_ = gains.shape[1]
+        self.gain_model_ = CategoricalEntropyModel().fit(gains)
+        self.fingerprint_ = _coder.fingerprint(
+            np.array([self.gain_model_.fingerprint_]), np.frombuffer(str(size).encode(), np.uint8)
+        )
+        return self
+
+    def _split(self, symbols, name):
+        S = np.asarray(symbols)
+        if S.ndim != 2 or S.shape[1] % 2 or S.shape[1] == 0 or S.dtype.kind not in "iuO":
+            raise ValueError(
+                f"GainShapeModel.{name} expects integer symbols of shape (n_samples, "
+                f"2 * n_vectors) (gain, index pairs); got shape {S.shape} and dtype {S.dtype}."
+            )
+        if hasattr(self, "n_vectors_") and S.shape[1] != 2 * self.n_vectors_:
+            raise ValueError(
+                f"GainShapeModel.{name} expects {2 * self.n_vectors_} symbols per sample "
+                f"({self.n_vectors_} vectors); got {S.shape[1]}."
+            )
+        try:
+            gains = S[:, 0::2].astype(np.int64)
+        except (TypeError, OverflowError):
+            raise ValueError(
+                f"GainShapeModel.{name}: gain symbols must be int64 integers."
+            ) from None
+        index = S[:, 1::2]
+        size = int(self.codebook_size)
+        if index.dtype == object:
+            if not all(isinstance(v, (int, np.integer)) for v in index.ravel().tolist()):
+                raise ValueError(f"GainShapeModel.{name}: codeword indices must be integers.")
+            if size < _INT64_LIMIT:
+                index = index.astype(np.int64)
+        coded = gains > 0
+        if index.size and (np.any(index[coded] < 0) or np.any(index[coded] >= size)):
+            raise ValueError(
+                f"GainShapeModel.{name}: codeword indices must lie in [0, {size}) "
+                f"(codebook_size); got one outside."
+            )
+        if index.size and np.any(index[~coded] != 0):
+            raise ValueError(
+                f"GainShapeModel.{name}: silent vectors (gain 0) carry codeword index 0."
+            )
+        return gains, index
+
+    def compress(self, symbols):
+        """Code every sample into its own bitstream.
+
+        Parameters
+        ----------
+        symbols : array-like, shape (n_samples, 2 * n_vectors)
+
+        Returns
+        -------
+        strings : list of bytes
+        """
+        self._check_fitted("compress")
+        gains, index = self._split(symbols, "compress")
+        n = len(gains)
+        g = self.gain_model_
+        position = np.arange(self.n_vectors_)
+        offset = gains - g.low_[position]
+        inside = (offset >= 0) & (offset < g.alphabet_size_[position])
+        token = np.where(inside, offset, g.alphabet_size_[position])
+        segments = [(token[:, cols], rows) for cols, rows in g._segments(self.n_vectors_)]
+        escapes = None
+        if not inside.all():
+            stream, column = np.nonzero(~inside)
+            values = gains[stream, column]
+            negative = values < 0
+            magnitude = np.where(
+                negative, ~values.astype(np.uint64) + np.uint64(1), values.astype(np.uint64)
+            )
+            escapes = (stream, *_coder.escape_symbols(magnitude, negative))
+        sizes, shifts = _coder.index_digits(int(self.codebook_size))
+        tail = None
+        stream, column = np.nonzero(gains > 0)
+        if sizes and len(stream):
+            values = index[stream, column]
+            digits = [
+                np.asarray((values >> shift) & ((1 << (size - 1).bit_length()) - 1)).astype(
+                    np.int64
+                )
+                for size, shift in zip(sizes, shifts, strict=True)
+            ]
+            tail = (
+                np.repeat(stream, len(sizes)),
+                np.stack(digits, axis=1).ravel(),
+                np.tile(np.asarray(sizes, dtype=np.int64), len(stream)),
+            )
+        fields = [2 * self.n_vectors_]
+        payloads = _coder.encode_streams(n, segments, escapes, tail)
+        return [_coder.pack(_coder.KIND_PYRAMID, fields, p, self.fingerprint_) for p in payloads]
+
+    def decompress(self, strings):
+        """Decode bitstreams from :meth:`compress`.
+
+        Parameters
+        ----------
+        strings : list of bytes
+
+        Returns
+        -------
+        symbols : ndarray, shape (n_samples, 2 * n_vectors)
+            int64, or object (Python ints) when ``codebook_size > 2**63``, as
+            ``PyramidVQ.transform`` gives them.
+        """
+        self._check_fitted("decompress")
+        payloads = []
+        for s in strings:
+            (m,), payload = _coder.unpack(
+                s, _coder.KIND_PYRAMID, 1, self.fingerprint_, "decompress"
+            )
+            if m != 2 * self.n_vectors_:
+                raise ValueError(
+                    f"decompress: a bitstream holds {m} symbols; this model codes "
+                    f"{2 * self.n_vectors_}."
+                )
+            payloads.append(payload)
+        size = int(self.codebook_size)
+        sizes, shifts = _coder.index_digits(size)
+        big = size >= _INT64_LIMIT
+        out = np.zeros((len(payloads), 2 * self.n_vectors_), dtype=object if big else np.int64)
+        g = self.gain_model_
+        segments = g._segments(self.n_vectors_)
+        low, width = g.low_, g.alphabet_size_
+        limit = np.uint64(1) << np.uint64(63)
+        for i, payload in enumerate(payloads):
+            reader = _coder.Reader(payload)
+            token = np.empty(self.n_vectors_, dtype=np.int64)
+            for cols, rows in segments:
+                token[cols] = reader.categorical(rows)
+            if np.any(token > width):
+                raise ValueError(
+                    "decompress: a gain symbol lies outside its alphabet (corrupted)."
+                )
+            gains = low + token
+            escaped = np.flatnonzero(token == width)
+            if escaped.size:
+                magnitude, negative = _coder.read_escapes(reader, escaped.size, signed=True)
+                if np.any(magnitude > limit) or np.any((magnitude == limit) & ~negative):
+                    raise ValueError("decompress: an escaped gain overflows int64 (corrupted).")
+                signed = magnitude.astype(np.int64)
+                gains[escaped] = np.where(negative, -signed, signed)
+            coded = np.flatnonzero(gains > 0)
+            out[i, 0::2] = gains
+            if sizes and len(coded):
+                digits = reader.uniform(np.tile(np.asarray(sizes, dtype=np.int64), len(coded)))
+                digits = digits.reshape(len(coded), len(sizes))
+                kind = object if big else np.int64
+                values = (digits.astype(kind) << np.asarray(shifts, dtype=kind)).sum(axis=1)
+                if values.max() >= size:
+                    raise ValueError("decompress: a codeword index is out of range (corrupted).")
+                out[i, 2 * coded + 1] = values
+        return out
+
+    def code_lengths(self, symbols):
+        """Ideal bits of every sample: the gains' code lengths plus ``log2 V`` per codeword.
+
+        Parameters
+        ----------
+        symbols : array-like, shape (n_samples, 2 * n_vectors)
+
+        Returns
+        -------
+        bits : ndarray of float64, shape (n_samples,)
+        """
+        self._check_fitted("code_lengths")
+        gains, _ = self._split(symbols, "code_lengths")
+        bits = self.gain_model_.code_lengths(gains).sum(axis=1)
+        return bits + np.log2(float(self.codebook_size)) * (gains > 0).sum(axis=1)
+
+    def header_bits(self):
+        """Bits a bitstream spends outside its payload."""
+        self._check_fitted("header_bits")
+        return _coder.header_bits(_coder.KIND_PYRAMID, [2 * self.n_vectors_])
+
+    def _check_fitted(self, name):
+        if not hasattr(self, "gain_model_"):
+            raise ValueError(f"GainShapeModel.{name}: call fit first.")
