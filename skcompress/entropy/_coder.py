@@ -35,7 +35,7 @@ VERSION = 1
 #: Kinds of bitstream (low 4 bits of the first byte).
 KIND_CATEGORICAL, KIND_CONTEXT, KIND_PYRAMID = 1, 2, 3
 #: Most values one bitstream may declare: bounds the work a header can ask for.
-MAX_VALUES = 1 << 28
+MAX_VALUES = 1 << 24  # a 4096 x 4096 gray image
 
 _CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
 _UNIFORM = constriction.stream.model.Uniform()

@@ -663,9 +663,9 @@ class BlockContextModel:
         DC = np.zeros((n, H, W, C), dtype=np.int64)
         EOB = np.zeros((n, H, W, C), dtype=np.int64)
         AC = np.zeros((n, H, W, C, max(K - 1, 0)), dtype=np.int64)  # magnitudes
-        BITS = np.zeros_like(AC)  # raw bits still to read, last stage
-        capped = np.zeros_like(AC)
-        SIGN = np.zeros_like(AC)
+        BITS = np.zeros(AC.shape, dtype=np.int8)  # raw bits still to read, last stage
+        capped = np.zeros(AC.shape, dtype=np.int8)
+        SIGN = np.zeros(AC.shape, dtype=np.int8)
         n_stages = 2 * (H - 1) + W
         for t in range(n_stages):
             rs = np.arange(max(0, -(-(t - W + 1) // 2)), min(H - 1, t // 2) + 1)

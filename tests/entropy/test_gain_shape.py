@@ -1,0 +1,58 @@
+"""GainShapeModel: PyramidVQ symbols, int64 and Python-int codeword indices."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skcompress.entropy import GainShapeModel
+from skcompress.quantization import PyramidVQ
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.integers(0, 90),
+    st.integers(1, 4),
+    st.floats(0.5, 12.0),
+    st.integers(0, 2**32 - 1),
+)
+def test_round_trip_of_pyramid_vq_symbols(vector_size, pulses, n_vectors, gain_step, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((12, vector_size * n_vectors)) * rng.uniform(0.01, 100, (12, 1))
+    X[0] = 0  # a silent sample
+    pvq = PyramidVQ(vector_size=vector_size, pulses=pulses, gain_step=gain_step).fit(X[:8])
+    symbols = pvq.transform(X)
+    model = GainShapeModel(pvq.codebook_size_).fit(symbols[:8])
+    back = model.decompress(model.compress(symbols))
+    assert back.dtype == symbols.dtype and back.shape == symbols.shape
+    assert all(
+        a == b for a, b in zip(back.ravel().tolist(), symbols.ravel().tolist(), strict=True)
+    )
+
+
+def test_codewords_cost_log2_of_the_codebook():
+    rng = np.random.default_rng(0)
+    pvq = PyramidVQ(vector_size=16, pulses=100).fit(rng.standard_normal((200, 64)))
+    symbols = pvq.transform(rng.standard_normal((100, 64)))
+    assert symbols.dtype == object and pvq.codebook_size_ > 2**75
+    model = GainShapeModel(pvq.codebook_size_).fit(symbols[:50])
+    strings = model.compress(symbols[50:])
+    payload = np.array([8 * len(s) for s in strings]) - model.header_bits()
+    ideal = model.code_lengths(symbols[50:])
+    assert np.all(ideal >= 4 * math.log2(pvq.codebook_size_))
+    assert abs(payload.sum() / ideal.sum() - 1) < 0.02
+
+
+def test_bad_symbols_are_refused():
+    model = GainShapeModel(10).fit(np.array([[1, 3, 0, 0]]))
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 10\)"):
+        model.compress(np.array([[1, 10, 0, 0]]))
+    with pytest.raises(ValueError, match="silent vectors"):
+        model.compress(np.array([[0, 4, 0, 0]]))
+    with pytest.raises(ValueError, match="expects 4 symbols per sample"):
+        model.compress(np.array([[1, 3]]))
+    with pytest.raises(ValueError, match="codebook_size must be an int"):
+        GainShapeModel(2.5).fit(np.array([[1, 0]]))
