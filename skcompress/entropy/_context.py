@@ -310,9 +310,10 @@ class BlockContextModel:
 
     def _parent_counts(self, counts):
         parents = self._parents()
-        parent_counts = np.zeros((parents.max() + 1, _WIDTH))
-        np.add.at(parent_counts, parents, counts)
-        return parents, parent_counts
+        n_parents = int(parents.max()) + 1
+        keys = (parents[:, None] * _WIDTH + np.arange(_WIDTH)).ravel()
+        parent_counts = np.bincount(keys, weights=counts.ravel(), minlength=n_parents * _WIDTH)
+        return parents, parent_counts.reshape(n_parents, _WIDTH)
 
     def _top_tokens(self, counts):
         """Largest token of every context's alphabet: the largest its parent saw."""
@@ -453,10 +454,11 @@ class BlockContextModel:
     def _count(self, S):
         """Token counts ``(n_contexts, 33)`` of training coefficients (n, H, W, C, K)."""
         self._check_grid(S, "fit")
-        counts = np.zeros((sum(self._layout()), _WIDTH), dtype=np.int64)
+        size = sum(self._layout()) * _WIDTH
+        counts = np.zeros(size, dtype=np.int64)
         for ctx, token in self._tokens_by_context(S):
-            np.add.at(counts, (ctx, np.minimum(token, _ESCAPE)), 1)
-        return counts
+            counts += np.bincount(ctx * _WIDTH + np.minimum(token, _ESCAPE), minlength=size)
+        return counts.reshape(-1, _WIDTH)
 
     def _tokens_by_context(self, S):
         parts = self._symbols(S)
