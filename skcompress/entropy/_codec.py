@@ -43,7 +43,9 @@ class Codec:
         position (per stage for ResidualVQ; per vector position for
         PyramidVQ's gains, its codewords then uniform, :class:`GainShapeModel`).
         "auto" takes "context" where it applies and "categorical" otherwise.
-        An unfitted model instance is copied and fitted.
+        An unfitted model instance is copied and fitted; a fitted one is
+        copied and used as it is (fitted on other data, e.g. images of other
+        sizes), :meth:`fit` then only reads the shapes of ``X``.
 
     Attributes
     ----------
@@ -143,7 +145,8 @@ class Codec:
         self.symbol_shape_, self.symbol_dtype_ = B.shape[1:], B.dtype
         self._adapter = _adapter(transforms, quantizer, self.model, B)
         self.model_ = self._adapter.new_model(self.model)
-        self.model_.fit(self._adapter.fit_input(B))
+        if not _is_fitted(self.model_):
+            self.model_.fit(self._adapter.fit_input(B))
         return self
 
     # -- coding ------------------------------------------------------------
@@ -271,6 +274,10 @@ class Codec:
     def _check_fitted(self, name):
         if not hasattr(self, "model_"):
             raise ValueError(f"Codec.{name}: call fit first (it learns the entropy model).")
+
+
+def _is_fitted(model):
+    return any(hasattr(model, a) for a in ("low_", "probabilities_", "gain_model_"))
 
 
 def _resolve_steps(steps):

@@ -14,6 +14,7 @@ _MAX_TOKEN = 31  # |value| < 4096; beyond, and beyond what fit saw, an escape
 _ESCAPE = _MAX_TOKEN + 1
 _WIDTH = _MAX_TOKEN + 2  # probability row: tokens, escape
 _ESCAPE_FLOOR = 2.0**-14
+_PROBABILITY_FLOOR = 2.0**-20
 _RAW_CHUNK = 5  # raw bits go through uniform rows of at most 2**5 entries
 _DC_GRADIENT_EDGES = np.array([1, 2, 4, 8, 16, 32, 64])
 _EOB_EDGES = np.array([1, 2, 3, 4, 6, 8, 11, 15, 20, 28, 40, 60, 90])
@@ -105,7 +106,7 @@ def _shifted(A, rs, cs, dr, dc, fill):
     H, W = A.shape[1:3]
     r, c = rs + dr, cs + dc
     inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
-    out = A[:, np.clip(r, 0, H - 1), np.clip(c, 0, W - 1)]
+    out = A[:, np.minimum(np.maximum(r, 0), H - 1), np.minimum(np.maximum(c, 0), W - 1)]
     shape = (1, len(rs)) + (1,) * (A.ndim - 3)
     return np.where(inside.reshape(shape), out, fill), inside
 
@@ -315,19 +316,28 @@ class BlockContextModel:
         parent_counts = np.bincount(keys, weights=counts.ravel(), minlength=n_parents * _WIDTH)
         return parents, parent_counts.reshape(n_parents, _WIDTH)
 
+    def _alphabets(self, parent_counts):
+        """Largest token of every parent's alphabet, and whether it has an escape.
+
+        Magnitudes take the tokens up to the largest the parent saw, then an
+        escape; signs are always 0 (+) or 1 (-), with no escape.
+        """
+        seen = parent_counts[:, :_ESCAPE] > 0
+        top = np.where(seen.any(axis=1), _ESCAPE - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
+        C, K = self.n_channels_, self.n_coefficients_
+        sign = np.arange(len(top)) >= 2 * C + C * (K - 1) * 2
+        return np.where(sign, 1, top), ~sign
+
     def _top_tokens(self, counts):
         """Largest token of every context's alphabet: the largest its parent saw."""
         parents, parent_counts = self._parent_counts(counts)
-        seen = parent_counts[:, :_ESCAPE] > 0
-        top = np.where(seen.any(axis=1), _ESCAPE - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
-        return top[parents]
+        return self._alphabets(parent_counts)[0][parents]
 
     def _estimate(self, counts):
         parents, parent_counts = self._parent_counts(counts)
-        seen = parent_counts[:, :_ESCAPE] > 0
-        top = np.where(seen.any(axis=1), _ESCAPE - 1 - np.argmax(seen[:, ::-1], axis=1), 0)
+        top, escapes = self._alphabets(parent_counts)
         alphabet = np.arange(_WIDTH) <= top[:, None]
-        alphabet[:, _ESCAPE] = True
+        alphabet[:, _ESCAPE] = escapes
         kt = np.where(alphabet, parent_counts + 0.5, 0.0)
         prior = kt / kt.sum(axis=1, keepdims=True)
         a = float(self.prior_strength)
@@ -335,7 +345,10 @@ class BlockContextModel:
         p = mass / mass.sum(axis=1, keepdims=True)
         # An escape never seen in training would otherwise cost more than the
         # coder's 24-bit precision allows; a floor of 2**-14 costs < 1e-4 bit.
-        p[:, _ESCAPE] = np.maximum(p[:, _ESCAPE], _ESCAPE_FLOOR)
+        p[:, _ESCAPE] = np.where(escapes[parents], np.maximum(p[:, _ESCAPE], _ESCAPE_FLOOR), 0)
+        # The coder gives no symbol less than 2**-24: floor the model there
+        # (and a little above) so that estimate and bitstream agree.
+        p = np.where(alphabet[parents], np.maximum(p, _PROBABILITY_FLOOR), 0.0)
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
 
     # -- analysis shared by fit and compress -----------------------------------
