@@ -136,11 +136,11 @@ class Codec:
         for step in [*transforms, quantizer]:
             check_is_fitted(step)
         self.transforms_, self.quantizer_ = transforms, quantizer
-        X = np.asarray(X)
+        values = np.asarray(X)  # X itself goes to the steps (a DataFrame keeps its names)
         self.signal_shape_ = tuple(
-            getattr(transforms[0] if transforms else quantizer, "signal_shape_", X.shape[1:])
+            getattr(transforms[0] if transforms else quantizer, "signal_shape_", values.shape[1:])
         )
-        self.dtype_ = X.dtype
+        self.dtype_ = values.dtype
         B = self.symbols(X)
         self.symbol_shape_, self.symbol_dtype_ = B.shape[1:], B.dtype
         self._adapter = _adapter(transforms, quantizer, self.model, B)

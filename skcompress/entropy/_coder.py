@@ -17,6 +17,14 @@ but two properties decide for the range coder:
   32-bit words. Reading the range coder's final interval (``pos()``) and
   writing the shortest byte string inside it cuts this to about 4 bits.
 
+Vectorization
+-------------
+Contexts, tokens, probability rows and escapes are computed for the whole
+batch with numpy. What remains a Python loop is the coder calls: one
+bitstream per sample means one constriction coder per sample, each given its
+sample's symbols in as few calls as the model allows (one or a few per
+sample to encode; one or a few per sample and wavefront stage to decode).
+
 Bitstream layout
 ----------------
 ``[version << 4 | kind] [varint fields ...] [payload] [CRC-32, 4 bytes]``.

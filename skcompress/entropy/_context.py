@@ -6,9 +6,9 @@ import numpy as np
 
 from . import _coder
 
-# Magnitudes are coded as tokens (hybrid unsigned integers, as JPEG XL and AV1
-# code them): 0..15 as themselves, then two tokens per power of two (the
-# leading bit and the one below it in the token, the rest as raw bits).
+# Magnitudes are coded as tokens (JPEG XL's hybrid unsigned integers): 0..15 as
+# themselves, then two tokens per power of two (the leading bit and the one
+# below it in the token, the rest as raw bits).
 _DIRECT = 16
 _MAX_TOKEN = 31  # |value| < 4096; beyond, and beyond what fit saw, an escape
 _ESCAPE = _MAX_TOKEN + 1
@@ -29,17 +29,15 @@ _DC_PREDICTIONS = ("auto", "med", "none")
 _A_TOKENS, _A_GAMMA, _A_ESCAPE, _A_RAW, _B_TOKENS, _B_GAMMA, _B_ESCAPE, _B_SIGNS = range(8)
 _N_SIGN = 9  # signs (-, 0, +) of the same frequency in the left and upper blocks
 _STAGE_SHIFT = 24
+_LIMIT = 1 << 61
 
 
 def _tokens(u):
     """Token, raw bit count and raw bits of magnitudes ``u >= 0`` (int64)."""
     u = np.asarray(u, dtype=np.int64)
-    n = np.zeros(u.shape, dtype=np.int64)  # floor(log2 u) for u >= 1
-    rest = u.copy()
-    for step in (32, 16, 8, 4, 2, 1):
-        big = rest >= (np.int64(1) << step)
-        n[big] += step
-        rest[big] >>= step
+    # floor(log2 u) for u >= 1: exact through float64 below 2**53; above, the
+    # token is an escape anyway and its raw bits unused
+    n = np.frexp(u.astype(np.float64))[1].astype(np.int64) - 1
     small = u < _DIRECT
     bits = np.where(small, 0, n - 1)
     safe = np.maximum(bits, 0)
@@ -73,10 +71,10 @@ def _grid(symbols, name):
             "(n, n_blocks, k) for 1-D signals, (n, h, w, k) for gray images or "
             f"(n, h, w, channels, k); got shape {S.shape} and dtype {S.dtype}."
         )
-    if S.size and (S.min() < -(2**62) or S.max() > 2**62):
+    if S.size and (S.min() < -_LIMIT or S.max() > _LIMIT):
         raise ValueError(
-            f"BlockContextModel.{name}: coefficients must lie in [-2**62, 2**62]; got values "
-            f"in [{S.min()}, {S.max()}]."
+            f"BlockContextModel.{name}: coefficients must lie in [-2**61, 2**61] (DC residuals "
+            f"then fit int64); got values in [{S.min()}, {S.max()}]."
         )
     ndim = S.ndim
     if ndim == 3:
@@ -92,13 +90,6 @@ def _from_grid(S, ndim):
     if ndim == 4:
         return S[:, :, :, 0, :]
     return S
-
-
-def _stages(H, W):
-    """Wavefront stage ``2 r + c`` of every block: its left, upper, upper-left and
-    upper-right neighbours all lie in earlier stages."""
-    r, c = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
-    return 2 * r + c
 
 
 def _shifted(A, rs, cs, dr, dc, fill):
@@ -131,7 +122,8 @@ class BlockContextModel:
       upper, upper-left and upper-right blocks.
 
     Magnitudes are coded as small tokens (0..15 exactly, then two per power of
-    two, with the remaining bits raw) and signs as raw bits. Each context's
+    two, with the remaining bits raw); AC signs in a context of the signs of
+    the same frequency in the left and upper blocks, DC signs raw. Each context's
     token distribution is fitted on training data: counts smoothed towards
     the distribution pooled over its parent (the same frequency, or all DC or
     end-of-block contexts of the channel), Krichevsky-Trofimov smoothed
@@ -140,8 +132,10 @@ class BlockContextModel:
     Elias-gamma code, so no coefficient is ever unencodable.
 
     Blocks are coded in wavefronts (block ``(r, c)`` in stage ``2 r + c``), so
-    every context depends only on earlier stages and a whole stage of every
-    sample decodes in one call per sample; each sample is its own bitstream.
+    every context depends only on earlier stages: contexts are computed for a
+    whole stage of every sample at once, and each sample's bitstream decodes
+    that stage in a few coder calls (``2 (h - 1) + w`` stages for a grid of
+    ``h x w`` blocks).
 
     Parameters
     ----------

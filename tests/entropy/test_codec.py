@@ -173,3 +173,14 @@ def test_errors_name_what_was_expected():
 
     with pytest.raises(NotFittedError):
         Codec([PerceptualQuantizer(table=1.0)]).fit(X)
+
+
+def test_a_fitted_model_is_used_as_it_is(photo_blocks):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (1, 64, 80)).astype(np.uint8)
+    steps = _fit([BlockDCT(), PerceptualQuantizer(quality=50)], image)
+    model = BlockContextModel().fit(photo_blocks)  # photographs of another size
+    codec = Codec(steps, model=model).fit(image)
+    np.testing.assert_array_equal(codec.model_.probabilities_, model.probabilities_)
+    strings = codec.compress(image)
+    np.testing.assert_array_equal(codec.decompress_symbols(strings), codec.symbols(image))
