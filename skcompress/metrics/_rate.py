@@ -23,6 +23,11 @@ def bits_per_sample(estimator, X):
     bits : float
         Mean bits per sample, as the quantizer's ``bits_per_sample`` documents.
 
+    See Also
+    --------
+    coded_bits : the length of real bitstreams instead of an estimate.
+    skcompress.entropy.Codec : writes those bitstreams.
+
     Examples
     --------
     >>> from sklearn.pipeline import make_pipeline
