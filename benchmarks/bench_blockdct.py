@@ -34,7 +34,7 @@ the table cannot compare different computations.
 
 Usage::
 
-    python benchmarks/bench_blockdct.py [--quick] [--repeats 15]
+    python benchmarks/bench_blockdct.py [--quick] [--repeats 15] [--threads N]
 """
 
 import argparse
@@ -46,11 +46,11 @@ from functools import partial
 import numpy as np
 import scipy.fft
 import sklearn
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from skcompress import BlockDCT
 from skcompress.datasets import load_mnist
-from skcompress.transforms import zigzag_order
+from skcompress.transforms import _separable, zigzag_order
 
 B = 8
 
@@ -115,9 +115,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 repeats instead of 15")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per routine")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="thread limit for every routine (default: all)"
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (5 if args.quick else 15)
+    with threadpool_limits(args.threads):
+        _run(repeats)
 
+
+def _run(repeats):
     blas = ", ".join(
         f"{lib['internal_api']} {lib['version']} ({lib['num_threads']} threads)"
         for lib in threadpool_info()
@@ -126,7 +133,8 @@ def main(argv=None):
     print(
         f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
         f"{sklearn.__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, BLAS: {blas}"
+        f"{os.cpu_count()} CPUs, BLAS: {blas}; BlockDCT kernel: "
+        f"{_separable.instruction_set()}"
     )
     print(f"median of {repeats} repeats after a warm-up; MB/s = input bytes / median seconds\n")
     header = (

@@ -26,31 +26,9 @@ def dct_matrix(n):
 
 
 @lru_cache(maxsize=32)
-def dct2_matrix(n):
-    """Orthonormal 2-D DCT-II of ``n x n`` blocks as one ``(n*n, n*n)`` matrix.
-
-    Row ``n * u + v`` holds the basis image of frequency ``(u, v)`` raster
-    ordered, so ``coefficients = D @ block.ravel()``. The Kronecker product is
-    formed in extended precision before rounding, so entries that are exact in
-    theory (``1/8`` at frequencies 0 and 4 of an 8x8 block) are exact here:
-    libjpeg computes those coefficients exactly, and a value half-way between
-    two quantization levels must round the same way.
-
-    Examples
-    --------
-    >>> float(dct2_matrix(8)[0, 0])
-    0.125
-    """
-    C = _dct_matrix_extended(n)
-    D = np.kron(C, C).astype(np.float64)
-    D.setflags(write=False)
-    return D
-
-
-@lru_cache(maxsize=32)
 def _dct_matrix_extended(n):
-    # long double where the platform has it: products of entries then round
-    # correctly to float64.
+    # long double where the platform has it: entries scaled by sqrt(n) (see
+    # BlockPlan) then round to exactly +-1 where they should.
     k = np.arange(n, dtype=np.longdouble)[:, None]
     i = np.arange(n, dtype=np.longdouble)[None, :]
     pi = np.longdouble("3.14159265358979323846264338327950288")
@@ -97,13 +75,17 @@ def dst7_matrix(n):
     >>> np.round(128 * S[0]).astype(int).tolist()   # HEVC's first row: 29 55 74 84
     [29, 55, 74, 84]
     """
+    S = _dst7_matrix_extended(n).astype(np.float64)
+    S.setflags(write=False)
+    return S
+
+
+@lru_cache(maxsize=32)
+def _dst7_matrix_extended(n):
     k = np.arange(n, dtype=np.longdouble)[:, None]
     i = np.arange(n, dtype=np.longdouble)[None, :]
     pi = np.longdouble("3.14159265358979323846264338327950288")
-    S = 2 / np.sqrt(np.longdouble(2 * n + 1)) * np.sin(pi * (2 * k + 1) * (i + 1) / (2 * n + 1))
-    S = S.astype(np.float64)
-    S.setflags(write=False)
-    return S
+    return 2 / np.sqrt(np.longdouble(2 * n + 1)) * np.sin(pi * (2 * k + 1) * (i + 1) / (2 * n + 1))
 
 
 # HEVC's integer approximations of 64 sqrt(2) cos(j pi / 64), j = 0..32 (ITU-T

@@ -5,7 +5,7 @@ import pytest
 import scipy.fft
 
 from skcompress.transforms import dct_matrix
-from skcompress.transforms._basis import dct2_matrix, dst7_matrix, hevc_matrix
+from skcompress.transforms._basis import dst7_matrix, hevc_matrix
 
 # ITU-T H.265 (8.6.4.2): rows 1 of the 8-, 16- and 32-point matrices (first halves),
 # the 4-point matrix and the 4x4 DST-VII.
@@ -57,9 +57,3 @@ def test_dst7_matrix_is_orthonormal_and_matches_a_dst1(n):
     padded = np.concatenate([x, np.zeros(n)])
     dst1 = scipy.fft.dst(padded, type=1)  # length 2n, sin(pi (j+1)(i+1) / (2n+1))
     np.testing.assert_allclose(S @ x, dst1[::2] / np.sqrt(2 * n + 1), atol=1e-12)
-
-
-def test_dct2_matrix_entries_of_dc_and_nyquist_are_exact():
-    D = dct2_matrix(8)
-    for position in (0, 4, 32, 36):
-        assert set(np.abs(D[position]).tolist()) == {0.125}

@@ -248,3 +248,151 @@ def test_flattened_rows_with_signal_shape_and_pandas_output():
     np.testing.assert_allclose(out.to_numpy(), expected)
     back = BlockDCT(4, signal_shape=(8, 8)).fit(X)
     assert back.inverse_transform(expected).shape == (10, 8, 8)
+
+
+def test_exactly_computed_coefficients_are_exact_sums():
+    # libjpeg computes DC and the frequencies 0 and 4 of 8x8 blocks exactly
+    # (their basis values are +-1/8): so must we, or ties round differently.
+    X = np.random.default_rng(6).integers(0, 256, (20, 16, 24), dtype=np.uint8)
+    G = BlockDCT(order="natural", layout="blocks").fit(X).transform(X)
+    blocks = X.reshape(20, 2, 8, 3, 8).transpose(0, 1, 3, 2, 4).astype(np.int64) - 128
+    sign4 = np.array([1, -1, -1, 1, 1, -1, -1, 1])  # row 4 of the DCT, times sqrt(8)
+    rows = {0: np.ones(8, dtype=np.int64), 4: sign4}
+    for u, ru in rows.items():
+        for v, rv in rows.items():
+            exact = np.einsum("nhwyx,y,x->nhw", blocks, ru, rv) / 8  # exact in float64
+            np.testing.assert_array_equal(G[..., 8 * u + v], exact)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16, np.int32, np.uint32])
+def test_integer_input_types_match_float64(dtype):
+    info = np.iinfo(dtype)
+    low, high = max(info.min, -1000), min(info.max, 1000)
+    X = np.random.default_rng(7).integers(low, high, (3, 13, 11, 2)).astype(dtype)
+    dct = BlockDCT(level_shift=0).fit(X)
+    expected = BlockDCT(level_shift=0).fit(X.astype(np.float64)).transform(X.astype(np.float64))
+    np.testing.assert_array_equal(dct.transform(X), expected)
+
+
+def test_non_contiguous_input_and_concurrent_calls():
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = np.random.default_rng(8).standard_normal((6, 40, 60)).astype(np.float32)
+    view = X[:, ::2, ::3]  # (6, 20, 20), not contiguous
+    dct = BlockDCT().fit(view)
+    expected = dct.transform(np.ascontiguousarray(view))
+    np.testing.assert_array_equal(dct.transform(view), expected)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: dct.transform(view), range(8)))
+    for G in results:
+        np.testing.assert_array_equal(G, expected)
+
+
+@pytest.mark.parametrize("b", [2, 4, 7, 8])
+def test_dst7_blocks_are_the_separable_dst7(b):
+    from skcompress.transforms._basis import dst7_matrix
+
+    S = dst7_matrix(b)
+    X = np.random.default_rng(9).standard_normal((2, 2 * b, 3 * b))
+    G = BlockDCT(b, kind="dst7", order="natural", layout="blocks").fit_transform(X)
+    blocks = X.reshape(2, 2, b, 3, b).transpose(0, 1, 3, 2, 4)
+    expected = (S @ blocks @ S.T).reshape(2, 2, 3, b * b)
+    np.testing.assert_allclose(G, expected, atol=1e-12)
+    names = BlockDCT(b, kind="dst7").fit(X).get_feature_names_out()
+    assert names[0] == "blk0_0_dst0_0"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.one_of(
+        st.tuples(st.integers(1, 3), st.integers(1, 30)),
+        st.tuples(st.integers(1, 3), st.integers(1, 20), st.integers(1, 20)),
+        st.tuples(st.integers(1, 2), st.integers(1, 12), st.integers(1, 12), st.integers(1, 3)),
+    ),
+    block_size=st.integers(1, 9),
+    n_coefficients=st.one_of(st.none(), st.integers(1, 4)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_dst7_and_level_shift_reconstruct(shape, block_size, n_coefficients, seed):
+    X = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+    if n_coefficients is not None:
+        n_coefficients = min(n_coefficients, block_size ** (1 if len(shape) == 2 else 2))
+    dct = BlockDCT(block_size, kind="dst7", n_coefficients=n_coefficients).fit(X)
+    back = dct.inverse_transform(dct.transform(X))
+    if n_coefficients is None:
+        np.testing.assert_allclose(back, X, atol=1e-9)
+    # the level shift is a constant signal: a constant image is kept whole
+    # only by the full transform, and with every kept subset it is the same
+    # as transforming the shifted image with level_shift=0
+    shifted = BlockDCT(block_size, kind="dst7", n_coefficients=n_coefficients, level_shift=0)
+    centred = X.astype(float) - 128
+    G = shifted.fit(centred).transform(centred)
+    np.testing.assert_allclose(dct.transform(X), G, atol=1e-9)
+    np.testing.assert_allclose(back, shifted.inverse_transform(G) + 128, atol=1e-9)
+
+
+def _hevc_reference(residual, M, inverse=False):
+    """H.265's two 1-D passes written out with Python integers, one block."""
+    n = len(M)
+    log2n = n.bit_length() - 1
+    out = [[0] * n for _ in range(n)]
+    tmp = [[0] * n for _ in range(n)]
+    if not inverse:  # HM encoder: rows first, shift log2n - 1, then columns, shift log2n + 6
+        s1, s2 = log2n - 1, log2n + 6
+        for j in range(n):
+            for k in range(n):
+                acc = sum(M[k][i] * residual[j][i] for i in range(n))
+                tmp[j][k] = (acc + (1 << (s1 - 1))) >> s1
+        for k in range(n):
+            for j in range(n):
+                acc = sum(M[k][i] * tmp[i][j] for i in range(n))
+                out[k][j] = (acc + (1 << (s2 - 1))) >> s2
+        return out
+    # H.265 8.6.4.2: columns first with shift 7 and a 16-bit clip, then rows with shift 12
+    for x in range(n):
+        for y in range(n):
+            acc = sum(M[j][y] * residual[j][x] for j in range(n))
+            tmp[y][x] = min(max((acc + 64) >> 7, -32768), 32767)
+    for y in range(n):
+        for x in range(n):
+            acc = sum(M[j][x] * tmp[y][j] for j in range(n))
+            out[y][x] = (acc + (1 << 11)) >> 12
+    return out
+
+
+@pytest.mark.parametrize(
+    "b, kind", [(4, "dct"), (4, "dst7"), (8, "dct"), (16, "dct"), (32, "dct")]
+)
+def test_hevc_integer_mode_matches_the_standard(b, kind):
+    from skcompress.transforms._basis import hevc_matrix
+
+    M = hevc_matrix(b, "dct2" if kind == "dct" else "dst7").tolist()
+    rng = np.random.default_rng(b)
+    X = rng.integers(0, 256, (2, b, 2 * b), dtype=np.uint8)
+    hevc = BlockDCT(b, kind=kind, integer=True, order="natural", layout="blocks").fit(X)
+    G = hevc.transform(X)
+    assert G.dtype == np.int32 and G.shape == (2, 1, 2, b * b)
+    for n in range(2):
+        for j in range(2):
+            residual = (X[n, :, j * b : (j + 1) * b].astype(int) - 128).tolist()
+            expected = _hevc_reference(residual, M)
+            np.testing.assert_array_equal(G[n, 0, j].reshape(b, b), expected)
+            decoded = _hevc_reference(expected, M, inverse=True)
+            back = hevc.inverse_transform(G)[n, :, j * b : (j + 1) * b]
+            np.testing.assert_array_equal(back, np.asarray(decoded) + 128)
+    # near-lossless, and about 128 / b times the orthonormal coefficients
+    assert np.abs(hevc.inverse_transform(G) - X).max() <= 2
+    ortho = BlockDCT(b, kind=kind, order="natural", layout="blocks").fit(X).transform(X)
+    np.testing.assert_allclose(G, ortho * 128 / b, atol=0.02 * np.abs(G).max())
+
+
+def test_hevc_integer_mode_errors():
+    X = np.zeros((1, 8, 8))
+    with pytest.raises(ValueError, match=r"block_size in \(4,\) for kind='dst7'"):
+        BlockDCT(8, kind="dst7", integer=True).fit(X)
+    with pytest.raises(ValueError, match="block_size in"):
+        BlockDCT(5, integer=True).fit(X)
+    with pytest.raises(ValueError, match="needs images"):
+        BlockDCT(4, integer=True).fit(np.zeros((2, 16)))
+    with pytest.raises(ValueError, match="non-integer values"):
+        BlockDCT(4, integer=True).fit(X).transform(X + 0.5)
