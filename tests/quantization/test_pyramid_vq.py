@@ -234,7 +234,9 @@ def test_pulses_zero_sends_the_gain_alone():
 def test_round_trip_keeps_gain_within_half_a_step(
     data, shape, length, vector_size, pulses, gain_step, dtype
 ):
-    X = data.draw(hnp.arrays(dtype, (*shape, length), elements=st.floats(-1e3, 1e3, width=32)))
+    # No subnormals: float32 cannot hold their gains to within a fraction of a dB.
+    elements = st.floats(-1e3, 1e3, width=32, allow_subnormal=False)
+    X = data.draw(hnp.arrays(dtype, (*shape, length), elements=elements))
     pvq = PyramidVQ(vector_size=vector_size, pulses=pulses, gain_step=gain_step).fit(X)
     S = pvq.transform(X)
     back = pvq.inverse_transform(S)
