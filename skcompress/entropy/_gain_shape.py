@@ -239,7 +239,13 @@ class GainShapeModel:
         return bits + np.log2(float(self.codebook_size)) * (gains > 0).sum(axis=1)
 
     def header_bits(self):
-        """Bits a bitstream spends outside its payload."""
+        """Bits a bitstream spends outside its payload.
+
+        Returns
+        -------
+        bits : int
+            Header byte, the varint number of symbols and the 4-byte CRC-32.
+        """
         self._check_fitted("header_bits")
         return _coder.header_bits(_coder.KIND_PYRAMID, [2 * self.n_vectors_])
 
