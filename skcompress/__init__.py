@@ -7,6 +7,7 @@ transformers. Every step keeps one data contract, described in
 """
 
 from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
+from .sparse import KSVD, OMPCoder, Patches
 from .transforms import MDCT, BlockDCT, ChromaSubsampler, ColorTransform, WaveletTransform
 
 __version__ = "0.1.0"
@@ -14,7 +15,10 @@ __all__ = [
     "BlockDCT",
     "ChromaSubsampler",
     "ColorTransform",
+    "KSVD",
     "MDCT",
+    "OMPCoder",
+    "Patches",
     "PerceptualQuantizer",
     "PyramidVQ",
     "ResidualVQ",

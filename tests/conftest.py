@@ -10,7 +10,9 @@ from skcompress.utils import all_estimators
 FIT_DATA = {
     "ChromaSubsampler": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
     "ColorTransform": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
+    "KSVD": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
     "MDCT": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
+    "OMPCoder": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
 }
 
 

@@ -1,0 +1,490 @@
+"""K-SVD: dictionary learning by sparse coding and rank-one atom updates."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._coding import _SPARSITY_CONSTRAINTS, _SparseCodes
+from ._dictionary import _atom_shape, overcomplete_dct
+from ._omp import check_dictionary, omp_support, resolve_sparsity
+
+# Two atoms whose |cos| exceeds this are duplicates; the later one is replaced
+# (as in Rubinstein's KSVD-Box).
+_DUPLICATE_COHERENCE = 0.99
+
+
+class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
+    """K-SVD dictionary learning, with batch-OMP sparse codes.
+
+    K-SVD (Aharon, Elad and Bruckstein 2006) learns ``n_components`` unit-norm
+    atoms so that every training vector is well approximated by a few of
+    them. Each iteration codes every vector by OMP (:func:`batch_omp`), then
+    updates the atoms one at a time: atom ``k`` and its coefficients become
+    the best rank-one approximation of what the vectors that use it leave
+    once its own contribution is added back (the first singular pair of
+    that residual; ``atom_update="approximate"`` takes one power step from
+    the current coefficients instead, as Rubinstein, Zibulevsky and Elad's
+    approximate K-SVD does). Atoms that no vector uses, and atoms that
+    duplicate another, are replaced by the worst-represented training
+    vectors. The learned dictionary and its codes are a transform and a
+    quantizer in one: ``transform`` gives the sparse codes (quantized with
+    ``quantization_step``, with a rate), ``inverse_transform`` the signals.
+
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Number of atoms. None: ``vector_size`` (or the rows of an ``init``
+        array). More atoms than ``vector_size`` make an overcomplete
+        dictionary, the usual case (256 atoms for 8x8 patches).
+    n_nonzero_coefs : int or None, default=None
+        Most atoms per vector, in ``fit`` and ``transform``. None: 10% of
+        ``vector_size`` (at least 1) when ``tol`` is None, otherwise
+        ``min(n_components, vector_size)``.
+    tol : float or None, default=None
+        Code each vector until its squared residual norm is at most ``tol``
+        (sparsity by error, as K-SVD denoising does with ``tol = vector_size *
+        (1.15 sigma) ** 2``); ``n_nonzero_coefs`` still caps the atoms.
+    max_iter : int, default=10
+        Most K-SVD iterations (sparse coding then atom updates).
+    atom_update : {"svd", "approximate"}, default="svd"
+        "svd": the exact rank-one update, the first singular pair of the
+        residual of the atom's users. "approximate": one power step from the
+        current coefficients (atom ``= E.T g / ||E.T g||``, coefficients ``= E
+        atom``), cheaper and close to it.
+    init : {"data", "dct"} or array-like of shape (n_components, vector_size), default="data"
+        First dictionary: distinct training vectors drawn at random
+        (normalized; random Gaussian atoms if there are too few nonzero
+        vectors), the overcomplete DCT of shape ``atom_shape``
+        (:func:`overcomplete_dct`), or the given atoms (normalized).
+    atom_shape : int, tuple of int or None, default=None
+        Shape of one atom for ``init="dct"``, e.g. ``(8, 8)`` for 8x8 patches;
+        None: 1-D atoms of length ``vector_size``.
+    convergence_tol : float, default=1e-4
+        Stop once an iteration lowers the relative training error by less
+        than this fraction of it.
+    quantization_step : float or None, default=None
+        Quantize the coefficients of ``transform`` to int32 levels ``round(c /
+        step)``, with their rate (:meth:`bits_per_sample`); None: float codes.
+    vector_size : int or None, default=None
+        Length of one vector. None: the last axis of ``X`` is one vector (the
+        whole row of 2-D input; one patch of ``Patches(layout="blocks")``
+        output). An int cuts the last axis into consecutive vectors of that
+        length, e.g. 64 for ``Patches(8)``'s "flat" output.
+    layout : {"flat", "blocks", "channels_first"}, default="flat"
+        Layout of the codes, see :mod:`skcompress` (the data contract):
+        "flat" is ``(n, n_vectors * n_components)``, atom fastest; "blocks"
+        is ``(n, *grid, n_components)``; "channels_first" is
+        ``(n, n_components, *grid)``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial dictionary (``init="data"``) and the order in which
+        the atoms are updated.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components_, vector_size_)
+        The unit-norm atoms, in the dtype seen at ``fit``.
+    n_components_ : int
+        Number of atoms.
+    error_ : ndarray of float64, shape (n_iter_,)
+        Relative training error ``||V - codes @ components_|| / ||V||`` over
+        all training vectors ``V`` after each iteration (atom replacement
+        included). With sparsity by ``n_nonzero_coefs`` it never increases
+        from one iteration to the next, except at an iteration that replaced
+        a duplicated atom in use (whose vectors lose it until they are coded
+        again): a vector keeps its previous code when OMP over the new
+        dictionary would code it worse, and each atom update is optimal for
+        the codes' supports.
+    n_replaced_ : ndarray of int64, shape (n_iter_,)
+        Atoms replaced at each iteration (none at the last one).
+    atom_usage_ : ndarray of int64, shape (n_components_,)
+        Training vectors that use each atom in the final codes of ``fit``.
+    n_iter_ : int
+        Iterations run by ``fit``, plus the batches seen by ``partial_fit``.
+    entropy_model_ : CategoricalEntropyModel
+        With ``quantization_step``: each atom's distribution of levels in the
+        codes of the training vectors.
+    vector_size_ : int
+        Length of one vector.
+    n_vectors_ : int
+        Vectors per sample.
+    signal_shape_ : tuple of int
+        Shape of one input sample seen at ``fit``.
+    n_features_in_ : int
+        Values per input sample.
+    feature_names_in_ : ndarray of str
+        Column names, when ``fit`` was given a DataFrame.
+
+    See Also
+    --------
+    OMPCoder : sparse codes over a fixed dictionary.
+    Patches : images to patch vectors, the usual training set.
+    sklearn.decomposition.MiniBatchDictionaryLearning : L1 dictionary learning.
+
+    Notes
+    -----
+    The residual of every training vector is kept up to date through the
+    atom updates, so an atom's update costs a gather of its users'
+    residuals, one ``vector_size x vector_size`` Gram matrix and its top
+    eigenvector (or the smaller Gram of the users when they are fewer).
+    ``partial_fit`` cannot revisit old vectors, so it keeps their sufficient
+    statistics instead and updates the atoms by block coordinate descent as
+    online dictionary learning does (Mairal, Bach, Ponce and Sapiro 2010).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcompress.sparse import KSVD
+    >>> rng = np.random.default_rng(0)
+    >>> atoms = rng.normal(size=(24, 16))
+    >>> codes = np.zeros((600, 24))
+    >>> for row in codes:
+    ...     row[rng.choice(24, 2, replace=False)] = rng.normal(size=2)
+    >>> X = codes @ atoms
+    >>> ksvd = KSVD(24, n_nonzero_coefs=2, max_iter=10, random_state=0).fit(X)
+    >>> bool(ksvd.error_[-1] < 0.7 * ksvd.error_[0])
+    True
+    >>> bool(np.all(np.diff(ksvd.error_) <= 0))   # never increases
+    True
+    >>> ksvd.transform(X).shape
+    (600, 24)
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "atom_update": [StrOptions({"svd", "approximate"})],
+        "init": [StrOptions({"data", "dct"}), "array-like"],
+        "atom_shape": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "convergence_tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        **_SPARSITY_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        n_nonzero_coefs=None,
+        tol=None,
+        max_iter=10,
+        atom_update="svd",
+        init="data",
+        atom_shape=None,
+        convergence_tol=1e-4,
+        quantization_step=None,
+        vector_size=None,
+        layout="flat",
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.n_nonzero_coefs = n_nonzero_coefs
+        self.tol = tol
+        self.max_iter = max_iter
+        self.atom_update = atom_update
+        self.init = init
+        self.atom_shape = atom_shape
+        self.convergence_tol = convergence_tol
+        self.quantization_step = quantization_step
+        self.vector_size = vector_size
+        self.layout = layout
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the dictionary from the vectors of ``X`` by K-SVD.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, *signal_shape)
+            Vectors along the last axis (see ``vector_size``), e.g. patches
+            with their mean removed.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : KSVD
+        """
+        V = self._vectors(X, reset=True)
+        rng = check_random_state(self.random_state)
+        D = self._initial_dictionary(V, rng)
+        self._set_dictionary(D)
+        learner = _Learner(V, D, self._n_steps, self.tol)
+        errors, replaced = [], []
+        for iteration in range(self.max_iter):
+            learner.code(keep_better=self.tol is None and bool(errors))
+            learner.update_atoms(self.atom_update, rng.permutation(len(D)))
+            error = learner.relative_error()
+            converged = bool(errors) and errors[-1] - error <= self.convergence_tol * errors[-1]
+            # new atoms are of no use once no iteration follows to code with them
+            last = converged or iteration == self.max_iter - 1
+            replaced.append(0 if last else learner.replace_atoms())
+            errors.append(learner.relative_error())
+            if converged:
+                break
+        self._set_dictionary(learner.D)
+        self.error_ = np.asarray(errors, dtype=np.float64)
+        self.n_replaced_ = np.asarray(replaced, dtype=np.int64)
+        self.n_iter_ = len(errors)
+        codes = learner.sparse_codes()
+        self.atom_usage_ = np.bincount(codes.indices, minlength=len(D)).astype(np.int64)
+        self._statistics = _statistics(codes, V)
+        self._fit_entropy_model(V, rng)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the dictionary with one batch of vectors (online dictionary learning).
+
+        The batch is coded by OMP over the current dictionary; its codes
+        ``G`` add ``G.T @ G`` and ``G.T @ V`` to running statistics of every
+        vector seen so far (those of the training set, after ``fit``), and
+        each atom in turn moves to the least-squares optimum of those
+        statistics with the others fixed, then back to unit norm (Mairal et
+        al. 2010, with OMP codes). Atoms that no vector has used yet are
+        replaced by the worst-represented vectors of the batch. The first
+        call initializes the dictionary from the batch as ``fit`` does.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, *signal_shape)
+            A batch; later batches must have the signal shape of the first.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : KSVD
+        """
+        first = not hasattr(self, "components_")
+        V = self._vectors(X, reset=first)
+        if first:
+            self._rng = check_random_state(self.random_state)
+            D = self._initial_dictionary(V, self._rng)
+            self._set_dictionary(D)
+            self.error_ = np.zeros(0)
+            self.n_replaced_ = np.zeros(0, dtype=np.int64)
+            self.n_iter_ = 0
+            self.atom_usage_ = np.zeros(len(D), dtype=np.int64)
+            self._statistics = (np.zeros((len(D), len(D)), D.dtype), np.zeros_like(D))
+        rng = getattr(self, "_rng", None) or check_random_state(self.random_state)
+        self._rng = rng
+        D = self.components_.copy()
+        support, coefficients = omp_support(V, D, self._gram, self._n_steps, self.tol)
+        codes = _csr(support, coefficients, len(D))
+        A, B = self._statistics
+        batch_A, batch_B = _statistics(codes, V)
+        A, B = A + batch_A, B + batch_B
+        for j in rng.permutation(len(D)):
+            if A[j, j] > 0:
+                atom = D[j] + (B[j] - A[j] @ D) / A[j, j]
+                norm = np.linalg.norm(atom)
+                if norm > 0:
+                    D[j] = atom / norm
+        usage = self.atom_usage_ + np.bincount(codes.indices, minlength=len(D))
+        dead = np.flatnonzero(usage == 0)
+        if dead.size:
+            residual = V - codes @ self.components_
+            D[dead] = _worst_vectors(V, _row_squares(residual), dead.size, rng)
+            A[dead], A[:, dead], B[dead] = 0, 0, 0
+        self._set_dictionary(D)
+        self._statistics = (A, B)
+        self.atom_usage_ = usage.astype(np.int64)
+        self.n_iter_ += 1
+        self._fit_entropy_model(V, rng)
+        return self
+
+    def _initial_dictionary(self, V, rng):
+        d = self.vector_size_
+        if not isinstance(self.init, str):
+            D, norms = check_dictionary(self.init, dtype=V.dtype, name="KSVD: init")
+            if D.shape[1] != d or (self.n_components not in (None, len(D))):
+                raise ValueError(
+                    f"KSVD: init must have shape (n_components, vector_size) = "
+                    f"({self.n_components or len(D)}, {d}); got {D.shape}."
+                )
+            return D / norms[:, None]
+        K = self.n_components or d
+        resolve_sparsity(self.n_nonzero_coefs, self.tol, K, d, owner="KSVD")
+        if self.init == "dct":
+            shape = (d,) if self.atom_shape is None else _atom_shape(self.atom_shape, "KSVD")
+            if int(np.prod(shape)) != d:
+                raise ValueError(
+                    f"KSVD: atom_shape={self.atom_shape} holds {int(np.prod(shape))} values "
+                    f"but the vectors have {d} (vector_size_)."
+                )
+            return overcomplete_dct(K, shape).astype(V.dtype)
+        return _worst_vectors(V, None, K, rng)
+
+    @classmethod
+    def _get_test_params(cls):
+        return [
+            {"max_iter": 3, "random_state": 0},
+            {
+                "n_components": 6,
+                "n_nonzero_coefs": 1,
+                "atom_update": "approximate",
+                "max_iter": 2,
+                "random_state": 0,
+            },
+            {"n_components": 5, "tol": 0.5, "init": "dct", "quantization_step": 0.1},
+        ]
+
+
+class _Learner:
+    """The state of K-SVD on the training vectors: dictionary, codes and residuals.
+
+    Codes are kept compact, ``support`` (vectors x slots, -1 where a slot is
+    empty) and ``coefficients``; ``residual`` is ``V - codes @ D`` at all
+    times, updated with every change of the codes or the atoms.
+    """
+
+    def __init__(self, V, D, n_steps, tol):
+        self.V, self.D = V, D.copy()
+        self.n_steps, self.tol = n_steps, tol
+        self.support = np.full((len(V), n_steps), -1, dtype=np.intp)
+        self.coefficients = np.zeros((len(V), n_steps), dtype=V.dtype)
+        self.residual = V.copy()
+        self.energy = _row_squares(V)
+        self.total = max(float(self.energy.sum(dtype=np.float64)), np.finfo(np.float64).tiny)
+
+    def code(self, keep_better):
+        """OMP codes over the current atoms; with ``keep_better``, never worse than before."""
+        D = self.D
+        support, coefficients = omp_support(self.V, D, D @ D.T, self.n_steps, self.tol)
+        residual = self.V - _csr(support, coefficients, len(D)) @ D
+        energy = _row_squares(residual)
+        if keep_better:
+            worse = energy > self.energy
+            support[worse] = self.support[worse]
+            coefficients[worse] = self.coefficients[worse]
+            residual[worse] = self.residual[worse]
+            energy[worse] = self.energy[worse]
+        self.support, self.coefficients, self.residual, self.energy = (
+            support,
+            coefficients,
+            residual,
+            energy,
+        )
+
+    def update_atoms(self, method, order):
+        """One sweep of rank-one atom updates, atoms in ``order``."""
+        D, R, s = self.D, self.residual, self.n_steps
+        flat = self.support.reshape(-1)
+        slots = np.flatnonzero(flat >= 0)
+        atom_of = flat[slots]
+        slots = slots[np.argsort(atom_of, kind="stable")]
+        ends = np.cumsum(np.bincount(atom_of, minlength=len(D)))
+        starts = ends - np.bincount(atom_of, minlength=len(D))
+        values = self.coefficients.reshape(-1)
+        for j in order:
+            if starts[j] == ends[j]:
+                continue
+            where = slots[starts[j] : ends[j]]
+            users = where // s
+            g = values[where]
+            E = R[users]
+            E += np.outer(g, D[j])
+            if method == "svd":
+                atom = _top_right_singular_vector(E, D[j])
+            else:
+                atom = g @ E
+            norm = np.linalg.norm(atom)
+            if not norm > 0:
+                continue
+            atom /= norm
+            if atom @ D[j] < 0:
+                atom = -atom
+            g = E @ atom
+            E -= np.outer(g, atom)
+            R[users] = E
+            D[j] = atom
+            values[where] = g
+        self.energy = _row_squares(R)
+
+    def replace_atoms(self):
+        """Replace unused and duplicated atoms by the worst-represented vectors."""
+        D = self.D
+        used = np.bincount(self.support[self.support >= 0], minlength=len(D)) > 0
+        G = np.abs(D @ D.T)
+        duplicate = np.tril(G, -1).max(axis=1, initial=0) > _DUPLICATE_COHERENCE
+        replace = np.flatnonzero(~used | duplicate)
+        if not replace.size:
+            return 0
+        holding = np.isin(self.support, replace)
+        if holding.any():  # users of a duplicate atom lose it: their residual takes it back
+            rows, slots = np.nonzero(holding)
+            atoms = self.support[rows, slots]
+            np.add.at(self.residual, rows, self.coefficients[rows, slots, None] * D[atoms])
+            self.support[rows, slots] = -1
+            self.coefficients[rows, slots] = 0
+            self.energy = _row_squares(self.residual)
+        D[replace] = _worst_vectors(self.V, self.energy, replace.size, None)
+        return int(replace.size)
+
+    def relative_error(self):
+        return float(np.sqrt(self.energy.sum(dtype=np.float64) / self.total))
+
+    def sparse_codes(self):
+        return _csr(self.support, self.coefficients, len(self.D))
+
+
+def _top_right_singular_vector(E, current):
+    """First right singular vector of ``E`` from the smaller of its two Gram matrices."""
+    n, d = E.shape
+    if n == 1:
+        return E[0].copy()
+    if n >= d:
+        M = E.T @ E
+        _, vector = scipy.linalg.eigh(M, subset_by_index=(d - 1, d - 1), driver="evx")
+        return vector[:, 0]
+    M = E @ E.T
+    _, vector = scipy.linalg.eigh(M, subset_by_index=(n - 1, n - 1), driver="evx")
+    return vector[:, 0] @ E
+
+
+def _worst_vectors(V, errors, k, rng):
+    """``k`` unit-norm atoms from the vectors with the largest ``errors`` (random if None).
+
+    Vectors of zero norm are skipped; if fewer than ``k`` remain, the rest are
+    random Gaussian atoms.
+    """
+    norms = np.sqrt(_row_squares(V))
+    candidates = np.flatnonzero(norms > np.finfo(V.dtype).tiny)
+    if errors is None:
+        rng = check_random_state(rng)
+        chosen = rng.permutation(candidates)[:k]
+    else:
+        order = np.argsort(-errors[candidates], kind="stable")
+        chosen = candidates[order[:k]]
+    atoms = V[chosen] / norms[chosen, None]
+    if len(atoms) < k:
+        rng = check_random_state(rng if rng is not None else 0)
+        extra = rng.normal(size=(k - len(atoms), V.shape[1])).astype(V.dtype)
+        extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+        atoms = np.vstack([atoms, extra])
+    return atoms
+
+
+def _csr(support, coefficients, n_atoms):
+    valid = support >= 0
+    indptr = np.concatenate([[0], np.cumsum(valid.sum(axis=1))])
+    return sp.csr_matrix(
+        (coefficients[valid], support[valid], indptr), shape=(len(support), n_atoms)
+    )
+
+
+def _statistics(codes, V):
+    """``(codes.T @ codes, codes.T @ V)``: what online dictionary learning keeps."""
+    A = (codes.T @ codes).toarray()
+    B = np.asarray(codes.T @ V)
+    return A.astype(V.dtype), B.astype(V.dtype)
+
+
+def _row_squares(V):
+    return np.einsum("ij,ij->i", V, V)
