@@ -65,8 +65,9 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         Shape of one atom for ``init="dct"``, e.g. ``(8, 8)`` for 8x8 patches;
         None: 1-D atoms of length ``vector_size``.
     convergence_tol : float, default=1e-4
-        Stop once an iteration lowers the relative training error by less
-        than this fraction of it.
+        Stop once an iteration lowers the relative training error (with
+        ``tol``: the mean number of atoms per vector) by less than this
+        fraction of it.
     quantization_step : float or None, default=None
         Quantize the coefficients of ``transform`` to int32 levels ``round(c /
         step)``, with their rate (:meth:`bits_per_sample`); None: float codes.
@@ -215,12 +216,16 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         D = self._initial_dictionary(V, rng)
         self._set_dictionary(D)
         learner = _Learner(V, D, self._n_steps, self.tol)
-        errors, replaced = [], []
+        errors, replaced, objective = [], [], None
         for iteration in range(self.max_iter):
             learner.code(keep_better=self.tol is None and bool(errors))
             learner.update_atoms(self.atom_update, rng.permutation(len(D)))
-            error = learner.relative_error()
-            converged = bool(errors) and errors[-1] - error <= self.convergence_tol * errors[-1]
+            # sparsity by error: what falls is the number of atoms, not the error
+            previous = objective
+            objective = learner.relative_error() if self.tol is None else learner.mean_atoms()
+            converged = previous is not None and (
+                previous - objective <= self.convergence_tol * previous
+            )
             # new atoms are of no use once no iteration follows to code with them
             last = converged or iteration == self.max_iter - 1
             replaced.append(0 if last else learner.replace_atoms())
@@ -426,6 +431,9 @@ class _Learner:
             self.energy = _row_squares(self.residual)
         D[replace] = _worst_vectors(self.V, self.energy, replace.size, None)
         return int(replace.size)
+
+    def mean_atoms(self):
+        return float((self.support >= 0).sum() / max(len(self.support), 1))
 
     def relative_error(self):
         return float(np.sqrt(self.energy.sum(dtype=np.float64) / self.total))

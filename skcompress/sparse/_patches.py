@@ -24,8 +24,9 @@ def extract_patches(X, patch_size, step=None):
     patch_size : int or tuple of int
         Patch length (1-D) or ``(height, width)``; an int is square for images.
     step : int, tuple of int or None, default=None
-        Distance between the starts of neighbouring patches. None: the patch
-        size (non-overlapping patches, a block grid); 1: every position.
+        Distance between the starts of neighbouring patches, at most the
+        patch size. None: the patch size (non-overlapping patches, a block
+        grid); 1: every position.
 
     Returns
     -------
@@ -139,6 +140,11 @@ def reconstruct_from_patches(patches, signal_shape, step=None):
 def _sizes(patch_size, step, spatial, owner):
     patch = _per_axis(patch_size, spatial, "patch_size", owner)
     stride = patch if step is None else _per_axis(step, spatial, "step", owner)
+    if any(t > p for t, p in zip(stride, patch, strict=True)):
+        raise ValueError(
+            f"{owner}: step={step!r} exceeds the patch size {patch}: the samples between "
+            "patches would be in none of them."
+        )
     return patch, stride
 
 
@@ -179,10 +185,11 @@ class Patches(TransformerMixin, BaseEstimator):
         Patch side (an int: square) or ``(height, width)``; the length for
         1-D signals.
     step : int, tuple of int or None, default=None
-        Distance between the starts of neighbouring patches. None: the patch
-        size, non-overlapping patches; 1: every position (all overlapping
-        patches). Sizes the grid does not cover exactly are padded by edge
-        replication and cropped back by ``inverse_transform``.
+        Distance between the starts of neighbouring patches, at most the
+        patch size. None: the patch size, non-overlapping patches; 1: every
+        position (all overlapping patches). Sizes the grid does not cover
+        exactly are padded by edge replication and cropped back by
+        ``inverse_transform``.
     layout : {"flat", "blocks", "channels_first"}, default="flat"
         Output layout, see :mod:`skcompress` (the data contract): "flat" is
         ``(n, n_patches * patch_values)``; "blocks" is ``(n, rows, cols,
