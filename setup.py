@@ -16,6 +16,15 @@ setup(
             ["skcompress/transforms/_separable.cpp"],
             extra_compile_args=flags,
             language="c++",
-        )
+        ),
+        # Reading JPEG coefficients needs libjpeg's headers (Debian: libjpeg-dev); without
+        # them the package still installs and skcompress.io says what is missing.
+        Extension(
+            "skcompress.io._jpeg_reader",
+            ["skcompress/io/_jpeg_reader.c"],
+            libraries=["jpeg"],
+            extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -1,5 +1,7 @@
 """Shared fixtures: every public estimator, and data each one can be fitted on."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -10,10 +12,23 @@ from skcompress.utils import all_estimators
 FIT_DATA = {
     "ChromaSubsampler": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
     "ColorTransform": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
+    "JPEGCoefficients": lambda rng: jpeg_files(rng.integers(0, 256, (4, 16, 24, 3), np.uint8)),
     "KSVD": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
     "MDCT": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
     "OMPCoder": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
 }
+
+
+def jpeg_files(images, quality=75, subsampling=2):
+    """The bytes of ``images`` as JPEG files (Pillow), an object array."""
+    from PIL import Image
+
+    files = []
+    for image in images:
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, "JPEG", quality=quality, subsampling=subsampling)
+        files.append(buffer.getvalue())
+    return np.array(files, dtype=object)
 
 
 def images(rng):

@@ -1,0 +1,6 @@
+"""JPEG files as input: coefficients read without decoding, folders as data sets, a writer."""
+
+from ._folder import load_jpeg_folder, write_jpeg
+from ._jpeg import JPEGCoefficients, read_jpeg_coefficients
+
+__all__ = ["JPEGCoefficients", "load_jpeg_folder", "read_jpeg_coefficients", "write_jpeg"]

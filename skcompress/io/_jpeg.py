@@ -1,0 +1,423 @@
+"""JPEG files as input: their quantized DCT coefficients, without decoding the pixels."""
+
+import os
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._contract import LAYOUTS, to_layout
+from ..transforms._basis import zigzag_order
+
+try:
+    from . import _jpeg_reader
+except ImportError:  # built without libjpeg's headers
+    _jpeg_reader = None
+
+_COLOR_SPACES = {0: "unknown", 1: "grayscale", 2: "RGB", 3: "YCbCr", 4: "CMYK", 5: "YCCK"}
+_COMPONENT_NAMES = {1: ("Y",), 3: ("Y", "Cb", "Cr")}
+_TYPES = {np.dtype(np.int16): 0, np.dtype(np.int32): 1, np.dtype(np.float32): 2}
+_TYPES[np.dtype(np.float64)] = 3
+
+
+def _reader():
+    if _jpeg_reader is None:
+        raise ImportError(
+            "skcompress was installed without its JPEG reader, which is built against "
+            "libjpeg: install libjpeg's development files (Debian/Ubuntu: libjpeg-dev; "
+            "conda: libjpeg-turbo) and reinstall skcompress."
+        )
+    return _jpeg_reader
+
+
+def _load(source):
+    """``(bytes, name)`` of a path, bytes-like object or file object."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), "<bytes>"
+    if hasattr(source, "read"):
+        return source.read(), getattr(source, "name", "<file>")
+    if isinstance(source, str | os.PathLike):
+        try:
+            with open(source, "rb") as f:
+                return f.read(), os.fspath(source)
+        except OSError as error:
+            raise ValueError(f"cannot read JPEG file {os.fspath(source)!r}: {error}") from None
+    raise TypeError(
+        f"a JPEG source must be a path, bytes or a binary file object; got "
+        f"{type(source).__name__}."
+    )
+
+
+def _header(data, name):
+    try:
+        width, height, space, progressive, components = _reader().header(data)
+    except ValueError as error:
+        raise ValueError(f"{name}: not a readable JPEG file ({error}).") from None
+    return width, height, space, bool(progressive), components
+
+
+def _dtype(dtype, dequantize):
+    dtype = np.dtype(dtype if dtype is not None else np.float64 if dequantize else np.int32)
+    if dtype not in _TYPES or (dequantize and dtype.kind != "f"):
+        kinds = "float32 or float64" if dequantize else "int16, int32, float32 or float64"
+        raise ValueError(
+            f"dtype must be {kinds}{' with dequantize=True' if dequantize else ''}; got {dtype}."
+        )
+    return dtype
+
+
+def _read(data, name, outputs, grids, k, dtype, dequantize, strict, tables=0):
+    try:
+        return _reader().read(data, strict, k, _TYPES[dtype], dequantize, outputs, grids, tables)
+    except ValueError as error:
+        raise ValueError(f"{name}: corrupt or unsupported JPEG data ({error}).") from None
+
+
+def read_jpeg_coefficients(source, *, n_coefficients=None, dequantize=False, dtype=None,
+                           strict=True):  # fmt: skip
+    """Quantized DCT coefficients of a JPEG file, as the file stores them.
+
+    Only the entropy decoding runs: no inverse DCT, no colour conversion, no
+    upsampling. Baseline and progressive files, grayscale and YCbCr (any
+    chroma subsampling) are read.
+
+    Parameters
+    ----------
+    source : str, path-like, bytes or binary file object
+    n_coefficients : int in [1, 64] or None, default=None
+        Keep the first ``n_coefficients`` of every block in zig-zag order.
+    dequantize : bool, default=False
+        Multiply every coefficient by its quantization step, giving the
+        values ``PerceptualQuantizer.inverse_transform`` would.
+    dtype : dtype or None, default=None
+        int32 (the dtype of ``PerceptualQuantizer``'s symbols) unless
+        ``dequantize``, then float64 (float32 for a network, on request).
+    strict : bool, default=True
+        Treat what libjpeg only warns about (truncated or corrupt entropy
+        data, which it fills with zeros) as an error.
+
+    Returns
+    -------
+    jpeg : Bunch
+        ``coefficients``: one array ``(rows, cols, k)`` per component (Y, or
+        Y, Cb, Cr), blocks in raster order, coefficients in zig-zag order:
+        the layout of ``BlockDCT(layout="blocks")`` followed by
+        ``PerceptualQuantizer``. ``quantization_tables``: ``(n_components, 8,
+        8)`` steps in natural (row-major) order. ``sampling_factors``:
+        ``(n_components, 2)``, vertical and horizontal. ``shape``: ``(height,
+        width)`` in pixels. ``components``, ``color_space``, ``progressive``,
+        ``warnings`` (libjpeg's, with ``strict=False``).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, for anything that is not a readable JPEG: truncated
+        or corrupt data, another format, CMYK, or an image over 2**28 pixels.
+
+    See Also
+    --------
+    JPEGCoefficients : the same for a batch of files, as a transformer.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> buffer = io.BytesIO()
+    >>> Image.fromarray(np.full((16, 24), 200, np.uint8)).save(buffer, "JPEG", quality=50)
+    >>> jpeg = read_jpeg_coefficients(buffer.getvalue())
+    >>> jpeg.coefficients[0].shape, jpeg.color_space
+    ((2, 3, 64), 'grayscale')
+    >>> int(jpeg.coefficients[0][0, 0, 0]) * int(jpeg.quantization_tables[0, 0, 0])  # DC
+    576
+    """
+    data, name = _load(source)
+    width, height, space, progressive, components = _header(data, name)
+    k = _check_n_coefficients(n_coefficients)
+    dtype = _dtype(dtype, dequantize)
+    coefficients = [
+        np.empty((rows, cols, k), dtype=dtype) for _, _, _, rows, cols, _ in components
+    ]
+    tables = np.empty((len(components), 8, 8), dtype=np.uint16)
+    warnings, _ = _read(
+        data,
+        name,
+        tuple(c.ctypes.data for c in coefficients),
+        tuple(c.shape[:2] for c in coefficients),
+        k,
+        dtype,
+        dequantize,
+        strict,
+        tables.ctypes.data,
+    )
+    return Bunch(
+        coefficients=coefficients,
+        quantization_tables=tables,
+        sampling_factors=np.array([(v, h) for _, h, v, *_ in components]),
+        shape=(height, width),
+        components=_COMPONENT_NAMES[len(components)],
+        color_space=_COLOR_SPACES.get(space, "unknown"),
+        progressive=progressive,
+        warnings=warnings,
+    )
+
+
+def _check_n_coefficients(n_coefficients, name="n_coefficients"):
+    if n_coefficients is None:
+        return 64
+    if not isinstance(n_coefficients, Integral) or not 1 <= n_coefficients <= 64:
+        raise ValueError(f"{name} must be an int in [1, 64] or None; got {n_coefficients!r}.")
+    return int(n_coefficients)
+
+
+class JPEGCoefficients(TransformerMixin, BaseEstimator):
+    """Read a column of JPEG files into their quantized DCT coefficients.
+
+    The first step of a Pipeline that learns from a folder of JPEG files
+    without decoding them: ``transform`` takes paths (or bytes) and returns
+    the coefficients the files store, in the layout of ``BlockDCT`` followed
+    by ``PerceptualQuantizer``, so a model trained on one accepts the other.
+    Files are read on ``n_jobs`` threads (libjpeg runs without the GIL).
+
+    Parameters
+    ----------
+    n_coefficients : int in [1, 64] or None, default=None
+        Keep the first ``n_coefficients`` of every block in zig-zag order.
+    components : {"all", "luma"}, default="all"
+        Every component, or the luma (Y) only.
+    dequantize : bool, default=False
+        Coefficients times their quantization steps (what the codec's
+        decoder feeds its inverse DCT) instead of the integer symbols.
+    dtype : dtype or None, default=None
+        int32 symbols, or float64 when dequantized; float32 for a network.
+    layout : {"flat", "blocks", "channels_first"}, default="flat"
+        "flat" concatenates, component after component, each component's
+        blocks in raster order, coefficient axis last (for one component:
+        exactly ``BlockDCT``'s features and names). "blocks" is ``(n, rows,
+        cols, C, k)`` (``(n, rows, cols, k)`` for one component) and
+        "channels_first" ``(n, C * k, rows, cols)``: there every component is on
+        the luma's block grid, subsampled chroma blocks repeated (nearest
+        neighbour in the block domain, as frequency-domain networks take it).
+    block_grid : (int, int) or None, default=None
+        Luma blocks ``(rows, cols)`` of every output. None takes the grid of
+        the files seen at ``fit``, and a file of another size is an error;
+        with a grid, every file is cropped to it or padded with zero blocks
+        (chroma grids follow the sampling factors).
+    strict : bool, default=True
+        Treat libjpeg's warnings (truncated or corrupt data) as errors.
+    n_jobs : int or None, default=None
+        Threads reading files (joblib's convention: None is 1, -1 all CPUs).
+
+    Attributes
+    ----------
+    sampling_factors_ : ndarray of shape (n_components, 2)
+        Vertical and horizontal sampling factors of the files seen at ``fit``.
+    grids_ : list of (int, int)
+        Block grid of every output component.
+    n_features_in_ : int
+        1: one column of files.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from skcompress.io import JPEGCoefficients
+    >>> def jpeg(image):
+    ...     buffer = io.BytesIO()
+    ...     Image.fromarray(image).save(buffer, "JPEG", quality=75)
+    ...     return buffer.getvalue()
+    >>> rng = np.random.default_rng(0)
+    >>> files = [jpeg(rng.integers(0, 256, (28, 28), dtype=np.uint8)) for _ in range(3)]
+    >>> JPEGCoefficients(n_coefficients=16).fit_transform(files).shape
+    (3, 256)
+    """
+
+    _parameter_constraints = {
+        "n_coefficients": [Interval(Integral, 1, 64, closed="both"), None],
+        "components": [StrOptions({"all", "luma"})],
+        "dequantize": ["boolean"],
+        "dtype": "no_validation",
+        "layout": [StrOptions(set(LAYOUTS))],
+        "block_grid": [tuple, list, None],
+        "strict": ["boolean"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_coefficients=None,
+        components="all",
+        dequantize=False,
+        dtype=None,
+        layout="flat",
+        block_grid=None,
+        strict=True,
+        n_jobs=None,
+    ):
+        self.n_coefficients = n_coefficients
+        self.components = components
+        self.dequantize = dequantize
+        self.dtype = dtype
+        self.layout = layout
+        self.block_grid = block_grid
+        self.strict = strict
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Take the component structure (and grid) of the first file.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Paths, bytes or binary file objects of JPEG files.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : JPEGCoefficients
+        """
+        sources = self._sources(X)
+        self.n_features_in_ = 1
+        data, name = _load(sources[0])
+        *_, components = _header(data, name)
+        self.sampling_factors_ = np.array([(v, h) for _, h, v, *_ in components])
+        kept = components[:1] if self.components == "luma" else components
+        if self.block_grid is None:
+            self.grids_ = [(rows, cols) for *_, rows, cols, _ in kept]
+        else:
+            rows, cols = _check_grid(self.block_grid)
+            top = self.sampling_factors_.max(axis=0)
+            self.grids_ = [
+                (-(-rows * v // top[0]), -(-cols * h // top[1]))
+                for v, h in self.sampling_factors_[: len(kept)]
+            ]
+        _dtype(self.dtype, self.dequantize)
+        return self
+
+    def transform(self, X):
+        """Coefficients of every file.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Paths, bytes or binary file objects of JPEG files with the
+            components (and, without ``block_grid``, the size) seen at ``fit``.
+
+        Returns
+        -------
+        Xt : ndarray
+            Coefficients in ``layout``.
+        """
+        check_is_fitted(self)
+        sources = self._sources(X)
+        k = _check_n_coefficients(self.n_coefficients)
+        dtype = _dtype(self.dtype, self.dequantize)
+        sizes = [rows * cols * k for rows, cols in self.grids_]
+        out = np.empty((len(sources), sum(sizes)), dtype=dtype)
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int) * dtype.itemsize
+        # components not kept (chroma, for components="luma") are read into nothing
+        skipped = len(self.sampling_factors_) - len(self.grids_)
+        grids = tuple(self.grids_) + ((0, 0),) * skipped
+
+        def read_rows(rows):
+            for i in rows:
+                data, name = _load(sources[i])
+                base = out[i].ctypes.data
+                targets = tuple(base + int(o) for o in offsets) + (0,) * skipped
+                _, found = _read(data, name, targets, grids, k, dtype, self.dequantize,
+                                 self.strict)  # fmt: skip
+                if self.block_grid is None and found[: len(self.grids_)] != grids[: len(sizes)]:
+                    raise ValueError(
+                        f"{name}: its block grids {list(found)} differ from the "
+                        f"{self.grids_} seen at fit; set block_grid to crop or pad every "
+                        "file to one grid."
+                    )
+
+        chunks = np.array_split(np.arange(len(sources)), min(len(sources), 64))
+        Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(read_rows)(c) for c in chunks)
+        return self._to_layout(out, sizes, k)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the "flat" features: ``[<component>_]blk<row>_<col>_dct<u>_<v>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Ignored except for a length check.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        if input_features is not None and len(input_features) != 1:
+            raise ValueError(f"input_features should have length 1; got {len(input_features)}.")
+        k = _check_n_coefficients(self.n_coefficients)
+        u, v = np.divmod(zigzag_order(8)[:k], 8)
+        freq = [f"dct{a}_{b}" for a, b in zip(u, v, strict=True)]
+        names = _COMPONENT_NAMES[3][: len(self.grids_)]
+        prefix = [""] if len(self.grids_) == 1 else [f"{c}_" for c in names]
+        return np.asarray(
+            [
+                f"{p}blk{r}_{c}_{f}"
+                for p, (rows, cols) in zip(prefix, self.grids_, strict=True)
+                for r in range(rows)
+                for c in range(cols)
+                for f in freq
+            ],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags
+
+    def _sources(self, X):
+        if isinstance(X, bytes | bytearray | str | os.PathLike):
+            raise TypeError(
+                "JPEGCoefficients expects a column of files (a list or array of paths or "
+                f"bytes); got a single {type(X).__name__}: wrap it in a list."
+            )
+        values = getattr(X, "to_numpy", None)
+        sources = list(values().ravel() if values else np.asarray(X, dtype=object).ravel())
+        if hasattr(X, "shape") and len(X.shape) == 2 and X.shape[1] != 1:
+            raise ValueError(
+                f"JPEGCoefficients expects one column of files; got X of shape {X.shape}."
+            )
+        if not sources:
+            raise ValueError("JPEGCoefficients needs at least one file; got an empty X.")
+        return sources
+
+    def _to_layout(self, out, sizes, k):
+        if self.layout == "flat":
+            return out
+        n, (rows, cols) = len(out), self.grids_[0]
+        top = self.sampling_factors_.max(axis=0)
+        planes, start = [], 0
+        for (r, c), size, (v, h) in zip(self.grids_, sizes, self.sampling_factors_, strict=False):
+            plane = out[:, start : start + size].reshape(n, r, c, k)
+            start += size
+            plane = plane.repeat(top[0] // v, axis=1).repeat(top[1] // h, axis=2)
+            planes.append(plane[:, :rows, :cols])
+        blocks = np.stack(planes, axis=3)  # (n, rows, cols, C, k)
+        return to_layout(blocks, self.layout)
+
+
+def _check_grid(grid):
+    if (
+        len(grid) != 2
+        or not all(isinstance(g, Integral) and g >= 1 for g in grid)
+    ):  # fmt: skip
+        raise ValueError(f"block_grid must be two positive ints (rows, cols); got {grid!r}.")
+    return int(grid[0]), int(grid[1])
