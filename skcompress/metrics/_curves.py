@@ -94,7 +94,7 @@ def rate_accuracy_curve(
     estimator : Pipeline
         Unfitted; transform and quantizer steps, then a classifier (or any
         estimator ``scoring`` applies to).
-    X : array-like of shape (n_samples, *signal_shape)
+    X : array-like of shape (n_samples, ...)
     y : array-like of shape (n_samples,)
     param_name : str
         Parameter to sweep, e.g. ``"perceptualquantizer__quality"``.
@@ -195,7 +195,7 @@ def rate_distortion_curve(
     estimator : Pipeline, list of steps or a quantizer
         Unfitted transform and quantizer steps (a list is chained with
         ``make_pipeline``).
-    X : array-like of shape (n_samples, *signal_shape)
+    X : array-like of shape (n_samples, ...)
         Signals to code.
     param_name : str
         Parameter to sweep, e.g. ``"perceptualquantizer__quality"``.

@@ -35,7 +35,7 @@ def coded_bits(estimator, X, *, model="auto", unit="sample", n_splits=2):
     ----------
     estimator : Pipeline or quantizer
         Fitted; its steps up to the last quantizer are used as they are.
-    X : array-like of shape (n_samples, *signal_shape)
+    X : array-like of shape (n_samples, ...)
         At least ``n_splits`` samples.
     model : str or entropy model, default="auto"
         As for :class:`~skcompress.entropy.Codec`.

@@ -88,7 +88,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    codebooks_ : ndarray of shape (n_stages, codebook_size, vector_size_)
+    codebooks_ : ndarray of shape (n_stages, codebook_size, vector_size)
         The codewords of every stage, in the dtype seen at ``fit`` (float32
         or float64).
     codebook_usage_ : ndarray of int64, shape (n_stages, codebook_size)
