@@ -8,7 +8,8 @@ import pytest
 from skcompress.utils import all_estimators
 
 # Estimators that do not take images say here what they fit on; the rest get
-# IMAGES. Values are functions of a numpy Generator.
+# IMAGES. Values are functions of a numpy Generator, returning X or, for
+# estimators that need targets (the networks of skcompress.nets), (X, y).
 FIT_DATA = {
     "ChromaSubsampler": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
     "ColorTransform": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
@@ -17,6 +18,31 @@ FIT_DATA = {
     "MDCT": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
     "OMPCoder": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
 }
+
+
+def _supervised(make_X):
+    """(X, y) for a network classifier or regressor: 12 samples, 3 classes or a target."""
+
+    def make(rng, regression):
+        X = make_X(rng)
+        y = rng.standard_normal(len(X)) if regression else np.arange(len(X)) % 3
+        return X, y
+
+    return make
+
+
+_NET_INPUTS = {
+    "BlockDCTNet": lambda rng: rng.standard_normal((12, 6, 2, 2)).astype(np.float32),
+    "PixelNet": lambda rng: rng.uniform(0, 255, (12, 8, 8)).astype(np.float32),
+    "WaveletNet": lambda rng: rng.standard_normal((12, 16)).astype(np.float32),
+    "MDCTNet": lambda rng: rng.standard_normal((12, 8, 5)).astype(np.float32),
+    "CodeEmbedding": lambda rng: rng.integers(0, 4, (12, 3, 2)),
+}
+for _family, _make in _NET_INPUTS.items():
+    for _task in ("Classifier", "Regressor"):
+        _name = f"{_family}{_task}"
+        _fn = _supervised(_make)
+        FIT_DATA[_name] = lambda rng, _fn=_fn, _reg=_task == "Regressor": _fn(rng, _reg)
 
 
 def jpeg_files(images, quality=75, subsampling=2):
@@ -37,7 +63,7 @@ def images(rng):
 
 
 def fit_data(estimator):
-    """Data that ``estimator`` can be fitted on, reproducibly."""
+    """Data that ``estimator`` can be fitted on, reproducibly: X, or (X, y)."""
     make = FIT_DATA.get(type(estimator).__name__, images)
     return make(np.random.default_rng(0))
 

@@ -1,0 +1,65 @@
+"""Torch modules and skorch estimators for compressed representations.
+
+The only part of skcompress that imports torch and skorch: ``import
+skcompress`` does not load them, ``import skcompress.nets`` does.
+
+Modules (:class:`torch.nn.Module`): :class:`BlockDCTNet` (block-DCT
+coefficients as channels at block resolution), :class:`WaveletNet`
+(subbands entering at their own resolution), :class:`PixelNet` (the same
+family on pixels, the baseline), :class:`MDCTNet` (1-D, MDCT frames) and
+:class:`CodeEmbeddingNet` (discrete codes as tokens); :func:`count_parameters`
+and :func:`count_macs` size them.
+
+Estimators (scikit-learn classifiers and regressors on skorch's
+``NeuralNetClassifier`` / ``NeuralNetRegressor``) take the output of a
+skcompress step directly in a Pipeline: :class:`BlockDCTNetClassifier`,
+:class:`WaveletNetClassifier`, :class:`PixelNetClassifier`,
+:class:`MDCTNetClassifier`, :class:`CodeEmbeddingClassifier` and the
+``...Regressor`` of each.
+"""
+
+from ._base import resolve_device
+from ._data import BatchIterator
+from ._estimators import (
+    BlockDCTNetClassifier,
+    BlockDCTNetRegressor,
+    CodeEmbeddingClassifier,
+    CodeEmbeddingRegressor,
+    MDCTNetClassifier,
+    MDCTNetRegressor,
+    PixelNetClassifier,
+    PixelNetRegressor,
+    WaveletNetClassifier,
+    WaveletNetRegressor,
+)
+from ._modules import (
+    BlockDCTNet,
+    CodeEmbeddingNet,
+    MDCTNet,
+    PixelNet,
+    WaveletNet,
+    count_macs,
+    count_parameters,
+)
+
+__all__ = [
+    "BatchIterator",
+    "BlockDCTNet",
+    "BlockDCTNetClassifier",
+    "BlockDCTNetRegressor",
+    "CodeEmbeddingClassifier",
+    "CodeEmbeddingNet",
+    "CodeEmbeddingRegressor",
+    "MDCTNet",
+    "MDCTNetClassifier",
+    "MDCTNetRegressor",
+    "PixelNet",
+    "PixelNetClassifier",
+    "PixelNetRegressor",
+    "WaveletNet",
+    "WaveletNetClassifier",
+    "WaveletNetRegressor",
+    "count_macs",
+    "count_parameters",
+    "resolve_device",
+]

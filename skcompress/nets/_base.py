@@ -1,0 +1,581 @@
+"""The skorch machinery shared by every network estimator: validation, seeding, persistence."""
+
+import warnings
+from math import prod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.dataset import ValidSplit
+from skorch.history import History
+
+from ._data import BatchIterator, seeded, threads
+from ._modules import count_macs, count_parameters
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+_SEED_LIMIT = np.iinfo(np.int32).max
+
+
+def resolve_device(device):
+    """``"auto"``: CUDA when torch sees a GPU, else the CPU; any other name is checked."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'auto' or a torch device name such as 'cpu' or 'cuda:0'; got "
+            f"{device!r}."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} asks for CUDA, which this torch build cannot see.")
+    return str(resolved)
+
+
+def _to_numpy_tree(value):
+    """Tensors in nested dicts/lists/tuples to numpy arrays; int dict keys kept."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, dict):
+        return {k: _to_numpy_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_numpy_tree(v) for v in value)
+    return value
+
+
+def _to_torch_tree(value, device):
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value)).to(device)
+    if isinstance(value, dict):
+        return {k: _to_torch_tree(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_torch_tree(v, device) for v in value)
+    return value
+
+
+def _plain_history(history):
+    """skorch's History as plain lists and dicts of Python and numpy scalars."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().numpy()
+        return value
+
+    return [plain(row) for row in history]
+
+
+_COMMON_CONSTRAINTS = {
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [StrOptions(set(_OPTIMIZERS))],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "callbacks": [list, None],
+    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+}
+_HEAD_CONSTRAINTS = {
+    "widths": [tuple, list],
+    "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    "hidden_units": [Interval(Integral, 0, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+}
+
+
+class _NetEstimator(BaseEstimator):
+    """Validation, seeding, the skorch net and its persistence; families fill in the input."""
+
+    # set by the families
+    _module_class = None
+    _integer_input = False
+
+    # -- hooks of the input families ---------------------------------------
+
+    def _check_input(self, X):
+        """At fit: raise if ``X`` is not an input this network takes."""
+
+    def _to_module_input(self, X):
+        """``X`` (validated numpy) to the array the module takes, before standardization."""
+        return X
+
+    def _module_kwargs(self):
+        raise NotImplementedError
+
+    def _standardize_groups(self, Z):
+        """Group of every feature of one module input for standardization (default: axis 1)."""
+        shape = Z.shape[1:]
+        return np.repeat(np.arange(shape[0]), prod(shape[1:]))
+
+    def _describe_input(self):
+        return f"arrays of shape (n_samples, {', '.join(map(str, self.input_shape_))})"
+
+    # -- validation --------------------------------------------------------
+
+    def _validate_X(self, X, *, reset):
+        name = type(self).__name__
+        dtype = "numeric" if self._integer_input else (np.float32, np.float64)
+        if getattr(X, "ndim", 2) <= 2:
+            X = validate_data(self, X, reset=reset, dtype=dtype)
+        else:
+            X = check_array(X, allow_nd=True, dtype=dtype, input_name="X", estimator=self)
+            validate_data(self, X.reshape(len(X), -1), reset=reset, skip_check_array=True)
+        if reset:
+            self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+            self._check_input(X)
+        elif X.shape[1:] != self.input_shape_:
+            raise ValueError(
+                f"{name} was fitted on X of shape (n_samples, "
+                f"{', '.join(map(str, self.input_shape_))}) ({self._describe_input()}); got X "
+                f"of shape {X.shape}. Give it the layout and shape it was fitted on."
+            )
+        if self._integer_input:
+            X = self._check_codes(X, reset=reset)
+        return X
+
+    def _check_codes(self, X, *, reset):
+        name = type(self).__name__
+        if X.dtype.kind == "f":
+            if not np.array_equal(X, np.round(X)):
+                raise ValueError(
+                    f"{name} takes integer codes (the indices a ResidualVQ or PyramidVQ "
+                    "emits); X has non-integer values. Quantize first."
+                )
+        elif X.dtype.kind not in "iub":
+            raise TypeError(f"{name} takes integer codes; got X of dtype {X.dtype}.")
+        X = X.astype(np.int64)
+        low = int(X.min(initial=0))
+        high = int(X.max(initial=0))
+        if low < 0:
+            raise ValueError(
+                f"Negative values in data passed to {name}: codes must be >= 0; X holds {low}."
+            )
+        if reset:
+            self.n_codes_ = high + 1 if self.n_codes == "auto" else int(self.n_codes)
+        if high >= self.n_codes_:
+            raise ValueError(
+                f"{name}: codes must be in [0, {self.n_codes_ - 1}] (n_codes={self.n_codes!r}, "
+                f"{self.n_codes_} codes per stream); X holds {high}."
+            )
+        return X
+
+    @staticmethod
+    def _require_y(estimator, y):
+        if y is None:
+            raise ValueError(
+                f"This {type(estimator).__name__} estimator requires y to be passed, but the "
+                "target y is None."
+            )
+
+    # -- preparation -------------------------------------------------------
+
+    def _fit_standardization(self, Z):
+        if self._integer_input or not getattr(self, "standardize", False):
+            self.input_mean_ = self.input_scale_ = None
+            return
+        groups = self._standardize_groups(Z)
+        flat = Z.reshape(len(Z), -1).astype(np.float64)
+        n_groups = int(groups.max()) + 1
+        count = np.bincount(groups, minlength=n_groups) * len(Z)
+        total = np.bincount(groups, weights=flat.sum(axis=0), minlength=n_groups)
+        mean = total / count
+        centred = flat - mean[groups]
+        var = np.bincount(groups, weights=(centred**2).sum(axis=0), minlength=n_groups) / count
+        scale = np.sqrt(var)
+        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
+        self.input_mean_ = mean.astype(np.float32)
+        self.input_scale_ = scale.astype(np.float32)
+
+    def _prepare(self, X):
+        """Validated X to a tensor on the fitted device, in the module's layout and dtype."""
+        Z = self._to_module_input(X)
+        if self._integer_input:
+            return torch.from_numpy(np.array(Z, dtype=np.int64, order="C")).to(self.device_)
+        Z = np.array(Z, dtype=np.float32, order="C")
+        if self.input_mean_ is not None:
+            groups = self._standardize_groups(Z)
+            flat = Z.reshape(len(Z), -1)
+            flat -= self.input_mean_[groups]
+            flat /= self.input_scale_[groups]
+        return torch.from_numpy(Z).to(self.device_)
+
+    # -- the skorch net ----------------------------------------------------
+
+    def _net_class(self):
+        raise NotImplementedError
+
+    def _net_extra(self):
+        return {}
+
+    def _make_net(self):
+        callbacks = list(self.callbacks or [])
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        load_best=True,
+                        sink=print if self.verbose else _silent,
+                    ),
+                )
+            )
+        if self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        train_split = None
+        if self.early_stopping:
+            train_split = ValidSplit(
+                self.validation_fraction,
+                stratified=isinstance(self, ClassifierMixin),
+                random_state=self._seed,
+            )
+        optimizer_params = {"optimizer__weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            optimizer_params["optimizer__momentum"] = 0.9
+        module_params = {f"module__{k}": v for k, v in self._module_kwargs().items()}
+        return self._net_class()(
+            module=self._module_class,
+            optimizer=_OPTIMIZERS[self.optimizer],
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=BatchIterator,
+            iterator_valid=BatchIterator,
+            iterator_train__shuffle=True,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=int(self.verbose or 0),
+            device=self.device_,
+            **optimizer_params,
+            **module_params,
+            **self._net_extra(),
+        )
+
+    def _train(self, X, y, *, reset, epochs):
+        """Build (when ``reset``) and train the net for ``epochs`` passes over ``(X, y)``."""
+        if reset:
+            self.device_ = resolve_device(self.device)
+            self._seed = int(check_random_state(self.random_state).randint(_SEED_LIMIT))
+            self._n_calls = 0
+            self._fit_standardization(self._to_module_input(X))
+        Xt = self._prepare(X)
+        yt = torch.from_numpy(y).to(self.device_)
+        self._n_calls += 1
+        with threads(self.n_threads), seeded(self._seed + self._n_calls, self.device_):
+            if reset:
+                self.net_ = self._make_net()
+                self.net_.initialize()
+                self.n_parameters_ = count_parameters(self.net_.module_)
+                self.macs_ = count_macs(self.net_.module_, Xt[:1])
+            self.net_.partial_fit(Xt, yt, epochs=epochs)
+        self.n_iter_ = len(self.net_.history)
+        return self
+
+    def _outputs(self, X):
+        """The module's outputs (probabilities for classifiers), float64 numpy.
+
+        Every forward pass sees exactly ``batch_size`` rows (the last batch is
+        padded), so a sample's outputs do not depend on the batch it came in:
+        the kernels that a batch size selects sum in their own orders.
+        """
+        check_is_fitted(self)
+        Xt = self._prepare(self._validate_X(X, reset=False))
+        module, size = self.net_.module_, self.batch_size
+        outputs = []
+        with threads(self.n_threads), torch.no_grad():
+            module.eval()
+            for start in range(0, len(Xt), size):
+                batch = Xt[start : start + size]
+                rows = len(batch)
+                if rows < size:
+                    pad = batch.new_zeros((size - rows, *batch.shape[1:]))
+                    batch = torch.cat([batch, pad])
+                outputs.append(self._finish(module(batch)[:rows]))
+        if not outputs:
+            return np.zeros((0, self._n_outputs))
+        return torch.cat(outputs).cpu().numpy().astype(np.float64)
+
+    def _finish(self, out):
+        return out
+
+    # -- persistence: numpy state only, so skops loads it --------------------
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = {
+                "module": _to_numpy_tree(net.module_.state_dict()),
+                "optimizer": _to_numpy_tree(net.optimizer_.state_dict()),
+                "history": _plain_history(net.history),
+            }
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        net_state = state.pop("_net_state", None)
+        super().__setstate__(state)
+        if net_state is not None:
+            self.device_ = _loading_device(self.device)
+            with seeded(self._seed, self.device_):
+                net = self._make_net()
+                net.initialize()
+            net.module_.load_state_dict(_to_torch_tree(net_state["module"], self.device_))
+            net.optimizer_.load_state_dict(_to_torch_tree(net_state["optimizer"], "cpu"))
+            net.history_ = History(net_state["history"])
+            self.net_ = net
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        if self._integer_input:
+            tags.input_tags.categorical = True
+            tags.input_tags.positive_only = True
+        return tags
+
+
+def _silent(*args, **kwargs):
+    pass
+
+
+def _loading_device(device):
+    """The device to load a saved net on: its own, or the CPU when that CUDA is gone."""
+    try:
+        return resolve_device(device)
+    except ValueError:
+        warnings.warn(
+            f"The network was saved with device={device!r}, which is not available here; "
+            "it is loaded on the CPU.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return "cpu"
+
+
+class NetClassifierMixin(ClassifierMixin):
+    """fit / partial_fit / predict_proba / predict of the network classifiers."""
+
+    def _net_class(self):
+        return NeuralNetClassifier
+
+    def _finish(self, out):
+        return torch.softmax(out, dim=1)
+
+    def _net_extra(self):
+        return {
+            "criterion": torch.nn.CrossEntropyLoss,
+            "classes": np.arange(len(self.classes_)),
+        }
+
+    def _validate_y(self, X, y, *, reset, classes=None):
+        _NetEstimator._require_y(self, y)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        check_classification_targets(y)
+        if reset:
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+                check_classification_targets(self.classes_)
+            else:
+                self.classes_ = np.unique(y)
+        position = np.searchsorted(self.classes_, y)
+        position = np.minimum(position, len(self.classes_) - 1)
+        unknown = self.classes_[position] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"{type(self).__name__}: y holds labels {np.unique(y[unknown]).tolist()} "
+                f"that are not among the classes {self.classes_.tolist()}."
+            )
+        self._n_outputs = len(self.classes_)
+        return position.astype(np.int64)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network for ``max_epochs`` epochs on ``(X, y)``, from a fresh start.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs in the layout the network takes (see the class docstring).
+        y : array-like of shape (n_samples,)
+            Class labels of any type (integers, strings); continuous values
+            are refused.
+
+        Returns
+        -------
+        self
+        """
+        X = self._validate_X(X, reset=True)
+        y = self._validate_y(X, y, reset=True)
+        return self._train(X, y, reset=True, epochs=self.max_epochs)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """One more epoch over ``(X, y)``; the first call builds the network.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the shape seen by the first call.
+        y : array-like of shape (n_samples,)
+            Labels, all among ``classes``.
+        classes : array-like or None, default=None
+            Every class that will be seen, needed at the first call when
+            its ``y`` does not hold them all (ignored afterwards).
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "net_")
+        X = self._validate_X(X, reset=first)
+        y = self._validate_y(X, y, reset=first, classes=classes)
+        return self._train(X, y, reset=first, epochs=1)
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the network's outputs).
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the shape seen at ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            float64, columns in the order of ``classes_``.
+        """
+        proba = self._outputs(X)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The most probable class of every sample.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the shape seen at ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels, of the type of ``classes_``.
+        """
+        best = np.argmax(self._outputs(X), axis=1)
+        return self.classes_[best]
+
+
+class NetRegressorMixin(RegressorMixin):
+    """fit / partial_fit / predict of the network regressors (targets standardized inside)."""
+
+    def _net_class(self):
+        return NeuralNetRegressor
+
+    def _net_extra(self):
+        return {"criterion": torch.nn.MSELoss}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _validate_y(self, X, y, *, reset):
+        _NetEstimator._require_y(self, y)
+        y = check_array(y, ensure_2d=False, dtype=(np.float64, np.float32), input_name="y")
+        if y.ndim not in (1, 2):
+            raise ValueError(
+                f"{type(self).__name__}: y must be of shape (n_samples,) or (n_samples, "
+                f"n_targets); got shape {y.shape}."
+            )
+        check_consistent_length(X, y)
+        Y = y.reshape(len(y), -1).astype(np.float64)
+        if reset:
+            self._y_ndim = y.ndim
+            self._n_outputs = Y.shape[1]
+            self.target_mean_ = Y.mean(axis=0)
+            scale = Y.std(axis=0)
+            self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        elif Y.shape[1] != self._n_outputs:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self._n_outputs} target(s); got y of "
+                f"shape {y.shape}."
+            )
+        return ((Y - self.target_mean_) / self.target_scale_).astype(np.float32)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network for ``max_epochs`` epochs on ``(X, y)``, from a fresh start.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs in the layout the network takes (see the class docstring).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Numeric targets.
+
+        Returns
+        -------
+        self
+        """
+        X = self._validate_X(X, reset=True)
+        y = self._validate_y(X, y, reset=True)
+        return self._train(X, y, reset=True, epochs=self.max_epochs)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """One more epoch over ``(X, y)``; the first call builds the network.
+
+        Targets are standardized with the statistics of the first call.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the shape seen by the first call.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "net_")
+        X = self._validate_X(X, reset=first)
+        y = self._validate_y(X, y, reset=first)
+        return self._train(X, y, reset=first, epochs=1)
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the shape seen at ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            float64, as ``y`` was at ``fit``.
+        """
+        Y = self._outputs(X) * self.target_scale_ + self.target_mean_
+        return Y[:, 0] if self._y_ndim == 1 else Y

@@ -1,0 +1,1103 @@
+"""skorch estimators that take the output of a skcompress step directly, in a Pipeline."""
+
+from math import prod
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..transforms import WaveletTransform
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    _HEAD_CONSTRAINTS,
+    NetClassifierMixin,
+    NetRegressorMixin,
+    _NetEstimator,
+)
+from ._modules import BlockDCTNet, CodeEmbeddingNet, MDCTNet, PixelNet, WaveletNet
+
+# Training of the instances that tests/test_common.py checks: tiny and quick.
+_TEST_TRAINING = {
+    "max_epochs": 10,
+    "lr": 0.03,
+    "batch_size": 64,
+    "random_state": 0,
+    "device": "cpu",
+    "n_threads": 1,
+}
+
+# -- shared docstring parts ---------------------------------------------------
+
+_HEAD_PARAMS = """\
+    kernel_size : int, default=3
+        Odd kernel size of the convolutions.
+    hidden_units : int, default=128
+        Width of the hidden layer of the head (0: a linear head).
+    dropout : float in [0, 1), default=0.0
+        Dropout before the last layer."""
+
+_STANDARDIZE = """\
+    standardize : bool, default=True
+        Standardize the input with means and deviations learned at ``fit``,
+        one pair per {groups} (coefficients of very different scales, such as
+        a DC term and high frequencies, then train at one learning rate).
+        Part of the estimator, so its input can be raw transform output or
+        quantized symbols."""
+
+_TRAINING_PARAMS = """\
+    max_epochs : int, default=10
+        Passes over the training data in ``fit``.
+    batch_size : int, default=128
+        Samples per mini-batch (training and inference).
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {{"adam", "adamw", "sgd"}}, default="adam"
+        The torch optimizer (SGD with momentum 0.9).
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for "adamw").
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data{stratified} and
+        stop when its loss has not improved for ``n_iter_no_change`` epochs,
+        keeping the best epoch's weights (skorch's ``EarlyStopping``).
+    validation_fraction : float in (0, 1), default=0.1
+        Share held out by ``early_stopping``.
+    n_iter_no_change : int, default=5
+        Patience of ``early_stopping``, in epochs.
+    device : str, default="auto"
+        "auto": CUDA when torch sees a GPU, else the CPU; or any torch device
+        name ("cpu", "cuda:1").
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the order of the mini-batches, dropout and the
+        early-stopping split. torch is seeded inside a forked RNG state, so
+        fitting leaves torch's global generators as they were, and two fits
+        with the same int give the same network on the same device (CUDA
+        kernels may add their own non-determinism).
+    verbose : int, default=0
+        0: silent; 1: skorch's table of losses per epoch; 2: and a progress
+        bar over the batches of every epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        More skorch callbacks (learning-rate schedulers, checkpoints...),
+        added to those above.
+    n_threads : int or None, default=None
+        torch's intra-op threads during ``fit``, ``partial_fit`` and
+        prediction, set for the call and restored after it
+        (``torch.set_num_threads`` is process-wide). None leaves torch's
+        setting. Small networks on small batches often run fastest on 1
+        thread, and need it where several processes share the cores (joblib
+        workers, ``pytest -n``): oversubscribed threads wait on each other."""
+
+_ATTRIBUTES = """\
+    net_ : skorch.{skorch}
+        The trained skorch net: ``net_.module_`` is the torch module,
+        ``net_.history`` its training history (loss, duration per epoch).
+    input_shape_ : tuple of int
+        Shape of one input sample seen at ``fit``.
+{extra}    n_iter_ : int
+        Epochs trained so far (``fit`` and ``partial_fit`` together).
+    n_parameters_ : int
+        Trainable parameters of the network.
+    macs_ : int
+        Multiply-accumulates per sample of one forward pass
+        (:func:`~skcompress.nets.count_macs`; FLOPs are about twice as many).
+    device_ : str
+        The device in use.
+    n_features_in_ : int
+        Values per input sample.
+    feature_names_in_ : ndarray of str
+        Column names, when ``fit`` was given a DataFrame."""
+
+_CLASSIFIER_ATTRIBUTES = """\
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, in the order of ``predict_proba``'s columns.
+"""
+
+_REGRESSOR_ATTRIBUTES = """\
+    target_mean_, target_scale_ : ndarray of shape (n_targets,)
+        Targets are standardized with these for training.
+"""
+
+_NOTES = """\
+    Notes
+    -----
+    Training runs through skorch (``NeuralNet{kind}``): the estimator checks
+    and reshapes the input, standardizes it, then hands whole tensors to the
+    net, whose mini-batches are slices of them (no per-sample collation).
+    ``partial_fit`` trains one epoch on the batch it is given. Pickle,
+    :func:`~sklearn.base.clone` and ``skops.io`` keep a fitted estimator: its
+    state is saved as numpy arrays (weights, optimizer state, history) and the
+    skorch net is rebuilt on loading, on the saved device or, when that CUDA
+    device is missing, on the CPU."""
+
+
+def _doc(summary, params, examples, *, kind, groups, attributes="", see_also=""):
+    classifier = kind == "Classifier"
+    extra = attributes + (_CLASSIFIER_ATTRIBUTES if classifier else _REGRESSOR_ATTRIBUTES)
+    parts = [
+        summary,
+        "    Parameters\n    ----------\n" + params,
+        _HEAD_PARAMS,
+        _STANDARDIZE.format(groups=groups) if groups else None,
+        _TRAINING_PARAMS.format(stratified=", stratified by class," if classifier else ""),
+        "",
+        "    Attributes\n    ----------\n"
+        + _ATTRIBUTES.format(skorch=f"NeuralNet{kind}", extra=extra),
+        "",
+        see_also,
+        _NOTES.format(kind=kind),
+        "",
+        "    Examples\n    --------\n" + examples,
+    ]
+    return "\n".join(p for p in parts if p is not None) + "\n    "
+
+
+# -- input families ---------------------------------------------------------
+
+
+def _channels_first(X, layout):
+    """``(n, C, *grid)`` from "channels_first" (as is), "blocks" (moved) or 2-D (a 1-long grid)."""
+    if X.ndim == 2:
+        return X[:, :, None]
+    if layout == "blocks":
+        if X.ndim == 5:  # (n, h, w, C, k): C * k planes, colour-major as BlockDCT orders them
+            X = X.reshape(*X.shape[:3], -1)
+        return np.moveaxis(X, -1, 1)
+    return X
+
+
+def _shape(shape):
+    return f"(n_samples, {', '.join(map(str, shape))})"
+
+
+class _BlockDCTInput:
+    _module_class = BlockDCTNet
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        **_HEAD_CONSTRAINTS,
+        "n_color_channels": [Interval(Integral, 1, None, closed="left"), None],
+        "n_coefficients": [Interval(Integral, 1, None, closed="left"), None],
+        "layout": [StrOptions({"channels_first", "blocks"})],
+        "standardize": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        widths=(64, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+        n_color_channels=None,
+        n_coefficients=None,
+        layout="channels_first",
+        standardize=True,
+        max_epochs=10,
+        batch_size=128,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.widths = widths
+        self.kernel_size = kernel_size
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.n_color_channels = n_color_channels
+        self.n_coefficients = n_coefficients
+        self.layout = layout
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    def _check_input(self, X):
+        name = type(self).__name__
+        allowed = (2, 3, 4) if self.layout == "channels_first" else (2, 3, 4, 5)
+        if X.ndim not in allowed:
+            expected = (
+                "(n_samples, channels * k, h, w), as BlockDCT(layout='channels_first') gives"
+                if self.layout == "channels_first"
+                else "(n_samples, h, w, k) or (n_samples, h, w, channels, k), as "
+                "BlockDCT(layout='blocks') gives"
+            )
+            raise ValueError(
+                f"{name} (layout={self.layout!r}) expects X of shape {expected}; "
+                f"got X of shape {X.shape}."
+            )
+        colour = X.shape[-2] if self.layout == "blocks" and X.ndim == 5 else None
+        if colour is not None and self.n_color_channels not in (None, colour):
+            raise ValueError(
+                f"{name}: n_color_channels={self.n_color_channels} but X in the 'blocks' "
+                f"layout has {colour} colour channels (X.shape={X.shape})."
+            )
+        C = colour or self.n_color_channels or 1
+        planes = _channels_first(X[:1], self.layout).shape[1]
+        if planes % C:
+            raise ValueError(
+                f"{name}: n_color_channels={C} does not divide the {planes} planes of X "
+                f"(X.shape={X.shape}); expected channels * k planes."
+            )
+        if self.n_coefficients is not None and self.n_coefficients > planes // C:
+            raise ValueError(
+                f"{name}: n_coefficients={self.n_coefficients} exceeds the {planes // C} "
+                f"coefficients per block and colour channel of X (X.shape={X.shape})."
+            )
+        self.n_color_channels_ = C
+
+    def _to_module_input(self, X):
+        return _channels_first(X, self.layout)
+
+    def _module_kwargs(self):
+        planes, *grid = _channels_first(np.empty((1, *self.input_shape_)), self.layout).shape[1:]
+        return dict(
+            in_channels=planes,
+            grid_shape=tuple(grid),
+            n_outputs=self._n_outputs,
+            widths=tuple(self.widths),
+            kernel_size=self.kernel_size,
+            hidden_units=self.hidden_units,
+            dropout=self.dropout,
+            n_color_channels=self.n_color_channels_,
+            n_coefficients=self.n_coefficients,
+        )
+
+    def _describe_input(self):
+        return f"block-DCT coefficients in the {self.layout!r} layout"
+
+    @classmethod
+    def _get_test_params(cls):
+        return [{**_TEST_TRAINING, "widths": (8,), "hidden_units": 16}]
+
+
+_BLOCK_DCT_PARAMS = """\
+    widths : sequence of int, default=(64, 64)
+        Channels of the convolution stages on the block grid (empty: an MLP
+        on the coefficients).
+    n_color_channels : int or None, default=None
+        Colour channels of the input (1 gray, 3 YCbCr; see
+        :class:`~skcompress.nets.BlockDCTNet` for chroma). None: from the
+        shape of "blocks" input, else 1.
+    n_coefficients : int or None, default=None
+        Use only the first ``n_coefficients`` coefficients (the lowest
+        frequencies in zig-zag order) of every block and colour channel.
+        None: all. The rate of a pipeline counts what its quantizer codes,
+        so to cost only what is used, keep the coefficients at the
+        transform instead (``BlockDCT(n_coefficients=...)``).
+    layout : {"channels_first", "blocks"}, default="channels_first"
+        Layout of the input, as the transform and quantizer before it emit
+        it: ``(n, C * k, h, w)`` or ``(n, h, w, [C,] k)``. 2-D input ``(n,
+        n_features)`` is read as ``n_features`` planes on a 1 x 1 grid (the
+        network is then an MLP)."""
+
+_BLOCK_DCT_SUMMARY = """\
+    {what} on block-DCT coefficients: JPEG's representation, without decoding it.
+
+    Takes what ``BlockDCT(layout="channels_first")`` and
+    ``PerceptualQuantizer(layout="channels_first")`` emit, the coefficients
+    of every block as planes at 1/8 resolution (float coefficients or int32
+    symbols), and trains a :class:`~skcompress.nets.BlockDCTNet` on them
+    (Gueguen et al. 2018; Xu et al. 2020). The pixel baseline is
+    :class:`{pixel}`.
+"""
+
+_BLOCK_DCT_CLASSIFIER_EXAMPLES = """\
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcompress import BlockDCT, PerceptualQuantizer
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.nets import BlockDCTNetClassifier
+    >>> X, y = load_mnist(return_X_y=True)
+    >>> pipe = make_pipeline(
+    ...     BlockDCT(n_coefficients=16, layout="channels_first"),
+    ...     PerceptualQuantizer(quality=50, layout="channels_first"),
+    ...     BlockDCTNetClassifier(max_epochs=4, random_state=0, device="cpu"),
+    ... ).fit(X[:1000], y[:1000])
+    >>> pipe[-1].input_shape_          # 16 coefficients on the 4x4 grid of 8x8 blocks
+    (16, 4, 4)
+    >>> bool(pipe.score(X[1000:1500], y[1000:1500]) > 0.8)
+    True
+"""
+
+_BLOCK_DCT_REGRESSOR_EXAMPLES = """\
+    Regress the mean intensity of a digit from its DC coefficients alone:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcompress import BlockDCT
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.nets import BlockDCTNetRegressor
+    >>> X = load_mnist().images[:600]
+    >>> y = X.mean(axis=(1, 2))
+    >>> pipe = make_pipeline(
+    ...     BlockDCT(n_coefficients=1, layout="channels_first"),
+    ...     BlockDCTNetRegressor(widths=(), max_epochs=30, lr=0.01, random_state=0,
+    ...                          device="cpu"),
+    ... ).fit(X[:500], y[:500])
+    >>> bool(pipe.score(X[500:], y[500:]) > 0.9)
+    True
+"""
+
+
+class _PixelInput:
+    _module_class = PixelNet
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        **_HEAD_CONSTRAINTS,
+        "layout": [StrOptions({"signals", "channels_first"})],
+        "signal_shape": [tuple, list, None],
+        "standardize": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        widths=(32, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+        layout="signals",
+        signal_shape=None,
+        standardize=True,
+        max_epochs=10,
+        batch_size=128,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.widths = widths
+        self.kernel_size = kernel_size
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.layout = layout
+        self.signal_shape = signal_shape
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    def _signals(self, X):
+        """Unflatten rows given ``signal_shape``."""
+        if self.signal_shape is None or X.ndim != 2:
+            return X
+        shape = tuple(int(s) for s in self.signal_shape)
+        if prod(shape) != X.shape[1]:
+            raise ValueError(
+                f"{type(self).__name__} was given signal_shape={shape} ({prod(shape)} values "
+                f"per sample) but X has shape {X.shape}."
+            )
+        return X.reshape(len(X), *shape)
+
+    def _check_input(self, X):
+        S = self._signals(X)
+        if S.ndim not in (2, 3, 4):
+            raise ValueError(
+                f"{type(self).__name__} expects 1-D signals (n_samples, length), gray images "
+                "(n_samples, H, W) or images (n_samples, H, W, channels) (channels first with "
+                f"layout='channels_first'); got X of shape {X.shape}."
+            )
+
+    def _to_module_input(self, X):
+        S = self._signals(X)
+        if S.ndim == 2:
+            return S[:, None, :]
+        if self.layout == "signals":
+            return S[:, None] if S.ndim == 3 else np.moveaxis(S, -1, 1)
+        return S
+
+    def _module_kwargs(self):
+        channels, *grid = self._to_module_input(np.empty((1, *self.input_shape_))).shape[1:]
+        return dict(
+            in_channels=channels,
+            grid_shape=tuple(grid),
+            n_outputs=self._n_outputs,
+            widths=tuple(self.widths),
+            kernel_size=self.kernel_size,
+            hidden_units=self.hidden_units,
+            dropout=self.dropout,
+        )
+
+    def _describe_input(self):
+        return f"signals in the {self.layout!r} layout"
+
+    @classmethod
+    def _get_test_params(cls):
+        return [{**_TEST_TRAINING, "widths": (4,), "hidden_units": 16}]
+
+
+_PIXEL_PARAMS = """\
+    widths : sequence of int, default=(32, 64)
+        Channels of the stages; each stage is followed by 2x max-pooling.
+    layout : {"signals", "channels_first"}, default="signals"
+        "signals": skcompress's data contract, ``(n, length)`` 1-D signals,
+        ``(n, H, W)`` gray or ``(n, H, W, C)`` channels-last images, as
+        stored (uint8 is fine). "channels_first": ``(n, C, H, W)`` (or
+        ``(n, C, length)``), as ``ColorTransform(layout="channels_first")``
+        gives it.
+    signal_shape : tuple of int or None, default=None
+        Shape of one signal when rows arrive flattened, e.g. ``(28, 28)``."""
+
+_PIXEL_SUMMARY = """\
+    {what} on pixels (or samples): the baseline for learning from coefficients.
+
+    A :class:`~skcompress.nets.PixelNet` (convolution, ReLU and 2x
+    max-pooling per stage, then the head of the other networks) on decoded
+    signals, so a comparison with :class:`{dct}` sees the same family,
+    parameter and operation counts side by side (``n_parameters_``,
+    ``macs_``).
+"""
+
+_PIXEL_CLASSIFIER_EXAMPLES = """\
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.nets import PixelNetClassifier
+    >>> X, y = load_mnist(return_X_y=True)
+    >>> net = PixelNetClassifier(widths=(8, 16), max_epochs=3, random_state=0, device="cpu")
+    >>> net.fit(X[:1000], y[:1000]).input_shape_
+    (28, 28)
+    >>> bool(net.score(X[1000:1500], y[1000:1500]) > 0.8)
+    True
+    >>> net.n_parameters_, net.macs_
+    (102618, 669760)
+"""
+
+_PIXEL_REGRESSOR_EXAMPLES = """\
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.nets import PixelNetRegressor
+    >>> X = load_mnist().images[:600]
+    >>> y = (X > 128).mean(axis=(1, 2))      # share of ink
+    >>> net = PixelNetRegressor(widths=(4,), max_epochs=20, lr=0.01, random_state=0,
+    ...                         device="cpu").fit(X[:500], y[:500])
+    >>> bool(net.score(X[500:], y[500:]) > 0.8)
+    True
+"""
+
+
+class _WaveletInput:
+    _module_class = WaveletNet
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        **_HEAD_CONSTRAINTS,
+        "signal_shape": [tuple, list, None],
+        "wavelet": [str],
+        "level": [Interval(Integral, 1, None, closed="left"), None],
+        "mode": [str],
+        "standardize": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        signal_shape=None,
+        wavelet="cdf97",
+        level=None,
+        mode="reflect",
+        widths=(32, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+        standardize=True,
+        max_epochs=10,
+        batch_size=128,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.signal_shape = signal_shape
+        self.wavelet = wavelet
+        self.level = level
+        self.mode = mode
+        self.widths = widths
+        self.kernel_size = kernel_size
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    def _check_input(self, X):
+        name = type(self).__name__
+        if X.ndim != 2:
+            raise ValueError(
+                f"{name} expects the 'flat' output of WaveletTransform, (n_samples, "
+                f"n_coefficients); got X of shape {X.shape}."
+            )
+        if self.signal_shape is None:  # one band, no subband structure
+            self.subband_shapes_, self.subbands_ = ((X.shape[1],),), ("X",)
+            self._n_channels = 1
+            return
+        shape = tuple(int(s) for s in self.signal_shape)
+        wt = WaveletTransform(self.wavelet, level=self.level, mode=self.mode)
+        zeros = np.zeros((1, *shape), dtype=np.float32)
+        expected = wt.fit(zeros).transform(zeros).shape[1]
+        if expected != X.shape[1]:
+            raise ValueError(
+                f"{name}: WaveletTransform(wavelet={self.wavelet!r}, level={self.level}, "
+                f"mode={self.mode!r}) of signals of shape {shape} (signal_shape="
+                f"{self.signal_shape}) gives X of shape (n_samples, {expected}); got X of "
+                f"shape {X.shape}. Give the network the wavelet parameters and signal_shape "
+                "of the transform before it."
+            )
+        self.subband_shapes_ = tuple(wt.subband_shapes_)
+        self.subbands_ = tuple(wt.subbands_)
+        self._n_channels = shape[2] if len(shape) == 3 else 1
+
+    def _standardize_groups(self, Z):
+        sizes = [prod(s) for s in self.subband_shapes_] * self._n_channels
+        return np.repeat(np.arange(len(sizes)), sizes)
+
+    def _module_kwargs(self):
+        return dict(
+            subband_shapes=self.subband_shapes_,
+            n_outputs=self._n_outputs,
+            n_channels=self._n_channels,
+            widths=tuple(self.widths),
+            kernel_size=self.kernel_size,
+            hidden_units=self.hidden_units,
+            dropout=self.dropout,
+        )
+
+    def _describe_input(self):
+        if self.signal_shape is None:
+            return "one band of coefficients (signal_shape=None)"
+        return f"WaveletTransform coefficients of signals of shape {self.signal_shape}"
+
+    @classmethod
+    def _get_test_params(cls):
+        return [{**_TEST_TRAINING, "wavelet": "haar", "widths": (4,), "hidden_units": 16}]
+
+
+_WAVELET_PARAMS = """\
+    signal_shape : tuple of int or None, default=None
+        Shape of the signals given to the WaveletTransform before the network:
+        ``(28, 28)`` for MNIST digits, ``(H, W, C)`` for colour, ``(length,)``
+        for 1-D signals. It is needed to unpack the subbands: None reads
+        every row of X as one band (a 1-D CNN over the coefficients, for
+        inputs that are no WaveletTransform's output).
+    wavelet : str, default="cdf97"
+        The transform's ``wavelet``.
+    level : int or None, default=None
+        The transform's ``level``.
+    mode : str, default="reflect"
+        The transform's ``mode``. These four say how the "flat" coefficients
+        unpack into subbands; a mismatch with the input is reported at
+        ``fit``.
+    widths : sequence of int, default=(32, 64)
+        Channels of the stages (one per level, finest first, then pooled
+        ones)."""
+
+_WAVELET_SUMMARY = """\
+    {what} on wavelet subbands: JPEG 2000's representation, each level at its resolution.
+
+    Takes the "flat" output of :class:`~skcompress.WaveletTransform` (or of
+    a quantizer after it) and trains a :class:`~skcompress.nets.WaveletNet`,
+    which feeds every level's subbands to the stage working at their
+    resolution.
+"""
+
+_WAVELET_CLASSIFIER_EXAMPLES = """\
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcompress import WaveletTransform
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.nets import WaveletNetClassifier
+    >>> X, y = load_mnist(return_X_y=True)
+    >>> pipe = make_pipeline(
+    ...     WaveletTransform("haar", level=2),
+    ...     WaveletNetClassifier(signal_shape=(28, 28), wavelet="haar", level=2,
+    ...                          widths=(8, 16), max_epochs=3, random_state=0, device="cpu"),
+    ... ).fit(X[:1000], y[:1000])
+    >>> pipe[-1].subbands_
+    ('L2_LL', 'L2_HL', 'L2_LH', 'L2_HH', 'L1_HL', 'L1_LH', 'L1_HH')
+    >>> bool(pipe.score(X[1000:1500], y[1000:1500]) > 0.8)
+    True
+"""
+
+_WAVELET_REGRESSOR_EXAMPLES = """\
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcompress import WaveletTransform
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.nets import WaveletNetRegressor
+    >>> X = load_mnist().images[:600]
+    >>> y = X.mean(axis=(1, 2))
+    >>> pipe = make_pipeline(
+    ...     WaveletTransform("haar", level=2),
+    ...     WaveletNetRegressor(signal_shape=(28, 28), wavelet="haar", level=2, widths=(4,),
+    ...                         max_epochs=20, lr=0.01, random_state=0, device="cpu"),
+    ... ).fit(X[:500], y[:500])
+    >>> bool(pipe.score(X[500:], y[500:]) > 0.8)
+    True
+"""
+
+
+_COMPANDERS = {
+    None: None,
+    "log": lambda x: np.copysign(np.log1p(np.abs(x)), x),
+    "power": lambda x: np.copysign(np.abs(x) ** 0.75, x),
+}
+
+
+class _MDCTInput:
+    _module_class = MDCTNet
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        **_HEAD_CONSTRAINTS,
+        "layout": [StrOptions({"channels_first", "blocks"})],
+        "compand": [StrOptions({"log", "power"}), None],
+        "standardize": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        widths=(64, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+        layout="channels_first",
+        compand=None,
+        standardize=True,
+        max_epochs=10,
+        batch_size=128,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.widths = widths
+        self.kernel_size = kernel_size
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.layout = layout
+        self.compand = compand
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    def _check_input(self, X):
+        if X.ndim not in (2, 3):
+            expected = (
+                "(n_samples, n_bins, n_frames), as MDCT(layout='channels_first') gives"
+                if self.layout == "channels_first"
+                else "(n_samples, n_frames, n_bins), as MDCT(layout='blocks') gives"
+            )
+            raise ValueError(
+                f"{type(self).__name__} (layout={self.layout!r}) expects X of shape "
+                f"{expected}; got X of shape {X.shape}."
+            )
+
+    def _to_module_input(self, X):
+        Z = _channels_first(X, self.layout)
+        compand = _COMPANDERS[self.compand]
+        return Z if compand is None else compand(Z.astype(np.float32, copy=False))
+
+    def _module_kwargs(self):
+        bins, frames = _channels_first(np.empty((1, *self.input_shape_)), self.layout).shape[1:]
+        return dict(
+            in_channels=bins,
+            n_frames=frames,
+            n_outputs=self._n_outputs,
+            widths=tuple(self.widths),
+            kernel_size=self.kernel_size,
+            hidden_units=self.hidden_units,
+            dropout=self.dropout,
+        )
+
+    def _describe_input(self):
+        return f"MDCT frames in the {self.layout!r} layout"
+
+    @classmethod
+    def _get_test_params(cls):
+        return [{**_TEST_TRAINING, "widths": (8,), "hidden_units": 16}]
+
+
+_MDCT_PARAMS = """\
+    widths : sequence of int, default=(64, 64)
+        Channels of the 1-D stages over frames, each followed by 2x
+        max-pooling.
+    layout : {"channels_first", "blocks"}, default="channels_first"
+        ``(n, n_bins, n_frames)`` (``MDCT(layout="channels_first")``, or a
+        spectrogram) or ``(n, n_frames, n_bins)`` (``"blocks"``). 2-D input
+        is read as one frame of ``n_features`` bins.
+    compand : {"log", "power"} or None, default=None
+        Compress the dynamic range of the coefficients before
+        standardization, keeping their signs: "log" is ``log(1 + |x|)``,
+        "power" MP3's ``|x| ** 0.75`` (ISO 11172-3's quantizer)."""
+
+_MDCT_SUMMARY = """\
+    {what} on MDCT frames: the representation of MP3, AAC and Opus, bins as channels.
+
+    Takes what ``MDCT(layout="channels_first")`` (and a quantizer with the
+    same layout) emit, ``(n, n_bins, n_frames)``, and trains an
+    :class:`~skcompress.nets.MDCTNet`, a 1-D CNN over time.
+"""
+
+_MDCT_CLASSIFIER_EXAMPLES = """\
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcompress import MDCT
+    >>> from skcompress.datasets import load_spoken_digits
+    >>> from skcompress.nets import MDCTNetClassifier
+    >>> digits = load_spoken_digits()
+    >>> X, y = digits.data[:1200], digits.target[:1200]
+    >>> pipe = make_pipeline(
+    ...     MDCT(frame_length=256, layout="channels_first"),
+    ...     MDCTNetClassifier(widths=(32,), compand="log", max_epochs=5, random_state=0,
+    ...                       device="cpu"),
+    ... ).fit(X[:1000], y[:1000])
+    >>> pipe[-1].input_shape_               # 128 bins x 64 frames per second
+    (128, 64)
+    >>> bool(pipe.score(X[1000:], y[1000:]) > 0.5)
+    True
+"""
+
+_MDCT_REGRESSOR_EXAMPLES = """\
+    Regress the loudness of a signal from its MDCT:
+
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcompress import MDCT
+    >>> from skcompress.nets import MDCTNetRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> gain = rng.uniform(0.5, 2, 400)
+    >>> X = (gain[:, None] * rng.standard_normal((400, 512))).astype(np.float32)
+    >>> pipe = make_pipeline(
+    ...     MDCT(frame_length=64, layout="channels_first"),
+    ...     MDCTNetRegressor(widths=(8,), max_epochs=30, lr=0.01, random_state=0,
+    ...                      device="cpu"),
+    ... ).fit(X[:300], gain[:300])
+    >>> bool(pipe.score(X[300:], gain[300:]) > 0.8)
+    True
+"""
+
+
+class _CodeInput:
+    _module_class = CodeEmbeddingNet
+    _integer_input = True
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        **_HEAD_CONSTRAINTS,
+        "n_codes": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "layout": [StrOptions({"channels_first", "blocks"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_codes="auto",
+        embedding_dim=16,
+        widths=(64,),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+        layout="channels_first",
+        max_epochs=10,
+        batch_size=128,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.n_codes = n_codes
+        self.embedding_dim = embedding_dim
+        self.widths = widths
+        self.kernel_size = kernel_size
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.layout = layout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    def _check_input(self, X):
+        if X.ndim > 4:
+            raise ValueError(
+                f"{type(self).__name__} expects codes of shape (n_samples, n_streams), or "
+                "(n_samples, n_stages, *grid) as ResidualVQ(layout='channels_first') gives "
+                f"them (grid of 1 or 2 axes); got X of shape {X.shape}."
+            )
+
+    def _to_module_input(self, X):
+        if X.ndim == 2 or self.layout == "channels_first":
+            return X
+        return np.moveaxis(X, -1, 1)
+
+    def _module_kwargs(self):
+        streams, *grid = self._to_module_input(np.empty((1, *self.input_shape_))).shape[1:]
+        return dict(
+            n_codes=self.n_codes_,
+            n_streams=streams,
+            grid_shape=tuple(grid),
+            n_outputs=self._n_outputs,
+            embedding_dim=self.embedding_dim,
+            widths=tuple(self.widths),
+            kernel_size=self.kernel_size,
+            hidden_units=self.hidden_units,
+            dropout=self.dropout,
+        )
+
+    def _describe_input(self):
+        return f"integer codes in the {self.layout!r} layout"
+
+    @classmethod
+    def _get_test_params(cls):
+        return [{**_TEST_TRAINING, "embedding_dim": 4, "hidden_units": 16}]
+
+
+_CODE_PARAMS = """\
+    n_codes : int or "auto", default="auto"
+        Codes per stream (a ResidualVQ's ``codebook_size``); "auto": one more
+        than the largest code seen at ``fit``. Codes outside ``[0, n_codes)``
+        are refused.
+    embedding_dim : int, default=16
+        Size of each code's embedding.
+    widths : sequence of int, default=(64,)
+        Channels of the convolution stages over the grid of vectors (unused
+        for 2-D input, which has no grid).
+    layout : {"channels_first", "blocks"}, default="channels_first"
+        ``(n, n_stages, *grid)`` (``ResidualVQ(layout="channels_first")``) or
+        ``(n, *grid, n_stages)`` (``"blocks"``). 2-D input ``(n, n_streams)``
+        (the default "flat" codes, or whole-signal codes) gives every column
+        its own embedding table and no grid."""
+
+_CODE_SUMMARY = """\
+    {what} on discrete codes: residual or pyramid VQ indices as tokens.
+
+    Takes integer codes, ``ResidualVQ``'s (any layout) or any non-negative
+    integer symbols, embeds every stream's codes with its own table, as the
+    token models of EnCodec and SoundStream do, and trains a
+    :class:`~skcompress.nets.CodeEmbeddingNet` on them. Floats holding
+    whole numbers are taken as codes; other floats are refused.
+"""
+
+_CODE_CLASSIFIER_EXAMPLES = """\
+    Two residual-VQ stages of 256 codewords: 16 bits per digit.
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skcompress import ResidualVQ
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.nets import CodeEmbeddingClassifier
+    >>> X, y = load_mnist(return_X_y=True)
+    >>> X = X.reshape(len(X), -1).astype("float32")
+    >>> pipe = make_pipeline(
+    ...     ResidualVQ(n_stages=2, codebook_size=64, n_refine=0, random_state=0),
+    ...     CodeEmbeddingClassifier(max_epochs=10, random_state=0, device="cpu"),
+    ... ).fit(X[:1000], y[:1000])
+    >>> pipe[-1].input_shape_, pipe[-1].n_codes_
+    ((2,), 64)
+    >>> bool(pipe.score(X[1000:1500], y[1000:1500]) > 0.6)
+    True
+"""
+
+_CODE_REGRESSOR_EXAMPLES = """\
+    >>> import numpy as np
+    >>> from skcompress.nets import CodeEmbeddingRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> codes = rng.integers(0, 8, size=(500, 3))
+    >>> y = codes[:, 0] - 0.5 * codes[:, 2]
+    >>> net = CodeEmbeddingRegressor(max_epochs=30, lr=0.01, random_state=0,
+    ...                              device="cpu").fit(codes[:400], y[:400])
+    >>> bool(net.score(codes[400:], y[400:]) > 0.9)
+    True
+"""
+
+
+# -- public estimators --------------------------------------------------------
+
+
+class BlockDCTNetClassifier(_BlockDCTInput, NetClassifierMixin, _NetEstimator):
+    __doc__ = _doc(
+        _BLOCK_DCT_SUMMARY.format(what="CNN classifier", pixel="PixelNetClassifier"),
+        _BLOCK_DCT_PARAMS,
+        _BLOCK_DCT_CLASSIFIER_EXAMPLES,
+        kind="Classifier",
+        groups="input plane",
+        attributes="    n_color_channels_ : int\n        Colour channels of the input.\n",
+    )
+
+
+class BlockDCTNetRegressor(_BlockDCTInput, NetRegressorMixin, _NetEstimator):
+    __doc__ = _doc(
+        _BLOCK_DCT_SUMMARY.format(what="CNN regressor", pixel="PixelNetRegressor"),
+        _BLOCK_DCT_PARAMS,
+        _BLOCK_DCT_REGRESSOR_EXAMPLES,
+        kind="Regressor",
+        groups="input plane",
+        attributes="    n_color_channels_ : int\n        Colour channels of the input.\n",
+    )
+
+
+class PixelNetClassifier(_PixelInput, NetClassifierMixin, _NetEstimator):
+    __doc__ = _doc(
+        _PIXEL_SUMMARY.format(what="CNN classifier", dct="BlockDCTNetClassifier"),
+        _PIXEL_PARAMS,
+        _PIXEL_CLASSIFIER_EXAMPLES,
+        kind="Classifier",
+        groups="colour channel",
+    )
+
+
+class PixelNetRegressor(_PixelInput, NetRegressorMixin, _NetEstimator):
+    __doc__ = _doc(
+        _PIXEL_SUMMARY.format(what="CNN regressor", dct="BlockDCTNetRegressor"),
+        _PIXEL_PARAMS,
+        _PIXEL_REGRESSOR_EXAMPLES,
+        kind="Regressor",
+        groups="colour channel",
+    )
+
+
+_WAVELET_ATTRIBUTES = (
+    "    subbands_ : tuple of str\n        Subband names, as the transform's.\n"
+    "    subband_shapes_ : tuple of tuple of int\n        Their shapes.\n"
+)
+
+
+class WaveletNetClassifier(_WaveletInput, NetClassifierMixin, _NetEstimator):
+    __doc__ = _doc(
+        _WAVELET_SUMMARY.format(what="CNN classifier"),
+        _WAVELET_PARAMS,
+        _WAVELET_CLASSIFIER_EXAMPLES,
+        kind="Classifier",
+        groups="subband",
+        attributes=_WAVELET_ATTRIBUTES,
+    )
+
+
+class WaveletNetRegressor(_WaveletInput, NetRegressorMixin, _NetEstimator):
+    __doc__ = _doc(
+        _WAVELET_SUMMARY.format(what="CNN regressor"),
+        _WAVELET_PARAMS,
+        _WAVELET_REGRESSOR_EXAMPLES,
+        kind="Regressor",
+        groups="subband",
+        attributes=_WAVELET_ATTRIBUTES,
+    )
+
+
+class MDCTNetClassifier(_MDCTInput, NetClassifierMixin, _NetEstimator):
+    __doc__ = _doc(
+        _MDCT_SUMMARY.format(what="1-D CNN classifier"),
+        _MDCT_PARAMS,
+        _MDCT_CLASSIFIER_EXAMPLES,
+        kind="Classifier",
+        groups="frequency bin",
+    )
+
+
+class MDCTNetRegressor(_MDCTInput, NetRegressorMixin, _NetEstimator):
+    __doc__ = _doc(
+        _MDCT_SUMMARY.format(what="1-D CNN regressor"),
+        _MDCT_PARAMS,
+        _MDCT_REGRESSOR_EXAMPLES,
+        kind="Regressor",
+        groups="frequency bin",
+    )
+
+
+_CODE_ATTRIBUTES = "    n_codes_ : int\n        Codes per stream.\n"
+
+
+class CodeEmbeddingClassifier(_CodeInput, NetClassifierMixin, _NetEstimator):
+    __doc__ = _doc(
+        _CODE_SUMMARY.format(what="Classifier"),
+        _CODE_PARAMS,
+        _CODE_CLASSIFIER_EXAMPLES,
+        kind="Classifier",
+        groups=None,
+        attributes=_CODE_ATTRIBUTES,
+    )
+
+
+class CodeEmbeddingRegressor(_CodeInput, NetRegressorMixin, _NetEstimator):
+    __doc__ = _doc(
+        _CODE_SUMMARY.format(what="Regressor"),
+        _CODE_PARAMS,
+        _CODE_REGRESSOR_EXAMPLES,
+        kind="Regressor",
+        groups=None,
+        attributes=_CODE_ATTRIBUTES,
+    )

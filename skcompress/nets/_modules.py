@@ -1,0 +1,631 @@
+"""Torch modules for compressed representations: block DCT, wavelet subbands, pixels, MDCT, codes.
+
+All of them are one family: stages of ``convolution -> ReLU`` (with a 2x
+max-pooling after each stage where the input is still at full resolution),
+then a flattening multilayer-perceptron head. What changes is where the
+input enters and at what resolution, which is the point of learning from a
+codec's representation: a block DCT hands the network 1/8-resolution planes
+of coefficients (Gueguen et al. 2018, "Faster Neural Networks Straight from
+JPEG"; Xu et al. 2020, "Learning in the Frequency Domain"), so the stages
+that a pixel network spends learning its own downsampling are not needed.
+"""
+
+from math import prod
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+_CONV = {1: nn.Conv1d, 2: nn.Conv2d}
+
+
+def _check_grid(name, grid_shape):
+    grid = tuple(int(s) for s in grid_shape)
+    if len(grid) not in (1, 2) or min(grid) < 1:
+        raise ValueError(
+            f"{name}: grid_shape must hold 1 or 2 positive sizes (a 1-D or 2-D grid); got "
+            f"{tuple(grid_shape)}."
+        )
+    return grid
+
+
+def _check_widths(name, widths, allow_empty=False):
+    widths = tuple(int(w) for w in widths)
+    if (not widths and not allow_empty) or any(w < 1 for w in widths):
+        raise ValueError(
+            f"{name}: widths must be a{'' if allow_empty else ' non-empty'} sequence of "
+            f"positive channel counts; got {widths}."
+        )
+    return widths
+
+
+def _check_kernel(name, kernel_size):
+    if int(kernel_size) < 1 or int(kernel_size) % 2 == 0:
+        raise ValueError(
+            f"{name}: kernel_size must be an odd positive int (same padding); got {kernel_size}."
+        )
+    return int(kernel_size)
+
+
+def _halved(grid):
+    """Max-pooling window that halves every axis longer than 1, and the grid after it."""
+    window = tuple(2 if s > 1 else 1 for s in grid)
+    return window, tuple(-(-s // w) for s, w in zip(grid, window, strict=True))
+
+
+class _Stage(nn.Module):
+    """``conv (same padding) -> ReLU``, then optionally pooled to a smaller grid."""
+
+    def __init__(self, in_channels, width, grid, kernel_size, pool):
+        super().__init__()
+        self.conv = _CONV[len(grid)](in_channels, width, kernel_size, padding=kernel_size // 2)
+        self.window, out = _halved(grid) if pool else (None, grid)
+        self.pool = pool and self.window != (1,) * len(grid)
+        self.out_grid = out if self.pool else grid
+
+    def forward(self, x):
+        x = F.relu(self.conv(x))
+        if self.pool:
+            pool = F.max_pool1d if x.ndim == 3 else F.max_pool2d
+            x = pool(x, self.window, ceil_mode=True)
+        return x
+
+
+class _Head(nn.Module):
+    """Flatten, then ``Linear -> ReLU -> Dropout`` (if ``hidden_units``), then ``Linear``."""
+
+    def __init__(self, in_features, hidden_units, n_outputs, dropout):
+        super().__init__()
+        layers = [nn.Flatten()]
+        if hidden_units:
+            layers += [nn.Linear(in_features, hidden_units), nn.ReLU(), nn.Dropout(dropout)]
+            in_features = hidden_units
+        layers.append(nn.Linear(in_features, n_outputs))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def _stages(in_channels, grid, widths, kernel_size, pool):
+    stages, channels = [], in_channels
+    for width in widths:
+        stage = _Stage(channels, width, grid, kernel_size, pool)
+        stages.append(stage)
+        channels, grid = width, stage.out_grid
+    return nn.Sequential(*stages), channels, grid
+
+
+class BlockDCTNet(nn.Module):
+    """CNN on block-DCT coefficients as channels at block resolution (1/8 for JPEG's 8x8).
+
+    The input is what ``BlockDCT(layout="channels_first")`` (and a quantizer
+    with the same layout) gives: ``(n, C * K, h, w)``, the ``K`` coefficients
+    of every block of each of ``C`` colour channels as ``C * K`` planes on the
+    ``h x w`` grid of blocks. The network is Gueguen et al.'s (2018) idea at
+    small scale: the block DCT already did the 8x downsampling that the first
+    stages of a pixel network learn, so convolution stages run on the block
+    grid directly, without pooling.
+
+    Parameters
+    ----------
+    in_channels : int
+        ``C * K``: colour channels times coefficients per block.
+    grid_shape : tuple of int
+        ``(h, w)`` blocks (a 1-tuple for 1-D block transforms).
+    n_outputs : int
+        Classes (logits) or regression targets.
+    widths : sequence of int, default=(64, 64)
+        Channels of each convolution stage; empty for a perceptron on the
+        coefficients.
+    kernel_size : int, default=3
+        Odd kernel size of the convolutions, in blocks.
+    hidden_units : int, default=128
+        Width of the hidden layer of the head (0: a linear head).
+    dropout : float, default=0.0
+        Dropout before the last layer.
+    n_color_channels : int, default=1
+        ``C``: 1 for gray, 3 for YCbCr (see Notes); must divide
+        ``in_channels``.
+    n_coefficients : int or None, default=None
+        Use only the first ``n_coefficients`` of the ``K`` coefficients of each
+        colour channel: with zig-zag ordered input (``BlockDCT``'s default),
+        the lowest frequencies, as Xu et al. (2020) select frequency channels.
+        None uses all ``K``.
+
+    Attributes
+    ----------
+    selected : torch.Tensor or None
+        Indices of the input planes used (buffer), None when all are.
+
+    Notes
+    -----
+    Colour: channels are taken as they come, each colour channel's
+    coefficients contiguous (the order of ``BlockDCT`` on ``(n, H, W, 3)``
+    YCbCr images from ``ColorTransform``). Chroma must then be on the luma's
+    block grid: 4:4:4, or subsampled chroma upsampled back before the DCT
+    (``ChromaSubsampler.inverse_transform``), which costs the network nothing
+    but spends coefficients on chroma detail that 4:2:0 removed. Chroma at
+    its own resolution fits one array too: ``ChromaSubsampler("4:2:0",
+    layout="blocks")`` followed by ``BlockDCT(layout="channels_first")``
+    transforms the 4 luma phases and Cb, Cr of every 2x2 site as 6 planes on
+    the chroma's block grid (``n_color_channels=6``, half the luma's block
+    resolution); the luma is then coded as polyphase planes, not as JPEG
+    codes it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcompress.nets import BlockDCTNet
+    >>> net = BlockDCTNet(64, (4, 4), 10, n_coefficients=16)
+    >>> net(torch.zeros(2, 64, 4, 4)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        grid_shape,
+        n_outputs,
+        *,
+        widths=(64, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+        n_color_channels=1,
+        n_coefficients=None,
+    ):
+        super().__init__()
+        name = type(self).__name__
+        grid = _check_grid(name, grid_shape)
+        widths = _check_widths(name, widths, allow_empty=True)
+        kernel_size = _check_kernel(name, kernel_size)
+        C = int(n_color_channels)
+        if C < 1 or in_channels % C:
+            raise ValueError(
+                f"{name}: n_color_channels={n_color_channels} must divide in_channels="
+                f"{in_channels} (colour channels x coefficients per block)."
+            )
+        K = in_channels // C
+        if n_coefficients is not None and not 1 <= n_coefficients <= K:
+            raise ValueError(
+                f"{name}: n_coefficients={n_coefficients} must be in [1, {K}], the "
+                f"coefficients per block of each of the {C} colour channel(s)."
+            )
+        k = K if n_coefficients is None else int(n_coefficients)
+        if k < K:
+            planes = (np.arange(C)[:, None] * K + np.arange(k)).reshape(-1)
+            self.register_buffer("selected", torch.as_tensor(planes, dtype=torch.long))
+        else:
+            self.selected = None
+        self.stages, channels, out_grid = _stages(C * k, grid, widths, kernel_size, pool=False)
+        self.head = _Head(channels * prod(out_grid), hidden_units, n_outputs, dropout)
+
+    def forward(self, x):
+        if self.selected is not None:
+            x = x.index_select(1, self.selected)
+        return self.head(self.stages(x))
+
+
+class PixelNet(nn.Module):
+    """The same family on pixels: convolution stages, each followed by 2x max-pooling.
+
+    The honest baseline for :class:`BlockDCTNet`: a small classic CNN
+    (conv -> ReLU -> pool per stage, then the same head) that must learn
+    from decoded samples the downsampling a block transform gives for free.
+    Two stages bring 28x28 digits to 7x7; three to 1/8 resolution, the block
+    grid of an 8x8 DCT.
+
+    Parameters
+    ----------
+    in_channels : int
+        Colour channels (1 for gray).
+    grid_shape : tuple of int
+        ``(H, W)`` of the images (a 1-tuple for 1-D signals).
+    n_outputs : int
+        Classes (logits) or regression targets.
+    widths : sequence of int, default=(32, 64)
+        Channels of each stage.
+    kernel_size : int, default=3
+        Odd kernel size of the convolutions, in samples.
+    hidden_units : int, default=128
+        Width of the hidden layer of the head (0: a linear head).
+    dropout : float, default=0.0
+        Dropout before the last layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcompress.nets import PixelNet
+    >>> PixelNet(1, (28, 28), 10)(torch.zeros(2, 1, 28, 28)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        grid_shape,
+        n_outputs,
+        *,
+        widths=(32, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+    ):
+        super().__init__()
+        name = type(self).__name__
+        grid = _check_grid(name, grid_shape)
+        widths = _check_widths(name, widths)
+        kernel_size = _check_kernel(name, kernel_size)
+        self.stages, channels, out_grid = _stages(
+            in_channels, grid, widths, kernel_size, pool=True
+        )
+        self.head = _Head(channels * prod(out_grid), hidden_units, n_outputs, dropout)
+
+    def forward(self, x):
+        return self.head(self.stages(x))
+
+
+class WaveletNet(nn.Module):
+    """CNN on wavelet subbands, each level entering at its own resolution.
+
+    The input is the "flat" output of :class:`~skcompress.WaveletTransform`:
+    per channel, the subbands in JPEG 2000's order (``LL`` of the coarsest
+    level, then ``HL, LH, HH`` from the coarsest level to the finest). The
+    network unpacks them and, as the wavelet CNNs of Fujieda et al. (2018)
+    do, feeds the finest level's detail subbands to the first stage, pools
+    its output to the grid of the next level and concatenates that level's
+    subbands there, and so on; the coarsest level brings its ``LL`` too.
+    Stages beyond the coarsest level work on the previous grid pooled by 2,
+    and the last stage is pooled by 2, as :class:`PixelNet`'s are; a
+    transform with more levels than stages feeds the extra coarse levels to
+    the last stage, pooled to its grid.
+
+    Parameters
+    ----------
+    subband_shapes : sequence of tuple of int
+        Shape of every subband of one channel, in output order
+        (``WaveletTransform.subband_shapes_``): ``1 + 3 J`` 2-D shapes for
+        images, ``1 + J`` 1-D shapes for signals (one shape: a single band).
+    n_outputs : int
+        Classes (logits) or regression targets.
+    n_channels : int, default=1
+        Image channels, each with the same subbands one after the other.
+    widths : sequence of int, default=(32, 64)
+        Channels of each stage.
+    kernel_size : int, default=3
+        Odd kernel size of the convolutions.
+    hidden_units : int, default=128
+        Width of the hidden layer of the head (0: a linear head).
+    dropout : float, default=0.0
+        Dropout before the last layer.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skcompress import WaveletTransform
+    >>> from skcompress.nets import WaveletNet
+    >>> wt = WaveletTransform("haar", level=2).fit(np.zeros((1, 28, 28)))
+    >>> net = WaveletNet(wt.subband_shapes_, 10)
+    >>> net(torch.zeros(3, 784)).shape
+    torch.Size([3, 10])
+    """
+
+    def __init__(
+        self,
+        subband_shapes,
+        n_outputs,
+        *,
+        n_channels=1,
+        widths=(32, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+    ):
+        super().__init__()
+        name = type(self).__name__
+        shapes = [tuple(int(s) for s in shape) for shape in subband_shapes]
+        dims = {len(s) for s in shapes}
+        if not shapes or len(dims) != 1 or dims - {1, 2}:
+            raise ValueError(
+                f"{name}: subband_shapes must be 1-D or 2-D shapes, all of one kind; got {shapes}."
+            )
+        d = dims.pop()
+        per_level = 3 if d == 2 else 1
+        if (len(shapes) - 1) % per_level:
+            raise ValueError(
+                f"{name}: {len(shapes)} subbands do not make an LL (A) band and "
+                f"{per_level} detail band(s) per level."
+            )
+        widths = _check_widths(name, widths)
+        kernel_size = _check_kernel(name, kernel_size)
+        C = int(n_channels)
+        n_levels = (len(shapes) - 1) // per_level
+        sizes = [prod(s) for s in shapes]
+        self.shapes, self.n_channels, self.per_level = shapes, C, per_level
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        self.per_channel = self.offsets[-1]
+        # Level j (1 = finest) is subbands [1 + per_level (J - j), ...); LL is band 0.
+        levels = [[0]] if n_levels == 0 else []
+        for j in range(1, n_levels + 1):
+            first = 1 + per_level * (n_levels - j)
+            bands = list(range(first, first + per_level)) + ([0] if j == n_levels else [])
+            levels.append(bands)
+        self.levels = levels
+        inject = [[] for _ in widths]
+        for j, bands in enumerate(levels):
+            inject[min(j, len(widths) - 1)].append(bands)
+        self.inject = inject
+        grids, stages, channels = [], nn.ModuleList(), 0
+        grid = shapes[levels[0][0]]
+        for s, width in enumerate(widths):
+            if s and inject[s]:
+                grid = shapes[inject[s][0][0]]
+            elif s:
+                grid = _halved(grid)[1]
+            grids.append(grid)
+            incoming = channels + C * sum(len(b) for b in inject[s])
+            stages.append(_CONV[d](incoming, width, kernel_size, padding=kernel_size // 2))
+            channels = width
+        self.grids = grids
+        self.stages = stages
+        # the last stage is pooled as PixelNet's are
+        out_grid = _halved(grids[-1])[1]
+        self.pool_last = out_grid != grids[-1]
+        self.head = _Head(channels * prod(out_grid), hidden_units, n_outputs, dropout)
+
+    def _bands(self, x, bands, grid):
+        n, per = len(x), self.per_channel
+        planes = []
+        for c in range(self.n_channels):
+            for b in bands:
+                lo, hi = c * per + self.offsets[b], c * per + self.offsets[b + 1]
+                plane = x[:, lo:hi].reshape(n, 1, *self.shapes[b])
+                if self.shapes[b] != grid:
+                    plane = _adaptive_pool(plane, grid, "avg")
+                planes.append(plane)
+        return planes
+
+    def forward(self, x):
+        z = None
+        for s, conv in enumerate(self.stages):
+            grid = self.grids[s]
+            parts = [] if z is None else [_adaptive_pool(z, grid, "max")]
+            for bands in self.inject[s]:
+                parts += self._bands(x, bands, grid)
+            z = F.relu(conv(torch.cat(parts, dim=1)))
+        if self.pool_last:
+            z = _adaptive_pool(z, _halved(self.grids[-1])[1], "max")
+        return self.head(z)
+
+
+def _adaptive_pool(x, grid, kind):
+    if tuple(x.shape[2:]) == tuple(grid):
+        return x
+    if x.ndim == 3:
+        pool = F.adaptive_max_pool1d if kind == "max" else F.adaptive_avg_pool1d
+    else:
+        pool = F.adaptive_max_pool2d if kind == "max" else F.adaptive_avg_pool2d
+    return pool(x, grid)
+
+
+class MDCTNet(nn.Module):
+    """1-D CNN over MDCT frames: frequency bins as channels, time as the axis of convolution.
+
+    The input is ``MDCT(layout="channels_first")`` output ``(n, M, n_frames)``
+    (or any ``(n, channels, length)`` array such as a log spectrogram). Stages
+    of ``conv1d -> ReLU -> max-pool 2`` over frames, as in time-delay networks
+    for keyword spotting, then the mean and the maximum over the remaining
+    frames (so the word may sit anywhere in the window), then the head.
+
+    Parameters
+    ----------
+    in_channels : int
+        Bins per frame ``M``.
+    n_frames : int
+        Frames per signal.
+    n_outputs : int
+        Classes (logits) or regression targets.
+    widths : sequence of int, default=(64, 64)
+        Channels of each stage.
+    kernel_size : int, default=3
+        Odd kernel size of the convolutions, in frames.
+    hidden_units : int, default=128
+        Width of the hidden layer of the head (0: a linear head).
+    dropout : float, default=0.0
+        Dropout before the last layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcompress.nets import MDCTNet
+    >>> MDCTNet(128, 64, 10)(torch.zeros(2, 128, 64)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        n_frames,
+        n_outputs,
+        *,
+        widths=(64, 64),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+    ):
+        super().__init__()
+        name = type(self).__name__
+        grid = _check_grid(name, (n_frames,))
+        widths = _check_widths(name, widths)
+        kernel_size = _check_kernel(name, kernel_size)
+        self.stages, channels, _ = _stages(in_channels, grid, widths, kernel_size, pool=True)
+        self.head = _Head(2 * channels, hidden_units, n_outputs, dropout)
+
+    def forward(self, x):
+        z = self.stages(x)
+        return self.head(torch.cat([z.mean(dim=2), z.amax(dim=2)], dim=1))
+
+
+class CodeEmbeddingNet(nn.Module):
+    """Embeddings of discrete codes (ResidualVQ / PyramidVQ indices) as tokens, then a CNN or MLP.
+
+    The input is integer codes ``(n, S, *grid)``: ``S`` streams (the stages
+    of a residual VQ, as ``ResidualVQ(layout="channels_first")`` gives them,
+    or any columns of codes) on an optional 1-D or 2-D grid of vectors (the
+    blocks of an image, the frames of a signal). Every stream has its own
+    embedding table, as EnCodec's and SoundStream's token models embed each
+    codebook on its own; the ``S`` embeddings of a position are concatenated
+    as channels, convolution stages run over the grid (if there is one), and
+    the head reads the result. With no grid (whole-signal codes, ``(n, S)``),
+    the network is an MLP on the concatenated embeddings.
+
+    Parameters
+    ----------
+    n_codes : int
+        Codes per stream (``codebook_size``); codes are in ``[0, n_codes)``.
+    n_streams : int
+        ``S``.
+    grid_shape : tuple of int
+        Shape of the grid of vectors; ``()`` for none.
+    n_outputs : int
+        Classes (logits) or regression targets.
+    embedding_dim : int, default=16
+        Size of each code's embedding.
+    widths : sequence of int, default=(64,)
+        Channels of the convolution stages over the grid (ignored without a
+        grid).
+    kernel_size : int, default=3
+        Odd kernel size of the convolutions.
+    hidden_units : int, default=128
+        Width of the hidden layer of the head (0: a linear head).
+    dropout : float, default=0.0
+        Dropout before the last layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcompress.nets import CodeEmbeddingNet
+    >>> net = CodeEmbeddingNet(256, 2, (), 10)    # two RVQ stages per digit
+    >>> net(torch.zeros(5, 2, dtype=torch.long)).shape
+    torch.Size([5, 10])
+    """
+
+    def __init__(
+        self,
+        n_codes,
+        n_streams,
+        grid_shape,
+        n_outputs,
+        *,
+        embedding_dim=16,
+        widths=(64,),
+        kernel_size=3,
+        hidden_units=128,
+        dropout=0.0,
+    ):
+        super().__init__()
+        name = type(self).__name__
+        grid = tuple(int(s) for s in grid_shape)
+        if grid:
+            grid = _check_grid(name, grid)
+        if int(n_codes) < 1 or int(n_streams) < 1 or int(embedding_dim) < 1:
+            raise ValueError(
+                f"{name}: n_codes, n_streams and embedding_dim must be positive; got "
+                f"{n_codes}, {n_streams}, {embedding_dim}."
+            )
+        S, K, d = int(n_streams), int(n_codes), int(embedding_dim)
+        self.n_streams, self.n_codes, self.embedding_dim = S, K, d
+        self.embedding = nn.Embedding(S * K, d)
+        offsets = torch.arange(S, dtype=torch.long).mul_(K).reshape(1, S, *([1] * len(grid)))
+        self.register_buffer("offsets", offsets)
+        channels, out_grid = S * d, grid
+        if grid:
+            widths = _check_widths(name, widths, allow_empty=True)
+            kernel_size = _check_kernel(name, kernel_size)
+            self.stages, channels, out_grid = _stages(
+                channels, grid, widths, kernel_size, pool=False
+            )
+        else:
+            self.stages = nn.Identity()
+        self.head = _Head(channels * prod(out_grid), hidden_units, n_outputs, dropout)
+
+    def forward(self, x):
+        e = self.embedding(x + self.offsets)  # (n, S, *grid, d)
+        n, S = e.shape[:2]
+        e = torch.movedim(e, -1, 2).reshape(n, S * self.embedding_dim, *e.shape[2:-1])
+        return self.head(self.stages(e))
+
+
+def count_parameters(module):
+    """Number of trainable parameters of a torch module.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    n_parameters : int
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> count_parameters(nn.Linear(10, 3))
+    33
+    """
+    return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
+
+
+def count_macs(module, example):
+    """Multiply-accumulates per sample of one forward pass, counted layer by layer.
+
+    Convolutions count ``output size x in_channels / groups x kernel size``,
+    linear layers ``in_features x out_features``; activations, pooling,
+    embeddings and additions are not counted (they are a few percent of
+    the total in these networks). FLOPs, as most papers count them, are about
+    twice the multiply-accumulates.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    example : torch.Tensor
+        One input batch (its first axis is the batch).
+
+    Returns
+    -------
+    macs : int
+        Per sample.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> count_macs(nn.Conv2d(1, 8, 3, padding=1), torch.zeros(1, 1, 28, 28))
+    56448
+    """
+    total = [0]
+
+    def hook(layer, inputs, output):
+        if isinstance(layer, (nn.Conv1d, nn.Conv2d)):
+            per_output = layer.in_channels // layer.groups * prod(layer.kernel_size)
+            total[0] += output[0].numel() * per_output
+        elif isinstance(layer, nn.Linear):
+            total[0] += output[0].numel() * layer.in_features
+
+    handles = [
+        m.register_forward_hook(hook)
+        for m in module.modules()
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))
+    ]
+    training = module.training
+    try:
+        module.eval()
+        with torch.no_grad():
+            module(example[:1])
+    finally:
+        module.train(training)
+        for h in handles:
+            h.remove()
+    return int(total[0])

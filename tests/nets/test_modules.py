@@ -1,0 +1,94 @@
+"""The torch modules: shapes, coefficient selection, sizes, argument checks."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from skcompress import WaveletTransform
+from skcompress.nets import (
+    BlockDCTNet,
+    CodeEmbeddingNet,
+    MDCTNet,
+    PixelNet,
+    WaveletNet,
+    count_macs,
+    count_parameters,
+)
+
+
+def test_block_dct_net_keeps_the_lowest_coefficients_of_each_colour():
+    net = BlockDCTNet(3 * 64, (2, 2), 5, n_color_channels=3, n_coefficients=2, widths=())
+    assert net.selected.tolist() == [0, 1, 64, 65, 128, 129]
+    assert net(torch.zeros(4, 192, 2, 2)).shape == (4, 5)
+    # only the selected planes matter
+    x = torch.randn(4, 192, 2, 2)
+    y = x.clone()
+    y[:, 2:64] = 100.0
+    torch.testing.assert_close(net(x), net(y))
+
+
+@pytest.mark.parametrize(
+    ("module", "x"),
+    [
+        (BlockDCTNet(16, (4, 4), 10), torch.zeros(3, 16, 4, 4)),
+        (BlockDCTNet(8, (5,), 2), torch.zeros(3, 8, 5)),
+        (PixelNet(3, (17, 9), 4), torch.zeros(3, 3, 17, 9)),
+        (PixelNet(1, (1,), 2), torch.zeros(3, 1, 1)),
+        (MDCTNet(32, 7, 3), torch.zeros(3, 32, 7)),
+        (CodeEmbeddingNet(8, 2, (3, 3), 4), torch.zeros(3, 2, 3, 3, dtype=torch.long)),
+        (CodeEmbeddingNet(8, 5, (), 4), torch.zeros(3, 5, dtype=torch.long)),
+    ],
+)
+def test_output_shapes(module, x):
+    assert module(x).shape[0] == 3
+
+
+@pytest.mark.parametrize(
+    ("wavelet", "level", "shape"),
+    [
+        ("haar", 2, (28, 28)),
+        ("cdf97", 1, (28, 28)),
+        ("haar", 4, (28, 28)),
+        ("cdf53", 2, (20,)),
+        ("haar", 2, (16, 16, 3)),
+    ],
+)
+def test_wavelet_net_unpacks_every_level(wavelet, level, shape):
+    zeros = np.zeros((1, *shape))
+    wt = WaveletTransform(wavelet, level=level).fit(zeros)
+    channels = shape[2] if len(shape) == 3 else 1
+    net = WaveletNet(wt.subband_shapes_, 3, n_channels=channels, widths=(4, 8))
+    x = torch.from_numpy(wt.transform(zeros).astype(np.float32))
+    assert net(x.repeat(2, 1)).shape == (2, 3)
+    # every coefficient reaches the output
+    x = x.repeat(2, 1).requires_grad_(True)
+    net(x).sum().backward()
+    assert net.per_channel * channels == x.shape[1]
+
+
+def test_counts():
+    assert count_parameters(nn.Linear(10, 3)) == 33
+    conv = nn.Conv2d(2, 4, 3, padding=1)
+    assert count_macs(conv, torch.zeros(5, 2, 8, 8)) == 8 * 8 * 4 * 2 * 9
+    pixel = PixelNet(1, (28, 28), 10)
+    dct = BlockDCTNet(16, (4, 4), 10)
+    assert count_macs(dct, torch.zeros(1, 16, 4, 4)) < count_macs(pixel, torch.zeros(1, 1, 28, 28))
+    assert pixel.training  # counting leaves the mode alone
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: BlockDCTNet(10, (4, 4), 2, n_color_channels=3), "must divide in_channels=10"),
+        (lambda: BlockDCTNet(16, (4, 4), 2, n_coefficients=17), r"n_coefficients=17 must be in"),
+        (lambda: PixelNet(1, (4, 4, 4), 2), "grid_shape must hold 1 or 2"),
+        (lambda: PixelNet(1, (4, 4), 2, kernel_size=2), "kernel_size must be an odd"),
+        (lambda: PixelNet(1, (4, 4), 2, widths=()), "widths must be a non-empty"),
+        (lambda: WaveletNet([(4, 4), (4, 4)], 2), "do not make an LL"),
+        (lambda: CodeEmbeddingNet(0, 2, (), 2), "must be positive"),
+    ],
+)
+def test_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
