@@ -120,6 +120,15 @@ def _float_dtype(dtype):
     return dtype
 
 
+def check_input_features(estimator, input_features):
+    """Raise the ValueError of ``get_feature_names_out`` for a wrong ``input_features``."""
+    if input_features is not None and len(input_features) != estimator.n_features_in_:
+        raise ValueError(
+            f"input_features should have length {estimator.n_features_in_}; got "
+            f"{len(input_features)}."
+        )
+
+
 def check_layout(estimator, layout):
     """Raise a ValueError naming ``layout`` if it is not one of :data:`LAYOUTS`."""
     if layout not in LAYOUTS:

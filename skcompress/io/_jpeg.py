@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import LAYOUTS, to_layout
+from .._contract import LAYOUTS, check_input_features, to_layout
 from ..transforms._basis import zigzag_order
 
 try:
@@ -358,8 +358,7 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != 1:
-            raise ValueError(f"input_features should have length 1; got {len(input_features)}.")
+        check_input_features(self, input_features)
         k = _check_n_coefficients(self.n_coefficients)
         u, v = np.divmod(zigzag_order(8)[:k], 8)
         freq = [f"dct{a}_{b}" for a, b in zip(u, v, strict=True)]

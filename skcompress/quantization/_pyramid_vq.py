@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import check_signals
+from .._contract import check_input_features, check_signals
 from ..entropy import CategoricalEntropyModel
 
 # celt/rate.h: no band gets more pulses than this, whatever its bit budget.
@@ -476,11 +476,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         names = [f"vec{i}_{part}" for i in range(self.n_vectors_) for part in ("gain", "shape")]
         return np.asarray(names, dtype=object)
 

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import LAYOUTS, check_signals, from_layout, to_layout
+from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 # Distances are computed for chunks of about this many (vector, codeword)
 # pairs, which bounds memory whatever the batch and keeps a chunk in cache.
@@ -378,11 +378,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         names = [f"vec{v}_stage{s}" for v in range(self.n_vectors_) for s in range(self.n_stages)]
         return np.asarray(names, dtype=object)
 

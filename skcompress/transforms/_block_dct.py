@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
-from .._contract import LAYOUTS, check_signals, from_layout, to_layout
+from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from ._basis import _dct_matrix_extended, _dst7_matrix_extended, zigzag_order
 from ._block_kernel import BlockPlan, row_sums
 from ._hevc import hevc_forward, hevc_inverse
@@ -279,11 +279,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         b, d, kind = self.block_size, self._n_block_axes, self.kind[:3]
         positions = self._coefficient_positions()
         if d == 2:

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import LAYOUTS, check_signals, from_layout, to_layout
+from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 # Rec. 601 luma weights, as ITU-T T.871 (JFIF) uses them. Cb and Cr are B - Y and
 # R - Y scaled into [-1/2, 1/2]; T.871 prints these rows rounded to six digits.
@@ -267,7 +267,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        _check_input_features(self, input_features)
+        check_input_features(self, input_features)
         channels = self._channels
         if self.space in _CHANNEL_NAMES:
             suffixes = [f"_{c}" for c in _CHANNEL_NAMES[self.space]]
@@ -573,7 +573,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        _check_input_features(self, input_features)
+        check_input_features(self, input_features)
         if self._factors == (1, 1):
             planes = ["Y", "Cb", "Cr"] if self._is_ycbcr else list(range(self._channels))
             planes = [p if isinstance(p, str) else f"ch{p}" for p in planes]
@@ -728,14 +728,6 @@ def _positions(spatial):
     if len(spatial) == 1:
         return [f"s{i}" for i in range(spatial[0])]
     return [f"r{i}_c{j}" for i in range(spatial[0]) for j in range(spatial[1])]
-
-
-def _check_input_features(estimator, input_features):
-    if input_features is not None and len(input_features) != estimator.n_features_in_:
-        raise ValueError(
-            f"input_features should have length {estimator.n_features_in_}; got "
-            f"{len(input_features)}."
-        )
 
 
 def _check_colour_images(estimator, setting):

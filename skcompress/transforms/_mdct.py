@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import LAYOUTS, check_signals, from_layout, to_layout
+from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 # Opus celt/modes.c ``eband5ms`` (RFC 6716, section 4.3): CELT's band edges in
 # MDCT bins of a 2.5 ms frame, i.e. in units of 200 Hz at every sampling rate.
@@ -270,11 +270,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         names = [f"f{f}_k{k}" for f in range(self.n_frames_) for k in range(self.n_bins_)]
         return np.asarray(names, dtype=object)
 

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import check_signals
+from .._contract import check_input_features, check_signals
 
 # JPEG 2000 Part 1 names of its two filter banks, and the PyWavelets wavelets
 # with the same filters (up to the scaling described in WaveletTransform).
@@ -356,11 +356,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         names = []
         for band, shape in zip(self.subbands_, self.subband_shapes_, strict=True):
             if len(shape) == 1:
