@@ -14,9 +14,10 @@ cache by every routine):
 
 Routines, over all the files of a set, one thread:
 
-``ours``
+``ours``, ``ours i16``
     ``JPEGCoefficients().transform(paths)``: quantized coefficients in
-    BlockDCT's layout, int32.
+    BlockDCT's layout, int32 (the dtype of PerceptualQuantizer's symbols) or
+    int16 (libjpeg's own, half the memory to write).
 ``pillow``
     ``np.asarray(Image.open(path))`` per file: libjpeg-turbo's full decode
     (entropy decoding, inverse DCT, upsampling and colour conversion).
@@ -82,6 +83,7 @@ def _sets(folder):
 
 def _routines(paths):
     reader = JPEGCoefficients().fit(paths[:1])
+    reader16 = JPEGCoefficients(dtype=np.int16).fit(paths[:1])
     first = np.asarray(Image.open(paths[0]))
     planes = first[None] if first.ndim == 2 else first[None, ..., 0]
     dct = BlockDCT().fit(planes)
@@ -96,7 +98,8 @@ def _routines(paths):
             channels = pixels[None] if pixels.ndim == 2 else np.moveaxis(pixels, -1, 0)
             quantizer.transform(dct.transform(channels[:, : planes.shape[1], : planes.shape[2]]))
 
-    routines = {"ours": lambda: reader.transform(paths), "pillow": pillow,
+    routines = {"ours": lambda: reader.transform(paths),
+                "ours i16": lambda: reader16.transform(paths), "pillow": pillow,
                 "pillow+dct": pillow_dct}  # fmt: skip
     try:
         import jpeglib
