@@ -17,6 +17,7 @@ FIT_DATA = {
     "KSVD": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
     "MDCT": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
     "OMPCoder": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
+    "SoundStreamCodec": lambda rng: rng.standard_normal((6, 40)).astype(np.float32),
 }
 
 

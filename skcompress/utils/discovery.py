@@ -10,7 +10,7 @@ import skcompress
 
 # Sub-packages that need optional dependencies (torch, skorch) are skipped
 # when those are missing rather than failing discovery.
-_OPTIONAL = ("skcompress.nets",)
+_OPTIONAL = ("skcompress.nets", "skcompress.learned")
 
 
 def all_estimators():

@@ -1,0 +1,51 @@
+"""Learned transforms: end-to-end trained codecs as scikit-learn transformers.
+
+Besides :mod:`skcompress.nets`, the only part of skcompress that imports torch
+and skorch: ``import skcompress`` does not load them, ``import
+skcompress.learned`` does.
+
+Codecs (trained through skorch; ``transform`` gives integer symbols,
+``inverse_transform`` decodes them, ``compress`` / ``decompress`` write and
+read real bitstreams):
+
+* :class:`BalleCodec`: the end-to-end optimized image codec of Ballé,
+  Laparra and Simoncelli (2017): GDN transforms, uniform-noise training,
+  a learned factorized entropy model, loss ``R + lmbda * D``;
+* :class:`LearnedWaveletCodec`: wavelet packets (:class:`~skcompress.WaveletTransform`),
+  a learned linear projection, an entropy bottleneck and a nonlinear decoder
+  (WaLLoC-style), cheap to encode on a CPU;
+* :class:`SoundStreamCodec`: a SoundStream-style 1-D convolutional
+  encoder/decoder with :class:`~skcompress.ResidualVQ` in the middle and
+  quantizer dropout, so one model serves several bitrates.
+
+Torch modules: :class:`GDN`, :class:`EntropyBottleneck`, :class:`BalleNet`,
+:class:`WaveletCodecNet`, :class:`SoundStreamEncoder`,
+:class:`SoundStreamDecoder`, :class:`SoundStreamNet`.
+"""
+
+from ._audio import SoundStreamCodec, WaveformLoss
+from ._image import BalleCodec, LearnedWaveletCodec, RateDistortionLoss
+from ._modules import (
+    GDN,
+    BalleNet,
+    EntropyBottleneck,
+    SoundStreamDecoder,
+    SoundStreamEncoder,
+    SoundStreamNet,
+    WaveletCodecNet,
+)
+
+__all__ = [
+    "GDN",
+    "BalleCodec",
+    "BalleNet",
+    "EntropyBottleneck",
+    "LearnedWaveletCodec",
+    "RateDistortionLoss",
+    "SoundStreamCodec",
+    "SoundStreamDecoder",
+    "SoundStreamEncoder",
+    "SoundStreamNet",
+    "WaveformLoss",
+    "WaveletCodecNet",
+]

@@ -1,0 +1,622 @@
+"""A SoundStream-style audio codec: 1-D convolutional encoder/decoder around ResidualVQ."""
+
+from math import prod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+
+from ..entropy import CategoricalEntropyModel
+from ..nets._data import threads
+from ..quantization import ResidualVQ
+from ._base import _COMMON_CONSTRAINTS, PERSISTENCE_NOTES, TRAINING_PARAMS, LearnedCodec
+from ._modules import SoundStreamNet
+
+#: At most this many latent frames train the residual quantizer's k-means.
+_RVQ_TRAINING_FRAMES = 1 << 15
+
+
+class WaveformLoss(nn.Module):
+    """Waveform MSE, multi-resolution spectral distance and the VQ commitment loss.
+
+    ``loss = MSE + spectral_weight * sum_n (|S_n - S^_n| + |log S_n - log S^_n|)
+    + commitment_weight * commitment``, with ``S_n`` the STFT magnitudes at
+    FFT sizes ``n_ffts`` (hop a quarter of the size; means over bins and
+    frames), on the module's (standardized) signals.
+    """
+
+    def __init__(self, spectral_weight=1.0, commitment_weight=0.25, n_ffts=(64, 128, 256, 512)):
+        super().__init__()
+        self.spectral_weight = float(spectral_weight)
+        self.commitment_weight = float(commitment_weight)
+        self.n_ffts = tuple(int(n) for n in n_ffts)
+
+    def spectral(self, x_hat, x):
+        total = x.new_zeros(())
+        length = x.shape[-1]
+        for n_fft in self.n_ffts:
+            if n_fft > length:
+                continue
+            window = torch.hann_window(n_fft, device=x.device)
+            spectra = [
+                torch.stft(s[:, 0], n_fft, n_fft // 4, window=window, return_complex=True).abs()
+                for s in (x_hat, x)
+            ]
+            linear = torch.mean(torch.abs(spectra[0] - spectra[1]))
+            logs = torch.mean(
+                torch.abs(torch.log(spectra[0] + 1e-5) - torch.log(spectra[1] + 1e-5))
+            )
+            total = total + linear + logs
+        return total
+
+    def forward(self, y_pred, X):
+        x_hat, commitment = y_pred
+        distortion = torch.mean((x_hat - X) ** 2)
+        spectral = self.spectral(x_hat, X) if self.spectral_weight else x_hat.new_zeros(())
+        loss = distortion + self.spectral_weight * spectral + self.commitment_weight * commitment
+        parts = {
+            "distortion": distortion.detach(),
+            "spectral": spectral.detach(),
+            "commitment": commitment.detach(),
+        }
+        return loss, parts
+
+
+class SoundStreamCodec(LearnedCodec):
+    """SoundStream-style audio codec: convolutional encoder, ResidualVQ, decoder.
+
+        After Zeghidour et al. (2021), at a size that trains on a CPU in minutes.
+        The encoder (residual units of dilated convolutions, then a strided
+        convolution per block, channels doubling) turns a signal into latent
+        frames at ``sample_rate / prod(strides)`` per second; a
+        :class:`~skcompress.ResidualVQ` codes every frame with ``n_stages``
+        indices of ``log2(codebook_size)`` bits; the mirror-image decoder
+        rebuilds the signal from the first ``k`` stages' sum, for any ``k``
+        (quantizer dropout), so one model serves ``n_stages`` bitrates.
+
+        ``fit`` trains in three steps, through skorch:
+
+        1. ``pretrain_epochs`` of the autoencoder without quantization;
+        2. the ResidualVQ's k-means on the latent frames of the training signals
+           (at most 32768 frames);
+        3. ``max_epochs`` through the quantizer, its codebooks fixed: a
+           straight-through gradient to the encoder, a commitment loss pulling
+           the latents to their codewords and, with ``quantizer_dropout``, a
+           random number of stages per training signal.
+
+        The loss is the waveform MSE plus ``spectral_weight`` times a
+        multi-resolution STFT distance (linear and log magnitudes) on signals
+        standardized by their training deviation; there is no adversarial loss.
+
+        Parameters
+        ----------
+        n_stages : int, default=8
+            Stages of the residual quantizer.
+        codebook_size : int, default=256
+            Codewords per stage.
+        channels : int, default=16
+            Channels of the first layer (doubled at every strided block).
+        strides : tuple of int, default=(2, 4, 5)
+            Downsampling of each block: ``prod(strides)`` samples per frame.
+        latent_dim : int, default=32
+            Length of a latent frame (the vectors the ResidualVQ codes).
+        quantizer_dropout : bool, default=True
+            Train the decoder on a random number of stages per signal.
+        beam_size : int, default=4
+            Beam of the ResidualVQ's encoder.
+        spectral_weight : float, default=1.0
+            Weight of the multi-resolution spectral distance.
+        commitment_weight : float, default=0.25
+            Weight of the commitment loss of step 3.
+        pretrain_epochs : int, default=5
+            Epochs of step 1.
+        sample_rate : int, default=8000
+            Samples per second, for the rates in bits per second.
+        patch_size : int or None, default=None
+            Train on random crops of this many samples (a multiple of
+            ``prod(strides)``) drawn anew for every batch. None: whole signals.
+        layout : {"flat", "blocks", "channels_first"}, default="flat"
+            Layout of the codes: "flat" ``(n, n_frames * n_stages)``, stage
+            fastest; "blocks" ``(n, n_frames, n_stages)``; "channels_first"
+            ``(n, n_stages, n_frames)``.
+    {training}
+
+        Attributes
+        ----------
+        quantizer_ : ResidualVQ
+            The fitted residual quantizer of the latent frames.
+        entropy_models_ : list of CategoricalEntropyModel
+            ``entropy_models_[k - 1]`` codes the first ``k`` stages (one
+            distribution per stage, counted on the training codes).
+        scale_ : float
+            Standard deviation of the training signals: the module works on
+            ``X / scale_``.
+        n_frames_ : int
+            Latent frames per signal.
+        frame_rate_ : float
+            Latent frames per second.
+        signal_shape_ : tuple of int
+            ``(length,)`` of the training signals.
+        net_ : skorch.NeuralNet
+            The trained skorch net (``net_.history``: loss, distortion, spectral
+            distance and commitment per epoch, both training steps).
+        n_iter_ : int
+            Epochs trained (steps 1 and 3 together).
+        n_parameters_ : int
+            Trainable parameters of the module.
+        device_ : str
+            The device in use.
+        n_features_in_ : int
+            Samples per training signal.
+        feature_names_in_ : ndarray of str
+            Column names, when ``fit`` was given a DataFrame.
+
+        See Also
+        --------
+        skcompress.ResidualVQ : the quantizer in the middle.
+
+        Notes
+        -----
+        Signals are 1-D, ``(n_samples, length)``, all of the length seen at
+        ``fit``; a length that ``prod(strides)`` does not divide is padded with
+        zeros at the end and cropped back by :meth:`inverse_transform`. Integer
+        input (16-bit PCM) is converted to float. Signals shorter than
+        ``prod(strides)`` are refused with a ValueError.
+
+    {persistence}
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcompress.learned import SoundStreamCodec
+        >>> t = np.arange(400) / 8000
+        >>> X = np.sin(2 * np.pi * np.outer([200, 300, 450, 600], t)).astype(np.float32)
+        >>> codec = SoundStreamCodec(n_stages=2, codebook_size=4, channels=2, strides=(2, 5),
+        ...                          latent_dim=4, pretrain_epochs=1, max_epochs=1,
+        ...                          device="cpu", random_state=0).fit(X)
+        >>> codes = codec.transform(X)
+        >>> codes.shape, codes.dtype           # 40 frames x 2 stages
+        ((4, 80), dtype('uint8'))
+        >>> codec.inverse_transform(codes, n_stages=1).shape
+        (4, 400)
+        >>> codec.bits_per_second(n_stages=2)  # fixed-length codes: 800 frames/s x 2 x 2 bits
+        3200.0
+    """
+
+    _loss_parts = ("distortion", "spectral", "commitment")
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "n_stages": [Interval(Integral, 1, None, closed="left")],
+        "codebook_size": [Interval(Integral, 2, None, closed="left")],
+        "channels": [Interval(Integral, 1, None, closed="left")],
+        "strides": [tuple, list],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "quantizer_dropout": ["boolean"],
+        "beam_size": [Interval(Integral, 1, None, closed="left")],
+        "spectral_weight": [Interval(Real, 0, None, closed="left")],
+        "commitment_weight": [Interval(Real, 0, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "sample_rate": [Interval(Integral, 1, None, closed="left")],
+        "patch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "layout": [StrOptions({"flat", "blocks", "channels_first"})],
+    }
+
+    def __init__(
+        self,
+        n_stages=8,
+        codebook_size=256,
+        *,
+        channels=16,
+        strides=(2, 4, 5),
+        latent_dim=32,
+        quantizer_dropout=True,
+        beam_size=4,
+        spectral_weight=1.0,
+        commitment_weight=0.25,
+        pretrain_epochs=5,
+        sample_rate=8000,
+        patch_size=None,
+        layout="flat",
+        max_epochs=10,
+        batch_size=16,
+        lr=1e-3,
+        lr_schedule="constant",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.n_stages = n_stages
+        self.codebook_size = codebook_size
+        self.channels = channels
+        self.strides = strides
+        self.latent_dim = latent_dim
+        self.quantizer_dropout = quantizer_dropout
+        self.beam_size = beam_size
+        self.spectral_weight = spectral_weight
+        self.commitment_weight = commitment_weight
+        self.pretrain_epochs = pretrain_epochs
+        self.sample_rate = sample_rate
+        self.patch_size = patch_size
+        self.layout = layout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    # -- shapes ------------------------------------------------------------
+
+    def _stride(self):
+        strides = tuple(self.strides)
+        if not strides or not all(isinstance(s, Integral) and s >= 1 for s in strides):
+            raise ValueError(
+                f"SoundStreamCodec: strides must be a non-empty tuple of positive ints; got "
+                f"{self.strides!r}."
+            )
+        return prod(strides)
+
+    def _signals(self, X, *, reset):
+        if getattr(X, "ndim", 2) > 2:
+            raise ValueError(
+                f"SoundStreamCodec takes 1-D signals, X of shape (n_samples, length); got an "
+                f"array of shape {X.shape}."
+            )
+        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
+        stride = self._stride()
+        if X.shape[1] < stride:
+            raise ValueError(
+                f"SoundStreamCodec: signals must be at least prod(strides)={stride} samples "
+                f"long (one latent frame); got X of shape {X.shape} (n_features={X.shape[1]})."
+            )
+        if reset:
+            self.signal_shape_ = X.shape[1:]
+        return X
+
+    def _module_input(self, X):
+        stride = self._stride()
+        P = X / self.scale_
+        if X.shape[1] % stride:
+            P = np.pad(P, [(0, 0), (0, -X.shape[1] % stride)])
+        return np.ascontiguousarray(P[:, None], dtype=np.float32)
+
+    def _patch_size(self):
+        return self.patch_size
+
+    def _build_module(self):
+        return SoundStreamNet(
+            self.channels, tuple(self.strides), self.latent_dim, self.quantizer_dropout
+        )
+
+    def _criterion(self):
+        return WaveformLoss, {
+            "spectral_weight": self.spectral_weight,
+            "commitment_weight": self.commitment_weight,
+        }
+
+    def _prepare_module_for_state(self, module, state):
+        module.set_codebooks(np.zeros(tuple(state["codebooks"].shape), dtype=np.float32))
+
+    # -- fitting -----------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder, fit the ResidualVQ, then train through it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, length)
+            Training signals (float, or integer PCM).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        X = self._signals(X, reset=True)
+        stride = self._stride()
+        padded = X.shape[1] + (-X.shape[1] % stride)
+        if self.patch_size is not None and (self.patch_size % stride or self.patch_size > padded):
+            raise ValueError(
+                f"SoundStreamCodec: patch_size must be a multiple of prod(strides)={stride} "
+                f"and at most the (padded) signal length {padded}; got "
+                f"patch_size={self.patch_size}."
+            )
+        scale = float(np.std(X, dtype=np.float64))
+        self.scale_ = scale if scale > 0 else 1.0
+        self.n_frames_ = padded // stride
+        self.frame_rate_ = self.sample_rate / stride
+        self._setup_training()
+        Z = self._module_input(X)
+        self._initialize_net()
+        if self.pretrain_epochs:
+            self._train(Z, reset=False, epochs=self.pretrain_epochs)
+        frames = self._latents(Z)
+        rng = np.random.default_rng(self._seed)
+        if len(frames) > _RVQ_TRAINING_FRAMES:
+            frames = frames[np.sort(rng.choice(len(frames), _RVQ_TRAINING_FRAMES, replace=False))]
+        if len(frames) < self.codebook_size:
+            raise ValueError(
+                f"SoundStreamCodec: codebook_size={self.codebook_size} exceeds the {len(frames)} "
+                f"latent frames of the training signals ({len(X)} signals x {self.n_frames_} "
+                "frames); give more or longer signals or a smaller codebook_size."
+            )
+        self.quantizer_ = ResidualVQ(
+            self.n_stages, self.codebook_size, beam_size=self.beam_size, random_state=self._seed
+        ).fit(frames)
+        self.net_.module_.set_codebooks(self.quantizer_.codebooks_)
+        self._train(Z, reset=False, epochs=self.max_epochs)
+        codes = self.quantizer_.transform(self._latents(Z)).astype(np.int32)
+        self.entropy_models_ = [
+            CategoricalEntropyModel().fit(codes[:, : k + 1]) for k in range(self.n_stages)
+        ]
+        return self
+
+    @torch.no_grad()
+    def _latents(self, Z):
+        """Latent frames ``(n * n_frames, latent_dim)`` of module input ``Z``."""
+        encoder = self.net_.module_.encoder
+        parts = []
+        with threads(self.n_threads):
+            for start in range(0, len(Z), self.batch_size):
+                z = torch.from_numpy(Z[start : start + self.batch_size]).to(self.device_)
+                y = encoder(z).transpose(1, 2).reshape(-1, self.latent_dim)
+                parts.append(y.cpu().numpy())
+        if not parts:
+            return np.zeros((0, self.latent_dim), dtype=np.float32)
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    # -- transform ---------------------------------------------------------
+
+    def transform(self, X):
+        """ResidualVQ codes of every latent frame.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, length)
+
+        Returns
+        -------
+        codes : ndarray of unsigned int
+            uint8 for ``codebook_size <= 256`` (uint16 up to 65536); in
+            ``layout`` (by default ``(n_samples, n_frames_ * n_stages)``,
+            stage fastest).
+        """
+        check_is_fitted(self, "quantizer_")
+        X = self._signals(X, reset=False)
+        codes = self.quantizer_.transform(self._latents(self._module_input(X)))
+        codes = codes.reshape(len(X), self.n_frames_, self.n_stages)
+        if self.layout == "flat":
+            return codes.reshape(len(X), -1)
+        if self.layout == "blocks":
+            return codes
+        return np.ascontiguousarray(codes.transpose(0, 2, 1))
+
+    def _codes(self, X, name):
+        codes = np.asarray(X)
+        S, T = self.n_stages, self.n_frames_
+        if codes.dtype.kind not in "iu":
+            raise ValueError(
+                f"SoundStreamCodec.{name} expects integer codes; got dtype {codes.dtype}."
+            )
+        if codes.ndim == 2 and codes.shape[1] == T * S:
+            return codes.reshape(len(codes), T, S)
+        if codes.ndim == 3 and self.layout == "blocks" and codes.shape[1:] == (T, S):
+            return codes
+        if codes.ndim == 3 and self.layout == "channels_first" and codes.shape[1:] == (S, T):
+            return codes.transpose(0, 2, 1)
+        raise ValueError(
+            f"SoundStreamCodec.{name} expects codes of shape (n_samples, {T * S}) or, in the "
+            f"{self.layout!r} layout, with {T} frames and {S} stages; got shape {codes.shape}."
+        )
+
+    @torch.no_grad()
+    def inverse_transform(self, X, n_stages=None):
+        """Decode codes (all stages, or the first ``n_stages``: a lower bitrate).
+
+        Parameters
+        ----------
+        X : array-like of int
+            Codes as :meth:`transform` gives them.
+        n_stages : int or None, default=None
+            Decode from the first ``n_stages`` stages only. None: all.
+
+        Returns
+        -------
+        X_decoded : ndarray of float32, shape (n_samples, length)
+        """
+        check_is_fitted(self, "quantizer_")
+        codes = self._codes(X, "inverse_transform")
+        n = len(codes)
+        frames = self.quantizer_.inverse_transform(
+            codes.reshape(n * self.n_frames_, self.n_stages), n_stages=n_stages
+        )
+        Y = frames.reshape(n, self.n_frames_, self.latent_dim).transpose(0, 2, 1)
+        decoder = self.net_.module_.decoder
+        parts = []
+        with threads(self.n_threads):
+            for start in range(0, n, self.batch_size):
+                y = torch.from_numpy(np.ascontiguousarray(Y[start : start + self.batch_size]))
+                parts.append(decoder(y.float().to(self.device_))[:, 0].cpu().numpy())
+        out = np.concatenate(parts) if parts else np.zeros((0, self.n_frames_ * self._stride()))
+        return np.ascontiguousarray(out[:, : self.signal_shape_[0]] * self.scale_, np.float32)
+
+    # -- rate --------------------------------------------------------------
+
+    def _check_stages(self, n_stages):
+        if n_stages is None:
+            return self.n_stages
+        if not (isinstance(n_stages, Integral) and 1 <= n_stages <= self.n_stages):
+            raise ValueError(
+                f"SoundStreamCodec: n_stages must be an int in [1, {self.n_stages}] or None; "
+                f"got {n_stages!r}."
+            )
+        return int(n_stages)
+
+    def bits_per_second(self, n_stages=None):
+        """Bitrate of fixed-length codes: ``frame_rate_ * n_stages * log2(codebook_size)``.
+
+        Parameters
+        ----------
+        n_stages : int or None, default=None
+            Stages kept (None: all).
+
+        Returns
+        -------
+        bits : float
+        """
+        check_is_fitted(self, "quantizer_")
+        k = self._check_stages(n_stages)
+        return float(self.frame_rate_ * k * np.log2(self.codebook_size))
+
+    def bits_per_sample(self, X, n_stages=None):
+        """Mean bits per signal of the codes of ``X`` under ``entropy_models_`` (an estimate).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, length)
+        n_stages : int or None, default=None
+
+        Returns
+        -------
+        bits : float
+            Ideal code length; :meth:`rate` measures the real bitstreams.
+        """
+        k = self._check_stages(n_stages)
+        codes = self._blocks(X)[:, :, :k].reshape(-1, k).astype(np.int64)
+        bits = self.entropy_models_[k - 1].code_lengths(codes)
+        return float(bits.sum() / max(len(codes) // self.n_frames_, 1))
+
+    def _blocks(self, X):
+        codes = self.transform(X)
+        return self._codes(codes, "transform")
+
+    def compress(self, X, n_stages=None):
+        """Range-code the first ``n_stages`` stages of every signal's codes into a bitstream.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, length)
+        n_stages : int or None, default=None
+
+        Returns
+        -------
+        strings : list of bytes
+            One per signal: the number of stages (one byte), then the
+            bitstream of ``entropy_models_[n_stages - 1]``.
+        """
+        k = self._check_stages(n_stages)
+        codes = self._blocks(X)[:, :, :k]
+        rows = codes.reshape(len(codes), -1).astype(np.int64)
+        return [bytes([k]) + s for s in self.entropy_models_[k - 1].compress(rows)]
+
+    def decompress(self, strings):
+        """Decode bitstreams of :meth:`compress` back to signals.
+
+        Parameters
+        ----------
+        strings : list of bytes
+            Bitstreams with the same number of stages.
+
+        Returns
+        -------
+        X_decoded : ndarray of float32, shape (n_samples, length)
+        """
+        check_is_fitted(self, "quantizer_")
+        stages = {s[0] if len(s) else -1 for s in strings}
+        if len(stages) > 1:
+            raise ValueError(
+                "SoundStreamCodec.decompress: the bitstreams hold different numbers of stages "
+                f"{sorted(stages)}; decompress them separately."
+            )
+        k = stages.pop() if stages else self.n_stages
+        if not 1 <= k <= self.n_stages:
+            raise ValueError(f"decompress: a bitstream declares {k} stages (corrupted data).")
+        rows = self.entropy_models_[k - 1].decompress([bytes(s[1:]) for s in strings])
+        if rows.shape[1] != self.n_frames_ * k or rows.min(initial=0) < 0:
+            raise ValueError("decompress: the bitstreams do not hold this codec's codes.")
+        if rows.max(initial=0) >= self.codebook_size:
+            raise ValueError("decompress: a code exceeds the codebook (corrupted data).")
+        codes = np.zeros((len(rows), self.n_frames_, self.n_stages), dtype=np.int64)
+        codes[:, :, :k] = rows.reshape(len(rows), self.n_frames_, k)
+        return self.inverse_transform(codes.reshape(len(rows), -1), n_stages=k)
+
+    def rate(self, X, n_stages=None):
+        """Bits of real bitstreams beside the fixed-length rate.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, length)
+        n_stages : int or None, default=None
+
+        Returns
+        -------
+        rate : dict
+            ``bits_per_sample`` (mean bitstream length, header included),
+            ``bits_per_second`` (the same per second of signal),
+            ``fixed_bits_per_second`` (:meth:`bits_per_second`).
+        """
+        k = self._check_stages(n_stages)
+        strings = self.compress(X, n_stages=k)
+        bits = float(np.mean([8 * len(s) for s in strings]))
+        seconds = self.signal_shape_[0] / self.sample_rate
+        return {
+            "bits_per_sample": bits,
+            "bits_per_second": bits / seconds,
+            "fixed_bits_per_second": self.bits_per_second(k),
+        }
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the "flat" codes: ``f<frame>_s<stage>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Ignored except for a length check.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self, "quantizer_")
+        if input_features is not None and len(input_features) != self.n_features_in_:
+            raise ValueError(
+                f"input_features should have length {self.n_features_in_}; got "
+                f"{len(input_features)}."
+            )
+        names = [f"f{t}_s{s}" for t in range(self.n_frames_) for s in range(self.n_stages)]
+        return np.asarray(names, dtype=object)
+
+    @classmethod
+    def _get_test_params(cls):
+        return [
+            {
+                "n_stages": 2,
+                "codebook_size": 2,
+                "channels": 2,
+                "strides": (2,),
+                "latent_dim": 2,
+                "pretrain_epochs": 1,
+                "max_epochs": 1,
+                "spectral_weight": 0.0,
+                "device": "cpu",
+                "random_state": 0,
+                "n_threads": 1,
+            }
+        ]
+
+
+SoundStreamCodec.__doc__ = SoundStreamCodec.__doc__.replace(
+    "{training}",
+    TRAINING_PARAMS.format(max_epochs=10, batch_size=16, lr=0.001, lr_schedule="constant"),
+).replace("{persistence}", PERSISTENCE_NOTES)

@@ -1,0 +1,394 @@
+"""The machinery of every learned codec: skorch training, seeding, persistence, weights on disk."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import Callback, LRScheduler, ProgressBar
+from skorch.history import History
+
+from ..nets import resolve_device
+from ..nets._data import seeded, threads
+
+_SEED_LIMIT = np.iinfo(np.int32).max
+
+_COMMON_CONSTRAINTS = {
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr_schedule": [StrOptions({"constant", "cosine"})],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "callbacks": [list, None],
+    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+}
+
+# shared parts of the docstrings
+TRAINING_PARAMS = """\
+    max_epochs : int, default={max_epochs}
+        Passes over the training data in ``fit``.
+    batch_size : int, default={batch_size}
+        Signals (or patches) per mini-batch; also the chunk size of
+        ``transform`` and ``inverse_transform``.
+    lr : float, default={lr}
+        Learning rate of Adam.
+    lr_schedule : {{"constant", "cosine"}}, default="{lr_schedule}"
+        "cosine" anneals the learning rate to 0 over the ``max_epochs`` of
+        each ``fit`` (skorch's ``LRScheduler``).
+    device : str, default="auto"
+        "auto": CUDA when torch sees a GPU, else the CPU; or any torch device
+        name ("cpu", "cuda:1"), as in :mod:`skcompress.nets`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the order of the mini-batches, the crops and the
+        quantization noise. torch is seeded inside a forked RNG state, so
+        fitting leaves torch's global generators as they were, and two fits
+        with the same int give the same model on the same device.
+    verbose : int, default=0
+        0: silent; 1: skorch's table of the loss (and its parts: rate,
+        distortion) per epoch; 2: and a progress bar over the batches.
+    callbacks : list of skorch callbacks or None, default=None
+        More skorch callbacks, added to those above.
+    n_threads : int or None, default=None
+        torch's intra-op threads during every call (training, coding,
+        decoding), set for the call and restored after it, as in
+        :mod:`skcompress.nets`. None leaves torch's setting; small models
+        run fastest on 1 thread where several processes share the cores."""
+
+PERSISTENCE_NOTES = """\
+    Training runs through skorch (a ``NeuralNet`` whose loss is the codec's
+    objective), reproducibly from ``random_state``. Pickle,
+    :func:`~sklearn.base.clone` and ``skops.io`` keep a fitted codec: its
+    state is saved as numpy arrays (weights, optimizer state, history) and the
+    skorch net is rebuilt on loading, on the saved device or, when that CUDA
+    device is missing, on the CPU. :meth:`save_params` and :meth:`load_params`
+    write and read the weights alone (skorch's, as safetensors when that
+    package is installed)."""
+
+
+class PatchIterator:
+    """Mini-batches sliced from whole tensors, optionally as random crops.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset
+        Holding a tensor ``X`` of shape ``(n, channels, *spatial)``.
+    batch_size : int, default=16
+    shuffle : bool, default=False
+        New order at every pass, from torch's global generator.
+    patch_size : int or None, default=None
+        Crop every signal of a training batch to this size along each
+        spatial axis, at a random offset of its own (in training only).
+    **kwargs
+        Other ``DataLoader`` options, ignored.
+    """
+
+    def __init__(self, dataset, batch_size=16, shuffle=False, patch_size=None, **kwargs):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.patch_size = patch_size
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        X = self.dataset.X
+        n = len(X)
+        order = torch.randperm(n, device=X.device) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            rows = slice(start, start + self.batch_size) if order is None else None
+            batch = X[rows] if order is None else X[order[start : start + self.batch_size]]
+            if self.patch_size is not None and self.shuffle:
+                batch = random_crops(batch, self.patch_size)
+            yield batch, None
+
+
+def random_crops(batch, size):
+    """Crop every signal of ``(n, channels, *spatial)`` to ``size`` at its own random offset."""
+    n, channels, *spatial = batch.shape
+    if all(s == size for s in spatial):
+        return batch
+    d, device = len(spatial), batch.device
+    index = [
+        torch.arange(n, device=device).reshape(n, 1, *([1] * d)),
+        torch.arange(channels, device=device).reshape(1, channels, *([1] * d)),
+    ]
+    for axis, extent in enumerate(spatial):
+        offset = torch.randint(0, extent - size + 1, (n,), device=device)
+        view = [n, 1] + [1] * d
+        view[2 + axis] = size
+        index.append((offset[:, None] + torch.arange(size, device=device)).reshape(view))
+    return batch[tuple(index)]
+
+
+class _EpochMeans(Callback):
+    """Averages the loss parts that the net records per batch into the epoch's row."""
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = net.history[-1]["batches"]
+        for key in self.keys:
+            values = [b[key] for b in batches if key in b]
+            if values:
+                net.history.record(key, float(np.mean(values)))
+
+
+class _CodecNet(NeuralNet):
+    """skorch's ``NeuralNet`` whose criterion sees the input: ``criterion_(y_pred, X)``.
+
+    The criterion returns ``(loss, parts)``; every part (rate, distortion...)
+    is recorded per batch and averaged into the epoch's row of the history,
+    so the verbose table shows it beside the loss.
+    """
+
+    def __init__(self, *args, loss_parts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss_parts = loss_parts
+
+    def get_default_callbacks(self):
+        callbacks = list(super().get_default_callbacks())
+        at = next(i for i, (name, _) in enumerate(callbacks) if name == "print_log")
+        callbacks.insert(at, ("loss_parts", _EpochMeans(tuple(self.loss_parts))))
+        return callbacks
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss, parts = self.criterion_(y_pred, X)
+        if training:
+            for key, value in parts.items():
+                self.history.record_batch(key, float(value))
+        return loss
+
+
+def to_numpy_tree(value):
+    """Tensors in nested dicts/lists/tuples to numpy arrays."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, dict):
+        return {k: to_numpy_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_numpy_tree(v) for v in value)
+    return value
+
+
+def to_torch_tree(value, device):
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value)).to(device)
+    if isinstance(value, dict):
+        return {k: to_torch_tree(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_torch_tree(v, device) for v in value)
+    return value
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _loading_device(device):
+    try:
+        return resolve_device(device)
+    except ValueError:
+        warnings.warn(
+            f"The codec was saved with device={device!r}, which is not available here; it "
+            "is loaded on the CPU.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return "cpu"
+
+
+def _has_safetensors():
+    try:
+        import safetensors  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class LearnedCodec(TransformerMixin, BaseEstimator):
+    """Training, seeding and persistence shared by the learned codecs.
+
+    Subclasses provide ``_build_module()``, ``_criterion()`` (class and
+    kwargs), ``_loss_parts`` and ``_patch_size()``; ``_train(Z, reset,
+    epochs)`` trains the module on the module-ready tensor ``Z``.
+    """
+
+    _loss_parts = ()
+
+    # -- the skorch net ----------------------------------------------------
+
+    def _patch_size(self):
+        return None
+
+    def _make_net(self):
+        callbacks = list(self.callbacks or [])
+        if self.lr_schedule == "cosine":
+            callbacks.append(
+                (
+                    "lr_schedule",
+                    LRScheduler(
+                        policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                        T_max=self.max_epochs,
+                    ),
+                )
+            )
+        if self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        criterion, criterion_kwargs = self._criterion()
+        return _CodecNet(
+            module=self._build_module(),
+            criterion=criterion,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=PatchIterator,
+            iterator_valid=PatchIterator,
+            iterator_train__shuffle=True,
+            iterator_train__patch_size=self._patch_size(),
+            train_split=None,
+            callbacks=callbacks,
+            verbose=int(self.verbose or 0),
+            device=self.device_,
+            loss_parts=self._loss_parts,
+            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+        )
+
+    def _setup_training(self):
+        self.device_ = resolve_device(self.device)
+        self._seed = int(check_random_state(self.random_state).randint(_SEED_LIMIT))
+        self._n_calls = 0
+
+    def _initialize_net(self):
+        with seeded(self._seed, self.device_):
+            self.net_ = self._make_net()
+            self.net_.initialize()
+        self.n_parameters_ = int(
+            sum(p.numel() for p in self.net_.module_.parameters() if p.requires_grad)
+        )
+
+    def _train(self, Z, *, reset, epochs):
+        """Train on ``Z`` (numpy, the module's input) for ``epochs`` passes."""
+        if reset:
+            self._initialize_net()
+        Zt = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32)).to(self.device_)
+        self._n_calls += 1
+        with threads(self.n_threads), seeded(self._seed + self._n_calls, self.device_):
+            self.net_.partial_fit(Zt, None, epochs=epochs)
+        self.n_iter_ = len(self.net_.history)
+        self.net_.module_.eval()
+        return self
+
+    @property
+    def module_(self):
+        """The trained torch module (``net_.module_``)."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_
+
+    # -- weights on disk ---------------------------------------------------
+
+    def save_params(self, f_params, *, use_safetensors=None):
+        """Write the module's weights with skorch's ``save_params``.
+
+        Parameters
+        ----------
+        f_params : str, path or file-like
+            Destination.
+        use_safetensors : bool or None, default=None
+            None: safetensors when the ``safetensors`` package is installed,
+            else torch's format.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "net_")
+        safe = _has_safetensors() if use_safetensors is None else bool(use_safetensors)
+        self.net_.save_params(f_params=f_params, use_safetensors=safe)
+        return self
+
+    def load_params(self, f_params, *, use_safetensors=None):
+        """Read weights written by :meth:`save_params` into this codec.
+
+        The codec must be fitted or initialized (:meth:`initialize`) with the
+        same parameters, so that the module has the saved architecture.
+
+        Parameters
+        ----------
+        f_params : str, path or file-like
+        use_safetensors : bool or None, default=None
+            As for :meth:`save_params` (use what the file was written with).
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(self, "net_"):
+            raise ValueError(
+                f"{type(self).__name__}.load_params: call initialize(X) (or fit) first, with "
+                "the parameters the weights were saved with, so the module exists."
+            )
+        safe = _has_safetensors() if use_safetensors is None else bool(use_safetensors)
+        self.net_.load_params(f_params=f_params, use_safetensors=safe)
+        self.net_.module_.eval()
+        self._after_load()
+        return self
+
+    def _after_load(self):
+        """Refresh what derives from the weights (entropy coding tables)."""
+
+    # -- persistence: numpy state only, so skops loads it --------------------
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = {
+                "module": to_numpy_tree(net.module_.state_dict()),
+                "optimizer": to_numpy_tree(net.optimizer_.state_dict()),
+                "history": _plain(list(net.history)),
+            }
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        net_state = state.pop("_net_state", None)
+        super().__setstate__(state)
+        if net_state is not None:
+            self.device_ = _loading_device(self.device)
+            with seeded(self._seed, self.device_):
+                net = self._make_net()
+                net.initialize()
+            module_state = to_torch_tree(net_state["module"], self.device_)
+            self._prepare_module_for_state(net.module_, module_state)
+            net.module_.load_state_dict(module_state)
+            net.optimizer_.load_state_dict(to_torch_tree(net_state["optimizer"], "cpu"))
+            net.history_ = History(net_state["history"])
+            net.module_.eval()
+            self.net_ = net
+
+    def _prepare_module_for_state(self, module, state):
+        """Give buffers whose shape the state sets (codebooks) that shape before loading."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.transformer_tags.preserves_dtype = []  # emits integer symbols
+        return tags

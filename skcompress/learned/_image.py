@@ -1,0 +1,1125 @@
+"""Learned image codecs: Ballé et al. (2017), and a wavelet-domain codec after WaLLoC."""
+
+from math import prod
+from numbers import Integral, Real
+
+import numpy as np
+import pywt
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from torch import nn
+
+from ..entropy import CategoricalEntropyModel
+from ..nets._data import threads
+from ..transforms import WaveletTransform
+from ._base import _COMMON_CONSTRAINTS, PERSISTENCE_NOTES, TRAINING_PARAMS, LearnedCodec
+from ._modules import BalleNet, WaveletCodecNet
+
+#: Pseudo-observations per channel from which the coding tables are counted.
+_TABLE_COUNTS = 1 << 14
+_SIGNAL_KINDS = {1: "1-D signals", 2: "images"}
+
+
+class RateDistortionLoss(nn.Module):
+    """``R + lmbda * D``: bits per pixel plus ``lmbda`` times the MSE in the units of ``X``.
+
+    ``y_pred`` is ``(x_hat, likelihood)`` from the module; ``X`` the module's
+    input. ``scale`` (a number or one per channel) brings the module's units
+    back to the data's; a position of the module's grid stands for
+    ``pixels_per_position`` pixels.
+    """
+
+    def __init__(self, lmbda, scale=1.0, pixels_per_position=1):
+        super().__init__()
+        self.lmbda = float(lmbda)
+        self.register_buffer("scale", torch.as_tensor(np.asarray(scale, dtype=np.float32)))
+        self.pixels_per_position = int(pixels_per_position)
+
+    def forward(self, y_pred, X):
+        x_hat, likelihood = y_pred
+        pixels = X.shape[0] * prod(X.shape[2:]) * self.pixels_per_position
+        rate = -torch.log2(likelihood).sum() / pixels
+        scale = self.scale.to(X.device)
+        if scale.ndim:
+            scale = scale.reshape(1, -1, *([1] * (X.ndim - 2)))
+        distortion = torch.mean(((x_hat - X) * scale) ** 2)
+        loss = rate + self.lmbda * distortion
+        return loss, {"rate": rate.detach(), "distortion": distortion.detach()}
+
+
+def _varint(value):
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _read_varint(data, at):
+    value, shift = 0, 0
+    while True:
+        if at >= len(data) or shift > 56:
+            raise ValueError("decompress: truncated or corrupted header.")
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if not byte & 0x80:
+            return value, at
+
+
+class _LatentImageCodec(LearnedCodec):
+    """Images (or 1-D signals) to integer latents and back, with real bitstreams.
+
+    Subclasses give ``_stride()``, ``_min_size()``, ``_module_input(P)`` and
+    ``_module_output(out)`` (padded channels-first signals to the module's
+    input, and back), ``_build_module()`` and ``_criterion()``.
+    """
+
+    # -- validation ----------------------------------------------------------
+
+    def _signals(self, X, *, reset):
+        """Validated signals ``(n, *spatial[, channels])``, float32 or float64."""
+        name = type(self).__name__
+        dtype = (np.float64, np.float32)
+        flat = getattr(X, "ndim", 2) <= 2
+        if flat:
+            X = validate_data(self, X, reset=reset, dtype=dtype)
+            if self.signal_shape is not None:
+                shape = tuple(int(s) for s in self.signal_shape)
+                if not 1 <= len(shape) <= 3 or prod(shape) != X.shape[1]:
+                    raise ValueError(
+                        f"{name}: signal_shape={self.signal_shape!r} must have 1 to 3 entries "
+                        f"whose product is the number of values per row; X has shape "
+                        f"{X.shape}."
+                    )
+                X = X.reshape(len(X), *shape)
+        else:
+            X = check_array(X, allow_nd=True, dtype=dtype, input_name="X", estimator=self)
+            if X.ndim > 4:
+                raise ValueError(
+                    f"{name} expects X of shape (n_samples, length), (n_samples, height, "
+                    f"width) or (n_samples, height, width, channels); got shape {X.shape}."
+                )
+            if reset:
+                validate_data(self, X.reshape(len(X), -1), reset=True, skip_check_array=True)
+        ndim = 1 if X.ndim == 2 else 2
+        channels = X.shape[3] if X.ndim == 4 else 1
+        if reset:
+            self.signal_shape_ = X.shape[1:]
+            self.n_spatial_dims_ = ndim
+            self.n_channels_ = channels
+        else:
+            if ndim != self.n_spatial_dims_ or (X.ndim == 4) != (len(self.signal_shape_) == 3):
+                fitted = self._describe(self.signal_shape_)
+                raise ValueError(
+                    f"{name} was fitted on {fitted}; got X of shape {X.shape} "
+                    f"({self._describe(X.shape[1:])})."
+                )
+            if channels != self.n_channels_:
+                raise ValueError(
+                    f"{name} was fitted on images with {self.n_channels_} channels; got X "
+                    f"with {channels} channels (X.shape={X.shape})."
+                )
+        small = self._min_size()
+        spatial = X.shape[1 : 1 + ndim]
+        if min(spatial) < small:
+            raise ValueError(
+                f"{name}: signals must be at least {small} samples along every spatial axis "
+                f"({self._min_size_reason()}); got X of shape {X.shape}"
+                + (f" (n_features={X.shape[1]})." if X.ndim == 2 else ".")
+            )
+        return X
+
+    @staticmethod
+    def _describe(shape):
+        if len(shape) == 1:
+            return f"1-D signals of length {shape[0]}"
+        channels = shape[2] if len(shape) == 3 else None
+        kind = "gray images" if channels is None else f"images with {channels} channels"
+        return f"{kind} (signal shape {tuple(shape)})"
+
+    def _min_size_reason(self):
+        return f"the total stride of the transform is {self._stride()}"
+
+    # -- padding and layouts -------------------------------------------------
+
+    def _channels_first(self, X):
+        """``(n, *spatial[, C])`` to ``(n, C, *spatial)``, padded to whole strides."""
+        if X.ndim == 4:
+            X = np.moveaxis(X, -1, 1)
+        else:
+            X = X[:, None]
+        stride = self._stride()
+        pad = [(0, 0), (0, 0)] + [(0, -s % stride) for s in X.shape[2:]]
+        if any(p[1] for p in pad):
+            X = np.pad(X, pad, mode="edge")
+        return np.ascontiguousarray(X, dtype=np.float32)
+
+    def _grid(self, spatial):
+        return tuple(-(-int(s) // self._stride()) for s in spatial)
+
+    def _latent_layout(self, Y):
+        """``(n, M, *grid)`` integer latents in ``layout``."""
+        if self.layout == "channels_first":
+            return Y
+        moved = np.ascontiguousarray(np.moveaxis(Y, 1, -1))
+        return moved if self.layout == "blocks" else moved.reshape(len(Y), -1)
+
+    def _from_latent_layout(self, Xt, size):
+        """Latents in ``layout`` (or flat 2-D) to ``(n, M, *grid)`` and the output size."""
+        name = f"{type(self).__name__}.inverse_transform"
+        M, nd = self.n_latents, self.n_spatial_dims_
+        Xt = np.asarray(Xt)
+        if size is not None:
+            size = tuple(int(s) for s in np.atleast_1d(size))
+            if len(size) != nd or min(size) < 1:
+                raise ValueError(
+                    f"{name}: size must give the {nd} spatial size(s) of the signals; got "
+                    f"{size!r}."
+                )
+        if Xt.ndim == 2:
+            spatial = size if size is not None else self.signal_shape_[:nd]
+            grid = self._grid(spatial)
+            if Xt.shape[1] != prod(grid) * M:
+                raise ValueError(
+                    f"{name}: flat latents of signals of spatial size {tuple(spatial)} have "
+                    f"{prod(grid) * M} values per row ({M} latents on a {grid} grid); got an "
+                    f"array of shape {Xt.shape}. Pass size=... for signals of other sizes."
+                )
+            Y = np.moveaxis(Xt.reshape(len(Xt), *grid, M), -1, 1)
+        elif Xt.ndim == nd + 2:
+            channel_axis = 1 if self.layout == "channels_first" else -1
+            if Xt.shape[channel_axis] != M:
+                raise ValueError(
+                    f"{name}: latents in the {self.layout!r} layout have {M} channels on axis "
+                    f"{channel_axis}; got an array of shape {Xt.shape}."
+                )
+            Y = Xt if channel_axis == 1 else np.moveaxis(Xt, -1, 1)
+            grid = Y.shape[2:]
+            if size is None:
+                fitted = self.signal_shape_[:nd]
+                size = fitted if self._grid(fitted) == tuple(grid) else None
+        else:
+            raise ValueError(
+                f"{name} expects latents of shape (n_samples, n_values) or, in the "
+                f"{self.layout!r} layout, with {nd + 2} dimensions; got shape {Xt.shape}."
+            )
+        if size is None:
+            size = tuple(g * self._stride() for g in grid)
+        elif self._grid(size) != tuple(grid):
+            raise ValueError(
+                f"{name}: signals of size {size} have latents on a {self._grid(size)} grid; "
+                f"got a {tuple(grid)} grid."
+            )
+        return Y, size
+
+    def _finish(self, P, size):
+        """Channels-first padded output to the caller's signals: cropped, channels last."""
+        crop = (slice(None), slice(None), *(slice(0, s) for s in size))
+        P = P[crop]
+        X = np.moveaxis(P, 1, -1) if len(self.signal_shape_) == 3 else P[:, 0]
+        if self.data_range is not None:
+            X = np.clip(X, 0.0, self.data_range)
+        return np.ascontiguousarray(X, dtype=np.float32)
+
+    # -- the module on numpy arrays ----------------------------------------
+
+    def _chunks(self, n):
+        return range(0, n, self.batch_size)
+
+    @torch.no_grad()
+    def _encode(self, X):
+        """Latents before rounding, ``(n, M, *grid)`` float32 (numpy)."""
+        Z = self._module_input(self._channels_first(X))
+        module = self.module_
+        parts = []
+        with threads(self.n_threads):
+            for start in self._chunks(len(Z)):
+                z = torch.from_numpy(Z[start : start + self.batch_size]).to(self.device_)
+                parts.append(module.encode(z).cpu().numpy())
+        return np.concatenate(parts) if parts else np.zeros((0, self.n_latents), np.float32)
+
+    @torch.no_grad()
+    def _decode(self, Y):
+        module = self.module_
+        parts = []
+        with threads(self.n_threads):
+            for start in self._chunks(len(Y)):
+                y = torch.from_numpy(np.asarray(Y[start : start + self.batch_size], np.float32))
+                parts.append(module.decode(y.to(self.device_)).cpu().numpy())
+        return self._module_output(np.concatenate(parts))
+
+    # -- fitting -----------------------------------------------------------
+
+    def _fit(self, X, *, partial):
+        first = not hasattr(self, "net_") or not (partial or self.warm_start)
+        if not first:
+            self._check_continuation(X)
+        X = self._signals(X, reset=first)
+        if first:
+            self._setup_training()
+        Z = self._training_input(X, reset=first)
+        self._check_patch_size(Z)
+        if first:
+            self._train(Z, reset=True, epochs=1 if partial else self.max_epochs)
+        else:
+            state = {k: v.clone() for k, v in self.module_.state_dict().items()}
+            if not partial:  # warm start: new objective and schedule, same weights
+                self._initialize_net()
+                try:
+                    self.net_.module_.load_state_dict(state)
+                except RuntimeError as exc:
+                    raise ValueError(
+                        f"{type(self).__name__}: warm_start needs the architecture of the "
+                        "fitted model (same n_filters, n_latents, layers...); the parameters "
+                        "changed since. Fit afresh with warm_start=False."
+                    ) from exc
+            self._train(Z, reset=False, epochs=1 if partial else self.max_epochs)
+        self._build_entropy_model()
+        return self
+
+    def _check_continuation(self, X):
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) >= 2 and len(shape) != len(self.signal_shape_) + 1:
+            raise ValueError(
+                f"{type(self).__name__}: warm_start/partial_fit continue training on signals "
+                f"like those of the first fit ({self._describe(self.signal_shape_)}); got X of "
+                f"shape {shape}."
+            )
+
+    def _training_input(self, X, *, reset):
+        return self._module_input(self._channels_first(X))
+
+    def _check_patch_size(self, Z):
+        if self.patch_size is None:
+            return
+        name = type(self).__name__
+        stride = self._stride()
+        grid = Z.shape[2:]
+        if self.patch_size % stride or self.patch_size // stride > min(grid):
+            raise ValueError(
+                f"{name}: patch_size must be a multiple of the total stride {stride} and at "
+                f"most the (padded) size of the training signals "
+                f"{tuple(g * stride for g in grid)}; got patch_size={self.patch_size}."
+            )
+
+    def _patch_size(self):
+        return None if self.patch_size is None else self.patch_size // self._stride()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the codec on images (or patches): ``max_epochs`` passes of ``R + lmbda * D``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels])
+            Training images, any size of at least the total stride (padded
+            to whole strides by edge replication), or 1-D signals
+            ``(n_samples, length)``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One more epoch on ``X``; the first call builds the model.
+
+        Parameters
+        ----------
+        X : array-like
+            Signals of the kind seen by the first call.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, partial=True)
+
+    def initialize(self, X):
+        """Build the untrained model for signals like ``X``, e.g. to :meth:`load_params` into.
+
+        Parameters
+        ----------
+        X : array-like
+            Example signals (their kind and channels set the architecture;
+            for :class:`LearnedWaveletCodec`, also the standardization).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X = self._signals(X, reset=True)
+        self._setup_training()
+        self._training_input(X, reset=True)
+        self._initialize_net()
+        self.net_.module_.eval()
+        self.n_iter_ = 0
+        self._build_entropy_model()
+        return self
+
+    def _build_entropy_model(self):
+        """The coding tables: a CategoricalEntropyModel counted from the learned densities.
+
+        Each channel's learned probabilities of the integers become
+        ``2 ** 14`` pseudo-observations (largest-remainder rounding); the
+        model's Krichevsky-Trofimov estimate then reproduces them to within
+        about ``2 ** -15``, and values outside a channel's range (mass below
+        ``2 ** -20`` on each side) are escaped.
+        """
+        with threads(self.n_threads):
+            low, pmf = self.module_.entropy_bottleneck.integer_pmf()
+        N = _TABLE_COUNTS
+        exact = pmf * N
+        counts = np.floor(exact).astype(np.int64)
+        short = N - counts.sum(axis=1)
+        order = np.argsort(-(exact - counts), axis=1, kind="stable")
+        bump = np.arange(pmf.shape[1])[None, :] < short[:, None]
+        np.put_along_axis(counts, order, np.take_along_axis(counts, order, axis=1) + bump, axis=1)
+        values = low[:, None] + np.arange(pmf.shape[1])
+        table = np.repeat(values.ravel(), counts.ravel()).reshape(len(low), N).T
+        self.entropy_model_ = CategoricalEntropyModel().fit(table.astype(np.int32))
+
+    def _after_load(self):
+        self._build_entropy_model()
+
+    # -- transform ---------------------------------------------------------
+
+    def transform(self, X):
+        """Integer latents: the analysis transform, rounded.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels])
+            Signals of the kind seen at ``fit`` (same channels; any size of at
+            least the total stride).
+
+        Returns
+        -------
+        latents : ndarray of int32
+            ``layout`` "flat": ``(n_samples, h * w * n_latents)``, latent
+            channel fastest; "blocks": ``(n_samples, h, w, n_latents)``;
+            "channels_first": ``(n_samples, n_latents, h, w)``, where ``h, w``
+            are the sizes divided by the total stride, rounded up.
+        """
+        check_is_fitted(self, "net_")
+        X = self._signals(X, reset=False)
+        return self._latent_layout(self._rounded(self._encode(X)))
+
+    @staticmethod
+    def _rounded(Y):
+        return np.round(Y).astype(np.int32)
+
+    def inverse_transform(self, X, size=None):
+        """Signals decoded from integer latents (the synthesis transform).
+
+        Parameters
+        ----------
+        X : array-like of int
+            Latents as :meth:`transform` gives them.
+        size : tuple of int or None, default=None
+            Spatial size ``(height, width)`` (or ``(length,)``) of the signals
+            the latents came from, to crop the stride padding away. None: the
+            size seen at ``fit`` when the latent grid matches it, else the
+            whole padded size. A flat 2-D ``X`` of another size needs it.
+
+        Returns
+        -------
+        X_decoded : ndarray of float32, shape (n_samples, *size[, channels])
+            Clipped to ``[0, data_range]`` unless ``data_range`` is None.
+        """
+        check_is_fitted(self, "net_")
+        Y, size = self._from_latent_layout(X, size)
+        if Y.dtype.kind not in "iu":
+            if Y.dtype.kind != "f" or not np.array_equal(Y, np.round(Y)):
+                raise ValueError(
+                    f"{type(self).__name__}.inverse_transform expects integer latents; got "
+                    f"dtype {Y.dtype}."
+                )
+        return self._finish(self._decode(Y), size)
+
+    # -- rate --------------------------------------------------------------
+
+    @torch.no_grad()
+    def _estimated_bits(self, Y):
+        """Bits of each signal's integer latents ``(n, M, *grid)`` under the learned model."""
+        eb = self.module_.entropy_bottleneck
+        out = []
+        with threads(self.n_threads):
+            for start in self._chunks(len(Y)):
+                y = torch.from_numpy(np.asarray(Y[start : start + self.batch_size], np.float32))
+                lik = eb.likelihood(y.to(self.device_))
+                out.append((-torch.log2(lik)).flatten(1).sum(1).double().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def bits_per_sample(self, X):
+        """Mean bits per signal of the latents of ``X``, as the learned entropy model estimates.
+
+        The ideal code length ``-log2 p`` of every integer latent under the
+        factorized model (what training minimizes); :meth:`rate` measures
+        real bitstreams beside it.
+
+        Parameters
+        ----------
+        X : array-like
+            Signals, as :meth:`transform` takes them.
+
+        Returns
+        -------
+        bits : float
+        """
+        check_is_fitted(self, "net_")
+        X = self._signals(X, reset=False)
+        return float(self._estimated_bits(self._rounded(self._encode(X))).mean())
+
+    def compress(self, X):
+        """Range-code the latents of every signal into its own bitstream.
+
+        Latents are coded with :class:`~skcompress.entropy.CategoricalEntropyModel`
+        (``entropy_model_``), one distribution per latent channel counted from
+        the learned densities. Each bitstream starts with the signal's spatial
+        size (varints), then the entropy coder's own bitstream (header byte,
+        length, payload, CRC-32).
+
+        Parameters
+        ----------
+        X : array-like
+            Signals, as :meth:`transform` takes them.
+
+        Returns
+        -------
+        strings : list of bytes
+        """
+        check_is_fitted(self, "net_")
+        X = self._signals(X, reset=False)
+        Y = self._rounded(self._encode(X))
+        return self._compress_latents(Y, X.shape[1 : 1 + self.n_spatial_dims_])
+
+    def _compress_latents(self, Y, spatial):
+        rows = np.moveaxis(Y, 1, -1).reshape(len(Y), -1)
+        header = b"".join(_varint(int(s)) for s in spatial)
+        return [header + s for s in self.entropy_model_.compress(rows)]
+
+    def _split_strings(self, strings):
+        sizes, payloads = set(), []
+        for s in strings:
+            if not isinstance(s, (bytes, bytearray)):
+                raise TypeError(
+                    f"{type(self).__name__}.decompress expects a list of bytes; got an element "
+                    f"of type {type(s).__name__}."
+                )
+            at, size = 0, []
+            for _ in range(self.n_spatial_dims_):
+                value, at = _read_varint(s, at)
+                size.append(value)
+            sizes.add(tuple(size))
+            payloads.append(bytes(s[at:]))
+        if len(sizes) > 1:
+            raise ValueError(
+                f"{type(self).__name__}.decompress: the bitstreams hold signals of different "
+                f"sizes {sorted(sizes)}; decompress them separately."
+            )
+        size = sizes.pop() if sizes else tuple(self.signal_shape_[: self.n_spatial_dims_])
+        if min(size) < 1 or max(size) > 1 << 20:
+            raise ValueError(f"decompress: implausible signal size {size} (corrupted data).")
+        return payloads, size
+
+    def decompress(self, strings):
+        """Decode bitstreams from :meth:`compress` back to signals.
+
+        Parameters
+        ----------
+        strings : list of bytes
+            Bitstreams of signals of one size.
+
+        Returns
+        -------
+        X_decoded : ndarray of float32, shape (n_samples, *size[, channels])
+            As :meth:`inverse_transform` returns them.
+        """
+        check_is_fitted(self, "net_")
+        payloads, size = self._split_strings(strings)
+        grid = self._grid(size)
+        rows = self.entropy_model_.decompress(payloads)
+        expected = prod(grid) * self.n_latents
+        if rows.shape[1] != expected:
+            raise ValueError(
+                f"decompress: a bitstream holds {rows.shape[1]} latents where signals of size "
+                f"{size} have {expected} (corrupted data)."
+            )
+        Y = np.moveaxis(rows.reshape(len(rows), *grid, self.n_latents), -1, 1)
+        return self._finish(self._decode(Y), size)
+
+    def rate(self, X):
+        """What coding ``X`` costs: real bitstreams beside the learned model's estimate.
+
+        Parameters
+        ----------
+        X : array-like
+            Signals, as :meth:`transform` takes them.
+
+        Returns
+        -------
+        rate : dict
+            ``bits_per_sample`` (mean length of the bitstreams of
+            :meth:`compress`, headers included), ``payload_bits_per_sample``
+            and ``header_bits_per_sample`` (size varints, the coder's format
+            byte, length and CRC-32), ``bits_per_value`` (bits per pixel, or
+            per sample of a 1-D signal), and the learned entropy model's
+            estimate of the same latents: ``estimated_bits_per_sample`` and
+            ``estimated_bits_per_value``.
+        """
+        check_is_fitted(self, "net_")
+        X = self._signals(X, reset=False)
+        Y = self._rounded(self._encode(X))
+        spatial = X.shape[1 : 1 + self.n_spatial_dims_]
+        strings = self._compress_latents(Y, spatial)
+        total = np.array([8 * len(s) for s in strings], dtype=np.float64)
+        ours = 8 * sum(len(_varint(int(s))) for s in spatial)
+        header = ours + self.entropy_model_.header_bits(Y[0].size if len(Y) else 0)
+        estimate = self._estimated_bits(Y)
+        pixels = prod(spatial)
+        return {
+            "bits_per_sample": float(total.mean()),
+            "payload_bits_per_sample": float(total.mean() - header),
+            "header_bits_per_sample": float(header),
+            "bits_per_value": float(total.mean() / pixels),
+            "estimated_bits_per_sample": float(estimate.mean()),
+            "estimated_bits_per_value": float(estimate.mean() / pixels),
+        }
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the "flat" latents of signals of the fitted size, e.g. ``r0_c1_y5``.
+
+        ``r<row>_c<col>_y<channel>`` for images, ``t<position>_y<channel>``
+        for 1-D signals, latent channel fastest.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Ignored except for a length check.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self, "net_")
+        if input_features is not None and len(input_features) != self.n_features_in_:
+            raise ValueError(
+                f"input_features should have length {self.n_features_in_}; got "
+                f"{len(input_features)}."
+            )
+        grid = self._grid(self.signal_shape_[: self.n_spatial_dims_])
+        channels = [f"y{m}" for m in range(self.n_latents)]
+        if len(grid) == 1:
+            names = [f"t{t}_{c}" for t in range(grid[0]) for c in channels]
+        else:
+            names = [
+                f"r{r}_c{col}_{c}"
+                for r in range(grid[0])
+                for col in range(grid[1])
+                for c in channels
+            ]
+        return np.asarray(names, dtype=object)
+
+
+_IMAGE_INPUT = """\
+    data_range : float or None, default=255.0
+        Peak value of the signals: the network sees ``X / data_range`` and
+        decoded signals are clipped to ``[0, data_range]``. None: no scaling
+        and no clipping (signals of any range).
+    patch_size : int or None, default=None
+        Train on random crops of this size (a multiple of the total stride),
+        drawn anew for every batch from the training signals. None: whole
+        signals.
+    layout : {"flat", "blocks", "channels_first"}, default="flat"
+        Layout of the latents, see :mod:`skcompress` (the data contract):
+        "flat" ``(n, h * w * n_latents)``, latent channel fastest; "blocks"
+        ``(n, h, w, n_latents)``; "channels_first" ``(n, n_latents, h, w)``
+        (``(n, n_latents, length)`` for 1-D signals), as a network takes it.
+    signal_shape : tuple of int or None, default=None
+        Shape of one signal when rows arrive flattened, e.g. ``(28, 28)``.
+    warm_start : bool, default=False
+        When fitted, ``fit`` goes on from the current weights (with the
+        current ``lmbda``, ``lr`` and schedule) instead of starting afresh:
+        a trained model is fine-tuned to another rate this way."""
+
+_IMAGE_ATTRIBUTES = """\
+    net_ : skorch.NeuralNet
+        The trained skorch net (``net_.module_`` the torch module,
+        ``net_.history`` the loss, rate and distortion per epoch).
+    entropy_model_ : CategoricalEntropyModel
+        The coding tables of :meth:`compress`: one distribution per latent
+        channel, counted from the learned densities.
+    signal_shape_ : tuple of int
+        Shape of one training signal.
+    n_spatial_dims_ : int
+        1 for 1-D signals, 2 for images.
+    n_channels_ : int
+        Channels of the signals (1 for gray images and 1-D signals).
+    n_iter_ : int
+        Epochs trained so far.
+    n_parameters_ : int
+        Trainable parameters of the module.
+    device_ : str
+        The device in use.
+    n_features_in_ : int
+        Values per training signal.
+    feature_names_in_ : ndarray of str
+        Column names, when ``fit`` was given a DataFrame."""
+
+_PADDING_NOTES = """\
+    Signals whose sizes the total stride does not divide are padded at the
+    bottom and right by edge replication and cropped back by
+    :meth:`inverse_transform` and :meth:`decompress` (which read the size
+    from the bitstream). Signals smaller than the stride are refused with a
+    ValueError, as are images with another number of channels than at
+    ``fit``; sizes may otherwise differ from those seen at ``fit``."""
+
+
+class BalleCodec(_LatentImageCodec):
+    """End-to-end optimized image codec of Ballé, Laparra and Simoncelli (2017).
+
+        A convolutional analysis transform with GDN maps an image to latents, which
+        are rounded to integers and entropy coded under a learned factorized
+        model (one non-parametric density per latent channel); a synthesis
+        transform with inverse GDN decodes them. Training minimizes
+        ``R + lmbda * D`` through skorch, with additive uniform noise standing in
+        for the rounding: ``R`` the bits per pixel of the noisy latents under the
+        model, ``D`` the mean squared error per value in the units of ``X`` (for
+        8-bit images, ``lmbda`` has the scale of CompressAI's: about 0.01 for
+        half a bit per pixel once fully trained).
+
+        :meth:`transform` gives the integer latents (a quantizer's symbols, for
+        any entropy coder, scorer or network), :meth:`inverse_transform` the
+        decoded images; :meth:`compress` / :meth:`decompress` write and read real
+        bitstreams (:class:`~skcompress.entropy.CategoricalEntropyModel` under
+        the learned densities), and :meth:`rate` reports their length beside
+        the entropy model's estimate.
+
+        Parameters
+        ----------
+        lmbda : float, default=0.01
+            Weight of the distortion in the loss: larger gives more bits and
+            higher quality.
+        n_filters : int, default=64
+            Channels of the hidden layers (128 in the paper's small models).
+        n_latents : int, default=96
+            Channels of the latents.
+        n_layers : int, default=4
+            Stride-2 convolutions in each transform: the total stride is
+            ``2 ** n_layers`` (16 by default).
+        kernel_size : int, default=5
+            Odd kernel size of the convolutions.
+    {input}
+    {training}
+
+        Attributes
+        ----------
+    {attributes}
+
+        See Also
+        --------
+        LearnedWaveletCodec : a cheap-to-encode learned codec on wavelet packets.
+        skcompress.entropy.CategoricalEntropyModel : codes the latents.
+
+        Notes
+        -----
+    {padding}
+
+    {persistence}
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcompress.learned import BalleCodec
+        >>> X = np.random.default_rng(0).uniform(0, 255, (4, 16, 16, 3)).astype(np.float32)
+        >>> codec = BalleCodec(n_filters=8, n_latents=4, n_layers=2, max_epochs=2,
+        ...                    device="cpu", random_state=0).fit(X)
+        >>> latents = codec.transform(X)
+        >>> latents.shape, latents.dtype     # 4 x 4 grid x 4 latents
+        ((4, 64), dtype('int32'))
+        >>> codec.inverse_transform(latents).shape
+        (4, 16, 16, 3)
+        >>> strings = codec.compress(X)
+        >>> codec.decompress(strings).shape
+        (4, 16, 16, 3)
+        >>> sorted(codec.rate(X))[:3]
+        ['bits_per_sample', 'bits_per_value', 'estimated_bits_per_sample']
+    """
+
+    _loss_parts = ("rate", "distortion")
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "lmbda": [Interval(Real, 0, None, closed="left")],
+        "n_filters": [Interval(Integral, 1, None, closed="left")],
+        "n_latents": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "data_range": [Interval(Real, 0, None, closed="neither"), None],
+        "patch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "layout": [StrOptions({"flat", "blocks", "channels_first"})],
+        "signal_shape": [tuple, list, None],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        lmbda=0.01,
+        *,
+        n_filters=64,
+        n_latents=96,
+        n_layers=4,
+        kernel_size=5,
+        data_range=255.0,
+        patch_size=None,
+        layout="flat",
+        signal_shape=None,
+        warm_start=False,
+        max_epochs=10,
+        batch_size=16,
+        lr=1e-3,
+        lr_schedule="constant",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.lmbda = lmbda
+        self.n_filters = n_filters
+        self.n_latents = n_latents
+        self.n_layers = n_layers
+        self.kernel_size = kernel_size
+        self.data_range = data_range
+        self.patch_size = patch_size
+        self.layout = layout
+        self.signal_shape = signal_shape
+        self.warm_start = warm_start
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    def _stride(self):
+        return 2**self.n_layers
+
+    def _min_size(self):
+        return self._stride()
+
+    def _module_input(self, P):
+        return P if self.data_range is None else P / np.float32(self.data_range)
+
+    def _module_output(self, out):
+        return out if self.data_range is None else out * np.float32(self.data_range)
+
+    def _build_module(self):
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"BalleCodec: kernel_size must be odd; got {self.kernel_size}.")
+        return BalleNet(
+            self.n_channels_,
+            self.n_filters,
+            self.n_latents,
+            self.n_layers,
+            self.kernel_size,
+            self.n_spatial_dims_,
+        )
+
+    def _criterion(self):
+        scale = 1.0 if self.data_range is None else self.data_range
+        return RateDistortionLoss, {"lmbda": self.lmbda, "scale": scale}
+
+    @classmethod
+    def _get_test_params(cls):
+        return [
+            {
+                "n_filters": 4,
+                "n_latents": 3,
+                "n_layers": 1,
+                "kernel_size": 3,
+                "max_epochs": 2,
+                "batch_size": 8,
+                "data_range": None,
+                "device": "cpu",
+                "random_state": 0,
+                "n_threads": 1,
+            }
+        ]
+
+
+class LearnedWaveletCodec(_LatentImageCodec):
+    """A learned codec on wavelet packets: linear encoder, entropy bottleneck, nonlinear decoder.
+
+        In the spirit of WaLLoC (Jacobellis et al. 2025): a fixed wavelet packet
+        transform, :class:`~skcompress.WaveletTransform` applied ``level`` times
+        to every subband (``4 ** level`` channels per image channel at ``1 /
+        2 ** level`` resolution, critically sampled), does the heavy lifting; a
+        learned linear projection (a ``1 x 1`` convolution) maps the standardized
+        packets to ``n_latents`` channels, which are rounded and coded under a
+        learned factorized entropy model; a small convolutional decoder maps them
+        back to packets and the inverse wavelet transform to pixels. Encoding is
+        the wavelet transform plus one small matrix product per position: cheap
+        enough to run at data-loading time on a CPU.
+
+        Training minimizes ``R + lmbda * D`` as :class:`BalleCodec` does (``D``
+        measured on the packets, in the units of ``X``: exactly the pixels' mean
+        squared error for an orthogonal wavelet, within a few percent for the
+        near-orthogonal "cdf97"). The packets of the training signals are
+        computed once, at ``fit``.
+
+        Parameters
+        ----------
+        lmbda : float, default=0.01
+            Weight of the distortion in the loss.
+        wavelet : str, default="cdf97"
+            Any wavelet :class:`~skcompress.WaveletTransform` takes.
+        level : int, default=3
+            Packet levels: the total stride is ``2 ** level``.
+        n_latents : int, default=24
+            Channels of the latents (the packets have ``channels * 4 ** level``).
+        n_filters : int, default=64
+            Width of the decoder.
+        n_blocks : int, default=2
+            Residual blocks of the decoder.
+        kernel_size : int, default=3
+            Odd kernel size of the decoder's convolutions.
+    {input}
+    {training}
+
+        Attributes
+        ----------
+        packet_mean_, packet_scale_ : ndarray of float32, shape (n_packets,)
+            Per-packet standardization learned at ``fit``.
+    {attributes}
+
+        See Also
+        --------
+        BalleCodec : the convolutional codec with GDN.
+        skcompress.WaveletTransform : the transform applied to every packet.
+
+        Notes
+        -----
+    {padding} Every packet level also needs the wavelet's filter length:
+        signals of at least ``2 ** (level - 1) * 2 * (taps - 1)`` samples per side
+        (72 for "cdf97" at level 3, 8 for "haar").
+
+    {persistence}
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcompress.learned import LearnedWaveletCodec
+        >>> X = np.random.default_rng(0).uniform(0, 255, (4, 16, 16)).astype(np.float32)
+        >>> codec = LearnedWaveletCodec(wavelet="haar", level=2, n_latents=4, n_filters=8,
+        ...                             max_epochs=2, device="cpu", random_state=0).fit(X)
+        >>> codec.transform(X).shape          # 4 x 4 grid x 4 latents
+        (4, 64)
+        >>> codec.inverse_transform(codec.transform(X)).shape
+        (4, 16, 16)
+    """
+
+    _loss_parts = ("rate", "distortion")
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "lmbda": [Interval(Real, 0, None, closed="left")],
+        "wavelet": [str],
+        "level": [Interval(Integral, 1, None, closed="left")],
+        "n_latents": [Interval(Integral, 1, None, closed="left")],
+        "n_filters": [Interval(Integral, 1, None, closed="left")],
+        "n_blocks": [Interval(Integral, 0, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "data_range": [Interval(Real, 0, None, closed="neither"), None],
+        "patch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "layout": [StrOptions({"flat", "blocks", "channels_first"})],
+        "signal_shape": [tuple, list, None],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        lmbda=0.01,
+        *,
+        wavelet="cdf97",
+        level=3,
+        n_latents=24,
+        n_filters=64,
+        n_blocks=2,
+        kernel_size=3,
+        data_range=255.0,
+        patch_size=None,
+        layout="flat",
+        signal_shape=None,
+        warm_start=False,
+        max_epochs=10,
+        batch_size=16,
+        lr=1e-3,
+        lr_schedule="constant",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        n_threads=None,
+    ):
+        self.lmbda = lmbda
+        self.wavelet = wavelet
+        self.level = level
+        self.n_latents = n_latents
+        self.n_filters = n_filters
+        self.n_blocks = n_blocks
+        self.kernel_size = kernel_size
+        self.data_range = data_range
+        self.patch_size = patch_size
+        self.layout = layout
+        self.signal_shape = signal_shape
+        self.warm_start = warm_start
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.n_threads = n_threads
+
+    def _stride(self):
+        return 2**self.level
+
+    def _taps(self):
+        name = {"cdf97": "bior4.4", "cdf53": "bior2.2"}.get(self.wavelet, self.wavelet)
+        try:
+            return pywt.Wavelet(name).dec_len
+        except ValueError as exc:
+            raise ValueError(
+                f"LearnedWaveletCodec: wavelet must be a discrete wavelet of PyWavelets or "
+                f"'cdf97'/'cdf53'; got {self.wavelet!r}."
+            ) from exc
+
+    def _min_size(self):
+        return max(self._stride(), 2 ** (self.level - 1) * 2 * (self._taps() - 1))
+
+    def _min_size_reason(self):
+        return (
+            f"{self.level} packet levels of wavelet={self.wavelet!r} with "
+            f"{self._taps()} taps; the total stride is {self._stride()}"
+        )
+
+    @property
+    def _split(self):
+        return 2**self.n_spatial_dims_
+
+    def _packets(self, P):
+        """``(n, C, *spatial)`` to ``(n, C * split ** level, *spatial / 2 ** level)``."""
+        n, C = P.shape[:2]
+        bands = P.reshape(n * C, *P.shape[2:])
+        for _ in range(self.level):
+            wt = WaveletTransform(self.wavelet, level=1, mode="periodization")
+            coefficients = wt.fit_transform(bands)
+            half = tuple(s // 2 for s in bands.shape[1:])
+            bands = coefficients.reshape(len(bands) * self._split, *half)
+        return bands.reshape(n, -1, *bands.shape[1:])
+
+    def _unpackets(self, Q):
+        n = len(Q)
+        bands = Q.reshape(-1, *Q.shape[2:])
+        for _ in range(self.level):
+            full = tuple(2 * s for s in bands.shape[1:])
+            wt = WaveletTransform(self.wavelet, level=1, mode="periodization")
+            wt.fit(np.zeros((1, *full), dtype=bands.dtype))
+            bands = wt.inverse_transform(bands.reshape(-1, self._split * prod(bands.shape[1:])))
+        return bands.reshape(n, -1, *bands.shape[1:])
+
+    def _training_input(self, X, *, reset):
+        Q = self._packets(self._channels_first(X))
+        if reset:
+            axes = (0, *range(2, Q.ndim))
+            self.packet_mean_ = Q.mean(axis=axes, dtype=np.float64).astype(np.float32)
+            scale = Q.std(axis=axes, dtype=np.float64)
+            scale[~(scale > 1e-6 * max(1.0, float(np.abs(self.packet_mean_).max())))] = 1.0
+            self.packet_scale_ = scale.astype(np.float32)
+        return self._standardize(Q)
+
+    def _standardize(self, Q):
+        view = (1, -1, *([1] * (Q.ndim - 2)))
+        Q = (Q - self.packet_mean_.reshape(view)) / self.packet_scale_.reshape(view)
+        return np.ascontiguousarray(Q, dtype=np.float32)
+
+    def _module_input(self, P):
+        return self._standardize(self._packets(P))
+
+    def _module_output(self, out):
+        view = (1, -1, *([1] * (out.ndim - 2)))
+        Q = out * self.packet_scale_.reshape(view) + self.packet_mean_.reshape(view)
+        return self._unpackets(Q.astype(np.float32))
+
+    def _build_module(self):
+        if self.kernel_size % 2 == 0:
+            raise ValueError(
+                f"LearnedWaveletCodec: kernel_size must be odd; got {self.kernel_size}."
+            )
+        return WaveletCodecNet(
+            self.n_channels_ * self._split**self.level,
+            self.n_latents,
+            self.n_filters,
+            self.n_blocks,
+            self.kernel_size,
+            self.n_spatial_dims_,
+        )
+
+    def _criterion(self):
+        return RateDistortionLoss, {
+            "lmbda": self.lmbda,
+            "scale": self.packet_scale_,
+            "pixels_per_position": self._split**self.level,
+        }
+
+    @classmethod
+    def _get_test_params(cls):
+        return [
+            {
+                "wavelet": "haar",
+                "level": 1,
+                "n_latents": 2,
+                "n_filters": 4,
+                "n_blocks": 1,
+                "max_epochs": 2,
+                "batch_size": 8,
+                "data_range": None,
+                "device": "cpu",
+                "random_state": 0,
+                "n_threads": 1,
+            }
+        ]
+
+
+def _fill_docs(cls):
+    parts = {
+        "{input}": _IMAGE_INPUT,
+        "{training}": TRAINING_PARAMS.format(
+            max_epochs=10, batch_size=16, lr=0.001, lr_schedule="constant"
+        ),
+        "{attributes}": _IMAGE_ATTRIBUTES,
+        "{padding}": _PADDING_NOTES,
+        "{persistence}": PERSISTENCE_NOTES,
+    }
+    for key, value in parts.items():
+        cls.__doc__ = cls.__doc__.replace(key, value)
+
+
+_fill_docs(BalleCodec)
+_fill_docs(LearnedWaveletCodec)
