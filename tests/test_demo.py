@@ -18,6 +18,8 @@ def test_demo_table_on_a_small_subset():
     pixels, low, high = rows
     assert pixels["bits"] == 6272
     assert 0 < low["bits"] < high["bits"] < high["bits_all"] < pixels["bits"]
+    # real bitstreams of all 64 coefficients, within a third of the estimate either way
+    assert 0.67 < high["coded_all"] / high["bits_all"] < 1.5
     assert all(row["accuracy"] > 0.5 for row in rows)  # chance is 0.1
 
 

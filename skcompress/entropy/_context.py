@@ -97,6 +97,12 @@ def _shifted(A, rs, cs, dr, dc, fill):
     H, W = A.shape[1:3]
     r, c = rs + dr, cs + dc
     inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+    if len(rs) == H * W and np.array_equal(rs, np.repeat(np.arange(H), W)):
+        # the whole grid in raster order: a shifted slice, not a gather
+        padded = np.full((len(A), H + 2, W + 2, *A.shape[3:]), fill, dtype=A.dtype)
+        padded[:, 1:-1, 1:-1] = A
+        window = padded[:, 1 + dr : 1 + dr + H, 1 + dc : 1 + dc + W]
+        return window.reshape(len(A), H * W, *A.shape[3:]), inside
     out = A[:, np.minimum(np.maximum(r, 0), H - 1), np.minimum(np.maximum(c, 0), W - 1)]
     shape = (1, len(rs)) + (1,) * (A.ndim - 3)
     return np.where(inside.reshape(shape), out, fill), inside
