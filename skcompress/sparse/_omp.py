@@ -203,33 +203,42 @@ def _check_signals_array(X, name):
     return X
 
 
-def omp_support(X, atoms, gram, n_steps, tol):
+def omp_support(X, atoms, gram, n_steps, tol, *, n_threads=None, return_energy=False):
     """OMP of every row of ``X`` over unit-norm ``atoms`` with Gram matrix ``gram``.
 
     Returns ``support`` (intp, -1 after a signal's last atom) and the
     least-squares ``coefficients`` of the unit-norm atoms, both
-    ``(n, n_steps)``, in the dtype of ``X``.
+    ``(n, n_steps)``, in the dtype of ``X``; with ``return_energy`` also the
+    squared norms of the residuals. Chunks of signals run on ``n_threads``
+    threads (None: as many as BLAS may use, at most the CPUs), each with
+    single-threaded BLAS.
     """
     n = len(X)
     dtype = X.dtype
     support = np.full((n, n_steps), -1, dtype=np.intp)
     coefficients = np.zeros((n, n_steps), dtype=dtype)
+    energy = np.zeros(n, dtype=dtype)
+    out = (support, coefficients, energy) if return_energy else (support, coefficients)
     if n == 0:
-        return support, coefficients
+        return out
     atoms = np.ascontiguousarray(atoms, dtype=dtype)
     gram = np.ascontiguousarray(gram, dtype=dtype)
     step = min(n, max(16, _CHUNK_VALUES // len(atoms)))
     starts = list(range(0, n, step))
-    n_threads = min(len(starts), _allowed_threads())
+    n_threads = min(len(starts), allowed_threads() if n_threads is None else n_threads)
     if n_threads < 2 or not _busy.acquire(blocking=False):
         n_threads = 1
+
+    def code(work, start):
+        stop = start + step
+        work.run(X[start:stop], support[start:stop], coefficients[start:stop], energy[start:stop])
+
     try:
-        # every chunk's matrix products run on its own thread, BLAS single-threaded
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with single_blas_thread():
             if n_threads == 1:
                 work = _Workspace(step, atoms, gram, n_steps, tol)
                 for start in starts:
-                    work.run(X[start : start + step], support[start:], coefficients[start:])
+                    code(work, start)
             else:
                 pending = iter(starts)
                 lock = threading.Lock()
@@ -241,7 +250,7 @@ def omp_support(X, atoms, gram, n_steps, tol):
                             start = next(pending, None)
                         if start is None:
                             return
-                        work.run(X[start : start + step], support[start:], coefficients[start:])
+                        code(work, start)
 
                 with ThreadPoolExecutor(n_threads - 1) as pool:
                     helpers = [pool.submit(worker) for _ in range(n_threads - 1)]
@@ -251,7 +260,12 @@ def omp_support(X, atoms, gram, n_steps, tol):
     finally:
         if n_threads > 1:
             _busy.release()
-    return support, coefficients
+    return out
+
+
+def single_blas_thread():
+    """Context in which BLAS runs on one thread (threads of our own do the parallel work)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 _controller = None
@@ -265,7 +279,7 @@ def _blas_controller():
     return _controller
 
 
-def _allowed_threads():
+def allowed_threads():
     """Threads the caller allows: the BLAS thread count, at most the CPUs."""
     limits = [
         lib.num_threads for lib in _blas_controller().select(user_api="blas").lib_controllers
@@ -295,21 +309,19 @@ class _Workspace:
         self.Q = np.empty((n_steps, size, d), dtype=dtype)
         self.scaled = np.empty((size, d), dtype=dtype)
 
-    def run(self, X, support_out, coefficients_out):
+    def run(self, X, support_out, coefficients_out, energy_out):
         atoms, gram, s, tol, eps = self.atoms, self.gram, self.s, self.tol, self.eps
         gemm = self.gemm
         m = len(X)
-        dtype = atoms.dtype
         # (m, K), C-contiguous: its transpose is the Fortran matrix that BLAS updates in place
         alpha = np.matmul(X, atoms.T, out=self.alpha[:m])
         magnitude, Q = self.magnitude[:m], self.Q[:, :m]
         energy = np.einsum("ij,ij->i", X, X)
         threshold = _ZERO_EPS * eps * np.sqrt(energy)
         live = np.arange(m)
-        L = np.zeros((s, s, m), dtype=dtype)
-        L[np.arange(s), np.arange(s)] = 1
-        z = np.zeros((s, m), dtype=dtype)
-        chosen = np.zeros((s, m), dtype=np.intp)
+        # row k of every live signal's Cholesky factor, (k + 1, m_live); the projections z
+        # of the signals on the orthonormalized atoms; the atoms chosen
+        L, z, chosen = [], [], []
         for k in range(s):
             rows = np.arange(len(live))
             np.abs(alpha, out=magnitude)
@@ -318,34 +330,36 @@ class _Workspace:
             if tol is not None:
                 done |= energy <= tol
             # Cholesky row k: w solves L[:k, :k] w = G[chosen, pick]
-            w = L[k]
+            w = np.empty((k + 1, len(live)), dtype=alpha.dtype)
             for j in range(k):
                 acc = gram[chosen[j], pick]
                 if j:
-                    acc -= np.einsum("tm,tm->m", L[j, :j], w[:j])
-                w[j] = acc / L[j, j]
+                    acc -= np.einsum("tm,tm->m", L[j][:j], w[:j])
+                w[j] = acc / L[j][j]
             l2 = gram[pick, pick] - np.einsum("tm,tm->m", w[:k], w[:k])
             done |= l2 <= _ZERO_EPS * eps
             if done.any():
-                _finish(L, z, chosen, k, done, live, support_out, coefficients_out)
+                _finish(L, z, chosen, done, live, support_out, coefficients_out)
+                energy_out[live[done]] = np.maximum(energy[done], 0)
                 keep = ~done
                 n_keep = int(keep.sum())
                 if not n_keep:
                     return
-                alpha_kept, Q_kept = alpha[keep], Q[:, keep]
+                alpha_kept, Q_kept = alpha[keep], Q[:k, keep]
                 alpha, magnitude = self.alpha[:n_keep], self.magnitude[:n_keep]
                 alpha[...] = alpha_kept
                 Q = self.Q[:, :n_keep]
-                Q[...] = Q_kept
+                Q[:k] = Q_kept
                 live, energy, threshold = live[keep], energy[keep], threshold[keep]
-                L, z, chosen = L[..., keep], z[:, keep], chosen[:, keep]
-                pick, l2, rows = pick[keep], l2[keep], rows[:n_keep]
-                w = L[k]
+                L = [row[:, keep] for row in L]
+                z, chosen = [v[keep] for v in z], [v[keep] for v in chosen]
+                pick, l2, rows, w = pick[keep], l2[keep], rows[:n_keep], w[:, keep]
             length = np.sqrt(l2)
-            L[k, k] = length
-            chosen[k] = pick
+            w[k] = length
+            L.append(w)
+            chosen.append(pick)
             zk = alpha[rows, pick] / length
-            z[k] = zk
+            z.append(zk)
             energy -= zk * zk
             if k == s - 1:
                 break
@@ -360,18 +374,27 @@ class _Workspace:
             alpha = gemm(-1.0, atoms.T, scaled.T, 1.0, alpha.T, trans_a=1, overwrite_c=1).T
             alpha[rows, pick] = 0
         everyone = np.ones(len(live), dtype=bool)
-        _finish(L, z, chosen, s, everyone, live, support_out, coefficients_out)
+        _finish(L, z, chosen, everyone, live, support_out, coefficients_out)
+        energy_out[live] = np.maximum(energy, 0)
 
 
-def _finish(L, z, chosen, k, done, live, support_out, coefficients_out):
-    """Coefficients of the ``done`` live signals on their first ``k`` atoms."""
+def _finish(L, z, chosen, done, live, support_out, coefficients_out):
+    """Coefficients of the ``done`` live signals on the atoms chosen so far.
+
+    Back substitution ``L.T gamma = z`` over the rows ``L`` of their Cholesky
+    factors.
+    """
+    k = len(L)
     if k == 0:
         return
-    Ld, zd = L[:k, :k][..., done], z[:k, done]
+    Ld = np.zeros((k, k, int(done.sum())), dtype=z[0].dtype)
+    for t, row in enumerate(L):
+        Ld[t, : t + 1] = row[:, done]
+    zd = np.stack([v[done] for v in z])
     gamma = np.empty_like(zd)
     for j in range(k - 1, -1, -1):
         acc = zd[j] - np.einsum("tm,tm->m", Ld[j + 1 :, j], gamma[j + 1 :])
         gamma[j] = acc / Ld[j, j]
     rows = live[done]
-    support_out[rows, :k] = chosen[:k, done].T
+    support_out[rows, :k] = np.stack([v[done] for v in chosen], axis=1)
     coefficients_out[rows, :k] = gamma.T
