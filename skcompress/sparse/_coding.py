@@ -18,6 +18,7 @@ _ENTROPY_FIT_VECTORS = 1 << 16
 _SPARSITY_CONSTRAINTS = {
     "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
     "tol": [Interval(Real, 0, None, closed="left"), None],
+    "algorithm": [StrOptions({"omp", "ormp"})],
     "quantization_step": [Interval(Real, 0, None, closed="neither"), None],
     "vector_size": [Interval(Integral, 1, None, closed="left"), None],
     "layout": [StrOptions(set(LAYOUTS))],
@@ -209,7 +210,9 @@ class _SparseCodes:
 
     def _codes(self, V):
         """Compact codes of vectors ``V``: support (-1 padded) and coefficients or levels."""
-        support, coefficients = omp_support(V, self._atoms, self._gram, self._n_steps, self.tol)
+        support, coefficients = omp_support(
+            V, self._atoms, self._gram, self._n_steps, self.tol, algorithm=self.algorithm
+        )
         if self._norms is not None:
             valid = support >= 0
             coefficients[valid] /= self._norms[support[valid]]
@@ -295,6 +298,11 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
     tol : float or None, default=None
         Stop coding a vector once its squared residual norm is at most
         ``tol`` (as :func:`sklearn.linear_model.orthogonal_mp`).
+    algorithm : {"omp", "ormp"}, default="omp"
+        Which atom joins a vector's support at each step: the most
+        correlated with the residual (OMP, scikit-learn's codes), or the one
+        that most reduces it (order-recursive matching pursuit, SPAMS'
+        ``omp``); see :func:`batch_omp`.
     quantization_step : float or None, default=None
         Quantize the coefficients to int32 levels ``round(c / step)``
         (atoms whose level is 0 drop out); ``inverse_transform`` dequantizes.
@@ -375,6 +383,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         atom_shape=None,
         n_nonzero_coefs=None,
         tol=None,
+        algorithm="omp",
         quantization_step=None,
         vector_size=None,
         layout="flat",
@@ -384,6 +393,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         self.atom_shape = atom_shape
         self.n_nonzero_coefs = n_nonzero_coefs
         self.tol = tol
+        self.algorithm = algorithm
         self.quantization_step = quantization_step
         self.vector_size = vector_size
         self.layout = layout
@@ -435,6 +445,6 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
     def _get_test_params(cls):
         return [
             {},
-            {"n_components": 6, "n_nonzero_coefs": 1},
+            {"n_components": 6, "n_nonzero_coefs": 1, "algorithm": "ormp"},
             {"n_components": 5, "tol": 0.5, "quantization_step": 0.1},
         ]

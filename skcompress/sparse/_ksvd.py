@@ -55,6 +55,10 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         Code each vector until its squared residual norm is at most ``tol``
         (sparsity by error, as K-SVD denoising does with ``tol = vector_size *
         (1.15 sigma) ** 2``); ``n_nonzero_coefs`` still caps the atoms.
+    algorithm : {"omp", "ormp"}, default="omp"
+        The sparse coder, in ``fit`` and ``transform``: orthogonal matching
+        pursuit, or order-recursive matching pursuit (SPAMS' ``omp``); see
+        :func:`batch_omp`.
     max_iter : int, default=10
         Most K-SVD iterations over all training vectors (sparse coding, then
         atom updates), after the warm-up.
@@ -199,6 +203,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         *,
         n_nonzero_coefs=None,
         tol=None,
+        algorithm="omp",
         max_iter=10,
         atom_update="svd",
         init="data",
@@ -214,6 +219,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         self.n_components = n_components
         self.n_nonzero_coefs = n_nonzero_coefs
         self.tol = tol
+        self.algorithm = algorithm
         self.max_iter = max_iter
         self.atom_update = atom_update
         self.init = init
@@ -257,13 +263,13 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         if sizes:
             order = rng.permutation(len(V))
         for size in sizes:
-            learner = _Learner(V[np.sort(order[:size])], D, self._n_steps, self.tol, n_threads)
+            learner = _Learner(V[np.sort(order[:size])], D, self._n_steps, self._coder(n_threads))
             learner.code(keep_better=False)
             learner.update_atoms(self.atom_update, rng.permutation(len(D)))
             learner.replace_atoms()
             D = learner.D
         self.n_warm_up_iter_ = len(sizes)
-        learner = _Learner(V, D, self._n_steps, self.tol, n_threads)
+        learner = _Learner(V, D, self._n_steps, self._coder(n_threads))
         errors, replaced, objective = [], [], None
         for iteration in range(self.max_iter):
             learner.code(keep_better=self.monotone and self.tol is None and bool(errors))
@@ -332,11 +338,19 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         with single_blas_thread():
             return self._partial_fit(V, rng, n_threads)
 
+    def _coder(self, n_threads):
+        """OMP of vectors over atoms, with this estimator's sparsity and algorithm."""
+        tol, algorithm = self.tol, self.algorithm
+
+        def code(V, D, n_steps, gram=None):
+            gram = D @ D.T if gram is None else gram
+            return omp_support(V, D, gram, n_steps, tol, algorithm=algorithm, n_threads=n_threads)
+
+        return code
+
     def _partial_fit(self, V, rng, n_threads):
         D = self.components_.copy()
-        support, coefficients = omp_support(
-            V, D, self._gram, self._n_steps, self.tol, n_threads=n_threads
-        )
+        support, coefficients = self._coder(n_threads)(V, D, self._n_steps, self._gram)
         codes = _csr(support, coefficients, len(D))
         A, B = self._statistics
         batch_A, batch_B = _statistics(codes, V)
@@ -405,9 +419,9 @@ class _Learner:
     times, updated with every change of the codes or the atoms.
     """
 
-    def __init__(self, V, D, n_steps, tol, n_threads):
+    def __init__(self, V, D, n_steps, coder):
         self.V, self.D = V, D.copy()
-        self.n_steps, self.tol, self.n_threads = n_steps, tol, n_threads
+        self.n_steps, self.coder = n_steps, coder
         self.support = np.full((len(V), n_steps), -1, dtype=np.intp)
         self.coefficients = np.zeros((len(V), n_steps), dtype=V.dtype)
         self.residual = V.copy()
@@ -417,9 +431,7 @@ class _Learner:
     def code(self, keep_better):
         """OMP codes over the current atoms; with ``keep_better``, never worse than before."""
         D = self.D
-        support, coefficients = omp_support(
-            self.V, D, D @ D.T, self.n_steps, self.tol, n_threads=self.n_threads
-        )
+        support, coefficients = self.coder(self.V, D, self.n_steps)
         residual = self.V - _csr(support, coefficients, len(D)) @ D
         if keep_better:
             if self.energy is None:

@@ -19,7 +19,16 @@ _CHUNK_VALUES = 1 << 18
 _ZERO_EPS = 256
 
 
-def batch_omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, return_support=False):
+def batch_omp(
+    X,
+    dictionary,
+    *,
+    n_nonzero_coefs=None,
+    tol=None,
+    algorithm="omp",
+    gram=None,
+    return_support=False,
+):
     """Sparse codes of signals over a dictionary by orthogonal matching pursuit.
 
     Batch-OMP (Rubinstein, Zibulevsky and Elad 2008): the Gram matrix of the
@@ -47,6 +56,15 @@ def batch_omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, retur
         Stop coding a signal once the squared norm of its residual is at most
         ``tol`` (as scikit-learn's ``orthogonal_mp``); ``n_nonzero_coefs``
         still caps its number of atoms.
+    algorithm : {"omp", "ormp"}, default="omp"
+        "omp": the atom most correlated with the residual joins the support
+        (orthogonal matching pursuit, Pati et al. 1993; scikit-learn's
+        ``orthogonal_mp``). "ormp": the atom that most reduces the residual
+        once the signal is projected on the support with it (order-recursive
+        matching pursuit, also called orthogonal least squares or
+        optimized OMP; SPAMS' ``omp``): correlation divided by the norm of the
+        atom's part orthogonal to the support. A little slower, a slightly
+        smaller residual.
     gram : array-like of shape (n_atoms, n_atoms) or None, default=None
         ``dictionary @ dictionary.T``, when it is already at hand.
     return_support : bool, default=False
@@ -122,7 +140,9 @@ def batch_omp(X, dictionary, *, n_nonzero_coefs=None, tol=None, gram=None, retur
                 f"batch_omp: gram must have shape ({len(D)}, {len(D)}); got {G.shape}."
             )
         G = G / np.outer(norms, norms)
-    support, coefficients = omp_support(X, atoms, G, n_steps, tol)
+    if algorithm not in ("omp", "ormp"):
+        raise ValueError(f"batch_omp: algorithm must be 'omp' or 'ormp'; got {algorithm!r}.")
+    support, coefficients = omp_support(X, atoms, G, n_steps, tol, algorithm=algorithm)
     valid = support >= 0
     coefficients[valid] /= norms[support[valid]]
     if return_support:
@@ -203,13 +223,17 @@ def _check_signals_array(X, name):
     return X
 
 
-def omp_support(X, atoms, gram, n_steps, tol, *, n_threads=None, return_energy=False):
+def omp_support(
+    X, atoms, gram, n_steps, tol, *, algorithm="omp", n_threads=None, return_energy=False
+):
     """OMP of every row of ``X`` over unit-norm ``atoms`` with Gram matrix ``gram``.
 
     Returns ``support`` (intp, -1 after a signal's last atom) and the
     least-squares ``coefficients`` of the unit-norm atoms, both
     ``(n, n_steps)``, in the dtype of ``X``; with ``return_energy`` also the
-    squared norms of the residuals. Chunks of signals run on ``n_threads``
+    squared norms of the residuals. ``algorithm="ormp"`` chooses the atom that
+    most reduces the residual instead of the most correlated one (see
+    :func:`batch_omp`). Chunks of signals run on ``n_threads``
     threads (None: as many as BLAS may use, at most the CPUs), each with
     single-threaded BLAS.
     """
@@ -236,7 +260,7 @@ def omp_support(X, atoms, gram, n_steps, tol, *, n_threads=None, return_energy=F
     try:
         with single_blas_thread():
             if n_threads == 1:
-                work = _Workspace(step, atoms, gram, n_steps, tol)
+                work = _Workspace(step, atoms, gram, n_steps, tol, algorithm)
                 for start in starts:
                     code(work, start)
             else:
@@ -244,7 +268,7 @@ def omp_support(X, atoms, gram, n_steps, tol, *, n_threads=None, return_energy=F
                 lock = threading.Lock()
 
                 def worker():
-                    work = _Workspace(step, atoms, gram, n_steps, tol)
+                    work = _Workspace(step, atoms, gram, n_steps, tol, algorithm)
                     while True:
                         with lock:
                             start = next(pending, None)
@@ -298,7 +322,7 @@ class _Workspace:
     solved.
     """
 
-    def __init__(self, size, atoms, gram, n_steps, tol):
+    def __init__(self, size, atoms, gram, n_steps, tol, algorithm="omp"):
         dtype = atoms.dtype
         K, d = atoms.shape
         self.atoms, self.gram, self.s, self.tol = atoms, gram, n_steps, tol
@@ -308,6 +332,12 @@ class _Workspace:
         self.magnitude = np.empty((size, K), dtype=dtype)
         self.Q = np.empty((n_steps, size, d), dtype=dtype)
         self.scaled = np.empty((size, d), dtype=dtype)
+        self.ormp = algorithm == "ormp"
+        if self.ormp:
+            # every atom's squared norm orthogonal to the chosen ones, and one step's
+            # correlations of the atoms with the new orthonormal direction
+            self.norms = np.empty((size, K), dtype=dtype)
+            self.update = np.empty((size, K), dtype=dtype)
 
     def run(self, X, support_out, coefficients_out, energy_out):
         atoms, gram, s, tol, eps = self.atoms, self.gram, self.s, self.tol, self.eps
@@ -318,13 +348,22 @@ class _Workspace:
         magnitude, Q = self.magnitude[:m], self.Q[:, :m]
         energy = np.einsum("ij,ij->i", X, X)
         threshold = _ZERO_EPS * eps * np.sqrt(energy)
+        ormp = self.ormp
+        if ormp:
+            norms = self.norms[:m]
+            norms[...] = np.diag(gram)
+            threshold *= threshold  # scores are squared correlations over squared norms
         live = np.arange(m)
         # row k of every live signal's Cholesky factor, (k + 1, m_live); the projections z
         # of the signals on the orthonormalized atoms; the atoms chosen
         L, z, chosen = [], [], []
         for k in range(s):
             rows = np.arange(len(live))
-            np.abs(alpha, out=magnitude)
+            if ormp:  # the residual falls by alpha^2 / norm; chosen atoms have norm inf
+                np.multiply(alpha, alpha, out=magnitude)
+                magnitude /= norms
+            else:
+                np.abs(alpha, out=magnitude)
             pick = magnitude.argmax(axis=1)
             done = magnitude[rows, pick] <= threshold
             if tol is not None:
@@ -348,6 +387,10 @@ class _Workspace:
                 alpha_kept, Q_kept = alpha[keep], Q[:k, keep]
                 alpha, magnitude = self.alpha[:n_keep], self.magnitude[:n_keep]
                 alpha[...] = alpha_kept
+                if ormp:
+                    norms_kept = norms[keep]
+                    norms = self.norms[:n_keep]
+                    norms[...] = norms_kept
                 Q = self.Q[:, :n_keep]
                 Q[:k] = Q_kept
                 live, energy, threshold = live[keep], energy[keep], threshold[keep]
@@ -369,9 +412,17 @@ class _Workspace:
             for j in range(k):
                 q -= np.multiply(Q[j], w[j][:, None], out=scaled)
             q /= length[:, None]
-            # alpha -= (z_k q_k) @ atoms.T, in place: alpha.T is Fortran-ordered (K, m)
-            np.multiply(q, zk[:, None], out=scaled)
-            alpha = gemm(-1.0, atoms.T, scaled.T, 1.0, alpha.T, trans_a=1, overwrite_c=1).T
+            if ormp:
+                # u = q_k @ atoms.T: alpha -= z_k u, norms -= u^2
+                u = np.matmul(q, atoms.T, out=self.update[: len(live)])
+                norms[rows, pick] = np.inf
+                alpha -= np.multiply(u, zk[:, None], out=magnitude)
+                norms -= np.multiply(u, u, out=u)
+                norms[norms <= _ZERO_EPS * eps] = np.inf  # in the span of the chosen atoms
+            else:
+                # alpha -= (z_k q_k) @ atoms.T in place: alpha.T is Fortran-ordered (K, m)
+                np.multiply(q, zk[:, None], out=scaled)
+                alpha = gemm(-1.0, atoms.T, scaled.T, 1.0, alpha.T, trans_a=1, overwrite_c=1).T
             alpha[rows, pick] = 0
         everyone = np.ones(len(live), dtype=bool)
         _finish(L, z, chosen, everyone, live, support_out, coefficients_out)

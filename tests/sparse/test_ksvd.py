@@ -49,7 +49,7 @@ def test_monotone_codes_are_never_worse():
     from skcompress.sparse._ksvd import _Learner, _worst_vectors
 
     X, _ = _planted(600, 10, 20, 3, seed=12, noise=0.1)
-    learner = _Learner(X, _worst_vectors(X, None, 20, 0), 3, None, 1)
+    learner = _Learner(X, _worst_vectors(X, None, 20, 0), 3, KSVD()._coder(1))
     for _ in range(6):
         learner.code(keep_better=True)
         learner.update_atoms("svd", np.arange(20))

@@ -58,6 +58,74 @@ def test_matches_naive_reference_on_random_problems(
         )
 
 
+def _naive_ormp(x, D, n_nonzero_coefs):
+    """Order-recursive MP: try every atom, keep the one whose projection leaves the least."""
+    support = []
+    for _ in range(n_nonzero_coefs):
+        best, choice = np.inf, None
+        for j in range(len(D)):
+            if j in support:
+                continue
+            A = D[support + [j]].T
+            residual = x - A @ np.linalg.lstsq(A, x, rcond=None)[0]
+            if residual @ residual < best - 1e-12:
+                best, choice = residual @ residual, j
+        support.append(choice)
+    A = D[support].T
+    return support, np.linalg.lstsq(A, x, rcond=None)[0]
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    n_features=st.integers(3, 12),
+    extra_atoms=st.integers(0, 12),
+    k=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_ormp_matches_naive_reference(n_features, extra_atoms, k, seed):
+    rng = np.random.default_rng(seed)
+    D = rng.normal(size=(n_features + extra_atoms, n_features))
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    X = rng.normal(size=(5, n_features))
+    support, coefficients = batch_omp(
+        X, D, n_nonzero_coefs=k, algorithm="ormp", return_support=True
+    )
+    for i, x in enumerate(X):
+        ref_support, ref_coefficients = _naive_ormp(x, D, k)
+        assert support[i].tolist() == ref_support
+        np.testing.assert_allclose(coefficients[i], ref_coefficients, atol=1e-9)
+
+
+def test_ormp_is_what_spams_computes():
+    spams = pytest.importorskip("spams")
+    D = _dictionary(128, 32, seed=11)
+    X = np.random.default_rng(111).normal(size=(500, 32))
+    Xf, Df = np.asfortranarray(X.T), np.asfortranarray(D.T)
+    for kwargs, theirs in [
+        ({"n_nonzero_coefs": 6}, {"L": 6}),
+        ({"tol": 12.0}, {"eps": 12.0}),
+    ]:
+        reference = spams.omp(Xf, Df, numThreads=1, **theirs).toarray().T
+        codes = batch_omp(X, D, algorithm="ormp", **kwargs)
+        np.testing.assert_array_equal(codes != 0, reference != 0)
+        np.testing.assert_allclose(codes, reference, atol=1e-9)
+    # and OMP is not: SPAMS' supports differ on many signals
+    omp = batch_omp(X, D, n_nonzero_coefs=6)
+    assert ((omp != 0) != (spams.omp(Xf, Df, L=6).toarray().T != 0)).any(axis=1).mean() > 0.1
+
+
+def test_ormp_residual_is_no_larger_on_average():
+    D = _dictionary(128, 32, seed=12)
+    X = np.random.default_rng(112).normal(size=(500, 32))
+    residual = {
+        a: ((X - batch_omp(X, D, n_nonzero_coefs=6, algorithm=a) @ D) ** 2).sum()
+        for a in ("omp", "ormp")
+    }
+    assert residual["ormp"] < residual["omp"]
+    with pytest.raises(ValueError, match="algorithm must be 'omp' or 'ormp'; got 'lars'"):
+        batch_omp(X, D, n_nonzero_coefs=2, algorithm="lars")
+
+
 def test_tolerance_matches_naive_reference():
     D = _dictionary(40, 12, seed=1)
     X = np.random.default_rng(101).normal(size=(50, 12))
