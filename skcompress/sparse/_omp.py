@@ -87,8 +87,8 @@ def batch_omp(
     Raises
     ------
     ValueError
-        If ``n_nonzero_coefs`` exceeds the atoms or the features, a atom has
-        zero norm, or ``X`` or the dictionary hold NaN or infinity.
+        If ``n_nonzero_coefs`` exceeds the atoms or the features, an atom
+        has zero norm, or ``X`` or the dictionary hold NaN or infinity.
 
     See Also
     --------
@@ -102,8 +102,12 @@ def batch_omp(
     atom made orthogonal to those chosen before, and a rank-one update of the
     signal's correlations with all atoms; the last is done for a chunk of
     signals at once as one BLAS matrix product. The coefficients come from
-    one back substitution at the end. Ties between equally correlated atoms
-    go to the lowest index, as in scikit-learn.
+    one back substitution at the end. Chunks of signals are spread over as
+    many threads as BLAS may use (``threadpoolctl`` limits are respected),
+    BLAS itself on one thread each. Ties between equally correlated atoms go
+    to the lowest index, as in scikit-learn. A signal whose squared norm is
+    already at most ``tol`` gets no atom (scikit-learn's ``orthogonal_mp``
+    gives it one before it looks at the tolerance).
 
     Examples
     --------
@@ -370,11 +374,12 @@ class _Workspace:
                 done |= energy <= tol
             # Cholesky row k: w solves L[:k, :k] w = G[chosen, pick]
             w = np.empty((k + 1, len(live)), dtype=alpha.dtype)
+            if k:
+                w[:k] = gram[np.stack(chosen), pick]
             for j in range(k):
-                acc = gram[chosen[j], pick]
                 if j:
-                    acc -= np.einsum("tm,tm->m", L[j][:j], w[:j])
-                w[j] = acc / L[j][j]
+                    w[j] -= np.einsum("tm,tm->m", L[j][:j], w[:j])
+                w[j] /= L[j][j]
             l2 = gram[pick, pick] - np.einsum("tm,tm->m", w[:k], w[:k])
             done |= l2 <= _ZERO_EPS * eps
             if done.any():
@@ -409,8 +414,10 @@ class _Workspace:
             q = Q[k]  # (m_live, d)
             np.take(atoms, pick, axis=0, out=q)
             scaled = self.scaled[: len(live)]
-            for j in range(k):
-                q -= np.multiply(Q[j], w[j][:, None], out=scaled)
+            if k == 1:
+                q -= np.multiply(Q[0], w[0][:, None], out=scaled)
+            elif k:
+                q -= np.einsum("jm,jmd->md", w[:k], Q[:k], out=scaled)
             q /= length[:, None]
             if ormp:
                 # u = q_k @ atoms.T: alpha -= z_k u, norms -= u^2
@@ -418,7 +425,8 @@ class _Workspace:
                 norms[rows, pick] = np.inf
                 alpha -= np.multiply(u, zk[:, None], out=magnitude)
                 norms -= np.multiply(u, u, out=u)
-                norms[norms <= _ZERO_EPS * eps] = np.inf  # in the span of the chosen atoms
+                # atoms in the span of the chosen ones have alpha ~ 0: a floor keeps them at 0
+                np.maximum(norms, _ZERO_EPS * eps, out=norms)
             else:
                 # alpha -= (z_k q_k) @ atoms.T in place: alpha.T is Fortran-ordered (K, m)
                 np.multiply(q, zk[:, None], out=scaled)
