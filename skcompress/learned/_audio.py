@@ -224,6 +224,7 @@ class SoundStreamCodec(LearnedCodec):
         max_epochs=10,
         batch_size=16,
         lr=1e-3,
+        max_grad_norm=1.0,
         lr_schedule="constant",
         device="auto",
         random_state=None,
@@ -247,6 +248,7 @@ class SoundStreamCodec(LearnedCodec):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.max_grad_norm = max_grad_norm
         self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import Callback, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, GradientNormClipping, LRScheduler, ProgressBar
 from skorch.history import History
 
 from ..nets import resolve_device
@@ -28,6 +28,7 @@ _COMMON_CONSTRAINTS = {
     "verbose": ["verbose"],
     "callbacks": [list, None],
     "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+    "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
 }
 
 # shared parts of the docstrings
@@ -39,6 +40,10 @@ TRAINING_PARAMS = """\
         ``transform`` and ``inverse_transform``.
     lr : float, default={lr}
         Learning rate of Adam.
+    max_grad_norm : float or None, default=1.0
+        Clip the gradient's norm to this before every step (skorch's
+        ``GradientNormClipping``), which keeps GDN training stable at
+        larger learning rates. None: no clipping.
     lr_schedule : {{"constant", "cosine"}}, default="{lr_schedule}"
         "cosine" anneals the learning rate to 0 over the ``max_epochs`` of
         each ``fit`` (skorch's ``LRScheduler``).
@@ -239,6 +244,10 @@ class LearnedCodec(TransformerMixin, BaseEstimator):
 
     def _make_net(self):
         callbacks = list(self.callbacks or [])
+        if self.max_grad_norm is not None:
+            callbacks.append(
+                ("clip", GradientNormClipping(gradient_clip_value=self.max_grad_norm))
+            )
         if self.lr_schedule == "cosine":
             callbacks.append(
                 (
@@ -268,6 +277,8 @@ class LearnedCodec(TransformerMixin, BaseEstimator):
             verbose=int(self.verbose or 0),
             device=self.device_,
             loss_parts=self._loss_parts,
+            # the densities learn faster than the transforms need to
+            optimizer__param_groups=[("entropy_bottleneck.*", {"lr": 10 * self.lr})],
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
         )
 

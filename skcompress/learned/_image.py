@@ -264,7 +264,9 @@ class _LatentImageCodec(LearnedCodec):
         Z = self._training_input(X, reset=first)
         self._check_patch_size(Z)
         if first:
-            self._train(Z, reset=True, epochs=1 if partial else self.max_epochs)
+            self._initialize_net()
+            self._initialize_weights(Z)
+            self._train(Z, reset=False, epochs=1 if partial else self.max_epochs)
         else:
             state = {k: v.clone() for k, v in self.module_.state_dict().items()}
             if not partial:  # warm start: new objective and schedule, same weights
@@ -281,6 +283,9 @@ class _LatentImageCodec(LearnedCodec):
         self._build_entropy_model()
         return self
 
+    def _initialize_weights(self, Z):
+        """Set data-dependent starting weights before the first training epoch."""
+
     def _check_continuation(self, X):
         shape = getattr(X, "shape", None)
         if shape is not None and len(shape) >= 2 and len(shape) != len(self.signal_shape_) + 1:
@@ -293,21 +298,24 @@ class _LatentImageCodec(LearnedCodec):
     def _training_input(self, X, *, reset):
         return self._module_input(self._channels_first(X))
 
+    def _input_stride(self):
+        """Pixels per position of the module's input along each axis."""
+        return 1
+
     def _check_patch_size(self, Z):
         if self.patch_size is None:
             return
-        name = type(self).__name__
         stride = self._stride()
-        grid = Z.shape[2:]
-        if self.patch_size % stride or self.patch_size // stride > min(grid):
+        padded = tuple(g * self._input_stride() for g in Z.shape[2:])
+        if self.patch_size % stride or self.patch_size > min(padded):
             raise ValueError(
-                f"{name}: patch_size must be a multiple of the total stride {stride} and at "
-                f"most the (padded) size of the training signals "
-                f"{tuple(g * stride for g in grid)}; got patch_size={self.patch_size}."
+                f"{type(self).__name__}: patch_size must be a multiple of the total stride "
+                f"{stride} and at most the (padded) size of the training signals {padded}; "
+                f"got patch_size={self.patch_size}."
             )
 
     def _patch_size(self):
-        return None if self.patch_size is None else self.patch_size // self._stride()
+        return None if self.patch_size is None else self.patch_size // self._input_stride()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -789,6 +797,7 @@ class BalleCodec(_LatentImageCodec):
         max_epochs=10,
         batch_size=16,
         lr=1e-3,
+        max_grad_norm=1.0,
         lr_schedule="constant",
         device="auto",
         random_state=None,
@@ -809,6 +818,7 @@ class BalleCodec(_LatentImageCodec):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.max_grad_norm = max_grad_norm
         self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
@@ -943,6 +953,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "n_blocks": [Interval(Integral, 0, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"pca", "random"})],
         "data_range": [Interval(Real, 0, None, closed="neither"), None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions({"flat", "blocks", "channels_first"})],
@@ -960,6 +971,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         n_filters=64,
         n_blocks=2,
         kernel_size=3,
+        init="pca",
         data_range=255.0,
         patch_size=None,
         layout="flat",
@@ -968,6 +980,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         max_epochs=10,
         batch_size=16,
         lr=1e-3,
+        max_grad_norm=1.0,
         lr_schedule="constant",
         device="auto",
         random_state=None,
@@ -982,6 +995,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         self.n_filters = n_filters
         self.n_blocks = n_blocks
         self.kernel_size = kernel_size
+        self.init = init
         self.data_range = data_range
         self.patch_size = patch_size
         self.layout = layout
@@ -990,6 +1004,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.max_grad_norm = max_grad_norm
         self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
@@ -999,6 +1014,9 @@ class LearnedWaveletCodec(_LatentImageCodec):
 
     def _stride(self):
         return 2**self.level
+
+    def _input_stride(self):
+        return self._stride()
 
     def _taps(self):
         name = {"cdf97": "bior4.4", "cdf53": "bior2.2"}.get(self.wavelet, self.wavelet)
@@ -1066,6 +1084,34 @@ class LearnedWaveletCodec(_LatentImageCodec):
         view = (1, -1, *([1] * (out.ndim - 2)))
         Q = out * self.packet_scale_.reshape(view) + self.packet_mean_.reshape(view)
         return self._unpackets(Q.astype(np.float32))
+
+    def _initialize_weights(self, Z):
+        if self.init != "pca":
+            return
+        scale = self.packet_scale_.astype(np.float64)
+        V = np.moveaxis(Z, 1, -1).reshape(-1, Z.shape[1]).astype(np.float64) * scale
+        eigenvalues, vectors = np.linalg.eigh(V.T @ V / max(len(V), 1))
+        basis = vectors[:, np.argsort(eigenvalues)[::-1][: self.n_latents]]  # (packets, M)
+        if basis.shape[1] < self.n_latents:
+            basis = np.pad(basis, [(0, 0), (0, self.n_latents - basis.shape[1])])
+        step = np.sqrt(6 * self.n_channels_ / (max(self.lmbda, 1e-9) * np.log(2)))
+        encoder = basis.T * scale / step  # latents = basis^T (scale * z) / step
+        decoder = basis / scale[:, None] * step
+        module = self.net_.module_
+        with torch.no_grad():
+            weight = module.encoder.weight
+            weight.copy_(torch.as_tensor(encoder, dtype=weight.dtype).reshape(weight.shape))
+            module.encoder.bias.zero_()
+            weight = module.linear_decoder.weight
+            weight.copy_(torch.as_tensor(decoder, dtype=weight.dtype).reshape(weight.shape))
+            module.linear_decoder.bias.zero_()
+            # the densities start matched to these latents: a fresh entropy model
+            # would cost several bits per latent until training caught up
+            sample = torch.from_numpy(Z[: max(1, 4096 // prod(Z.shape[2:]) + 1)])
+            latents = module.encoder(sample.to(self.device_))
+        generator = torch.Generator().manual_seed(self._seed)
+        with threads(self.n_threads):
+            module.entropy_bottleneck.fit_density(latents, generator=generator)
 
     def _build_module(self):
         if self.kernel_size % 2 == 0:

@@ -162,6 +162,27 @@ class EntropyBottleneck(nn.Module):
             y_hat = torch.round(y)
         return y_hat, self.likelihood(y_hat)
 
+    def fit_density(self, y, n_steps=200, lr=0.03, generator=None):
+        """Fit the densities alone to samples ``y`` (``(n, channels, *spatial)``), in place.
+
+        Adam on the negative log-likelihood of ``y`` plus uniform noise, the
+        other modules untouched: gives a freshly initialized transform a
+        matching entropy model before joint training starts.
+        """
+        values = y.detach().transpose(0, 1).reshape(self.channels, -1)
+        if values.shape[1] > 2048:
+            pick = torch.randperm(values.shape[1], generator=generator)[:2048]
+            values = values[:, pick.to(values.device)]
+        optimizer = torch.optim.Adam(self.parameters(), lr=lr)
+        for _ in range(n_steps):
+            noise = torch.rand(values.shape, generator=generator).to(values.device) - 0.5
+            sample = (values + noise)[None]
+            loss = -torch.log2(self.likelihood(sample)).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return self
+
     @torch.no_grad()
     def integer_pmf(self, tail=2.0**-20, max_range=2048):
         """Each channel's probabilities of the integers, where they are not negligible.

@@ -1,0 +1,181 @@
+"""BalleCodec and LearnedWaveletCodec: training learns, contracts, bitstreams, weights, errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from skcompress.learned import BalleCodec, LearnedWaveletCodec
+from tests.learned.conftest import QUICK
+
+TINY_BALLE = {"n_filters": 8, "n_latents": 4, "n_layers": 2, "kernel_size": 3, **QUICK}
+TINY_WAVELET = {"wavelet": "haar", "level": 2, "n_latents": 6, "n_filters": 8, "n_blocks": 1}
+TINY_WAVELET.update(QUICK)
+CODECS = [(BalleCodec, TINY_BALLE), (LearnedWaveletCodec, TINY_WAVELET)]
+IDS = ["balle", "wavelet"]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """One tiny model of each codec, trained briefly on the colour images."""
+    from tests.learned.conftest import rgb as make
+
+    X = make.__wrapped__()
+    return {
+        cls: cls(lmbda=0.01, max_epochs=6, batch_size=4, lr=5e-3, **params).fit(X)
+        for cls, params in CODECS
+    }
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_loss_falls_and_rate_falls_as_lambda_falls(cls, params, rgb):
+    bits = []
+    for lmbda in (1.0, 0.01, 0.0001):
+        codec = cls(lmbda=lmbda, max_epochs=12, batch_size=2, lr=3e-3, **params).fit(rgb)
+        loss = np.array(codec.net_.history[:, "train_loss"])
+        assert loss[-3:].mean() < (0.7 if lmbda == 1.0 else 1.0) * loss[:2].mean()
+        assert len(codec.net_.history[:, "rate"]) == codec.n_iter_ == 12
+        bits.append(codec.bits_per_sample(rgb))
+    assert bits[0] > bits[1] > bits[2]
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_shape_and_dtype_contracts(cls, params, fitted, rgb):
+    codec = fitted[cls]
+    stride = codec._stride()
+    grid = 16 // stride
+    latents = codec.transform(rgb)
+    assert latents.dtype == np.int32 and latents.shape == (
+        8,
+        grid * grid * 4 * 0 + grid**2 * codec.n_latents,
+    )
+    decoded = codec.inverse_transform(latents)
+    assert decoded.dtype == np.float32 and decoded.shape == rgb.shape
+    assert decoded.min() >= 0 and decoded.max() <= 255
+    blocks = codec.set_params(layout="blocks").transform(rgb)
+    first = codec.set_params(layout="channels_first").transform(rgb)
+    codec.set_params(layout="flat")
+    assert blocks.shape == (8, grid, grid, codec.n_latents)
+    assert first.shape == (8, codec.n_latents, grid, grid)
+    np.testing.assert_array_equal(blocks.reshape(8, -1), latents)
+    np.testing.assert_array_equal(np.moveaxis(first, 1, -1), blocks)
+    assert len(codec.get_feature_names_out()) == latents.shape[1]
+    # float64 in is accepted, latents stay int32
+    assert codec.transform(rgb.astype(np.float64)).dtype == np.int32
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_odd_sizes_are_padded_and_cropped(cls, params, fitted, rgb):
+    codec = fitted[cls]
+    odd = rgb[:2, :13, :11]
+    stride = codec._stride()
+    grid = (-(-13 // stride), -(-11 // stride))
+    latents = codec.set_params(layout="blocks").transform(odd)
+    codec.set_params(layout="flat")
+    assert latents.shape == (2, *grid, codec.n_latents)
+    # the fitted size does not match this grid: the padded size, or the size asked for
+    assert codec.inverse_transform(latents.reshape(2, -1), size=(13, 11)).shape == odd.shape
+    with pytest.raises(ValueError, match="size=..."):
+        codec.inverse_transform(latents.reshape(2, -1))
+    # bitstreams carry the size
+    assert codec.decompress(codec.compress(odd)).shape == odd.shape
+    wide = np.concatenate([rgb[:1], rgb[:1]], axis=2)  # 16 x 32, another size than fit's
+    assert codec.inverse_transform(codec.transform(wide), size=(16, 32)).shape == (1, 16, 32, 3)
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_bitstreams_decode_to_the_inverse_and_rate_matches_estimate(cls, params, fitted, rgb):
+    codec = fitted[cls]
+    strings = codec.compress(rgb)
+    assert len(strings) == 8 and all(isinstance(s, bytes) for s in strings)
+    np.testing.assert_array_equal(
+        codec.decompress(strings), codec.inverse_transform(codec.transform(rgb))
+    )
+    rate = codec.rate(rgb)
+    assert rate["bits_per_sample"] == np.mean([8 * len(s) for s in strings])
+    payload, estimate = rate["payload_bits_per_sample"], rate["estimated_bits_per_sample"]
+    assert abs(payload - estimate) <= 0.05 * estimate + 16
+    assert rate["bits_per_value"] == pytest.approx(rate["bits_per_sample"] / 256)
+    with pytest.raises(ValueError, match="different sizes"):
+        codec.decompress([strings[0], codec.compress(rgb[:1, :12, :12])[0]])
+    with pytest.raises(ValueError):
+        codec.decompress([strings[0][:-3]])
+
+
+@pytest.mark.parametrize("safetensors", [False, True])
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_save_and_load_params(cls, params, fitted, rgb, tmp_path, safetensors):
+    if safetensors:
+        pytest.importorskip("safetensors")
+    codec = fitted[cls]
+    path = tmp_path / ("w.safetensors" if safetensors else "w.pt")
+    codec.save_params(path, use_safetensors=safetensors)
+    fresh = cls(**codec.get_params())
+    with pytest.raises(ValueError, match="initialize"):
+        fresh.load_params(path, use_safetensors=safetensors)
+    fresh.initialize(rgb).load_params(path, use_safetensors=safetensors)
+    np.testing.assert_array_equal(fresh.transform(rgb), codec.transform(rgb))
+    np.testing.assert_array_equal(fresh.compress(rgb)[0], codec.compress(rgb)[0])
+    loaded = pickle.loads(pickle.dumps(codec))
+    np.testing.assert_array_equal(
+        loaded.decompress(codec.compress(rgb)), codec.decompress(codec.compress(rgb))
+    )
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_inverse_after_two_steps_and_continued_training(cls, params, gray):
+    codec = cls(max_epochs=1, batch_size=4, **params).fit(gray)  # 2 steps
+    assert codec.inverse_transform(codec.transform(gray)).shape == gray.shape
+    codec.partial_fit(gray)
+    assert codec.n_iter_ == 2
+    codec.set_params(warm_start=True, max_epochs=2, lmbda=0.1).fit(gray)
+    assert codec.n_iter_ == 2  # a new net, the same weights
+    again = cls(max_epochs=1, batch_size=4, **params).fit(gray)
+    np.testing.assert_array_equal(
+        again.transform(gray), cls(max_epochs=1, batch_size=4, **params).fit(gray).transform(gray)
+    )
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_training_on_random_patches(cls, params, rgb):
+    codec = cls(patch_size=8, max_epochs=1, batch_size=4, **params).fit(rgb)
+    assert codec.transform(rgb).shape[0] == 8
+
+
+def test_1d_signals_and_flattened_images(gray):
+    codec = BalleCodec(max_epochs=1, data_range=None, **TINY_BALLE).fit(
+        gray.reshape(8, -1)[:, :64]
+    )
+    assert codec.transform(gray.reshape(8, -1)[:, :64]).shape == (8, 16 * 4)
+    flat = BalleCodec(max_epochs=1, signal_shape=(16, 16), **TINY_BALLE).fit(gray.reshape(8, -1))
+    assert flat.inverse_transform(flat.transform(gray.reshape(8, -1))).shape == (8, 16, 16)
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_bad_input_gets_clear_errors(cls, params, fitted, rgb, gray):
+    codec = fitted[cls]
+    with pytest.raises(ValueError, match="at least 4 samples along every spatial axis"):
+        codec.transform(rgb[:, :3, :8])
+    with pytest.raises(ValueError, match="3 channels; got X with 4 channels"):
+        codec.transform(np.concatenate([rgb, rgb[..., :1]], axis=-1))
+    with pytest.raises(ValueError, match="images with 3 channels"):
+        codec.transform(gray)
+    with pytest.raises(ValueError, match="shape"):
+        codec.inverse_transform(np.zeros((2, 7), dtype=np.int32))
+    with pytest.raises(ValueError, match="integer latents"):
+        codec.inverse_transform(codec.transform(rgb) + 0.5)
+    with pytest.raises(ValueError, match="patch_size"):
+        cls(patch_size=6, max_epochs=1, **params).fit(rgb)
+    with pytest.raises(ValueError, match="at least"):
+        cls(max_epochs=1, **params).fit(rgb[:, :2, :2])
+
+
+def test_wavelet_packets_invert_and_long_filters_need_room(rgb):
+    codec = LearnedWaveletCodec(max_epochs=1, **TINY_WAVELET).fit(rgb)
+    P = codec._channels_first(rgb)
+    Q = codec._packets(P)
+    assert Q.shape == (8, 3 * 16, 4, 4)
+    np.testing.assert_allclose(codec._unpackets(Q), P, atol=1e-3)
+    params = {**TINY_WAVELET, "wavelet": "cdf97", "level": 2}
+    with pytest.raises(ValueError, match="36 samples.*10 taps"):
+        LearnedWaveletCodec(max_epochs=1, **params).fit(rgb)
