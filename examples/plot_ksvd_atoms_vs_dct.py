@@ -19,16 +19,16 @@ from skcompress.sparse import compare_with_dct, overcomplete_dct
 from skcompress.transforms import basis_functions, tile_images
 
 # %%
-# 20,000 random 8x8 patches of six gray photographs, each patch's mean
+# 12,000 random 8x8 patches of six gray photographs, each patch's mean
 # removed (the DC coefficient, which JPEG codes apart).
 
 rng = np.random.default_rng(0)
 X = []
 for name in ("camera", "clock", "coins", "moon", "page", "text"):
     windows = np.lib.stride_tricks.sliding_window_view(getattr(skimage.data, name)() / 255, (8, 8))
-    rows, cols = rng.integers(0, windows.shape[0], 3334), rng.integers(0, windows.shape[1], 3334)
+    rows, cols = rng.integers(0, windows.shape[0], 2000), rng.integers(0, windows.shape[1], 2000)
     X.append(windows[rows, cols].reshape(-1, 64))
-X = np.vstack(X)[:20000]
+X = np.vstack(X)
 X -= X.mean(axis=1, keepdims=True)
 
 ksvd = KSVD(256, n_nonzero_coefs=5, max_iter=5, random_state=0).fit(X)
