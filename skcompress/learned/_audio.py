@@ -294,6 +294,9 @@ class SoundStreamCodec(LearnedCodec):
     def _patch_size(self):
         return self.patch_size
 
+    def _schedule_epochs(self):
+        return self.pretrain_epochs + self.max_epochs
+
     def _build_module(self):
         return SoundStreamNet(
             self.channels, tuple(self.strides), self.latent_dim, self.quantizer_dropout
@@ -340,6 +343,7 @@ class SoundStreamCodec(LearnedCodec):
         self.frame_rate_ = self.sample_rate / stride
         self._setup_training()
         Z = self._module_input(X)
+        self._n_train = len(Z)
         self._initialize_net()
         if self.pretrain_epochs:
             self._train(Z, reset=False, epochs=self.pretrain_epochs)

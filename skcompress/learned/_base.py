@@ -1,6 +1,7 @@
 """The machinery of every learned codec: skorch training, seeding, persistence, weights on disk."""
 
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import Callback, GradientNormClipping, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, GradientNormClipping, ProgressBar
 from skorch.history import History
 
 from ..nets import resolve_device
@@ -45,8 +46,9 @@ TRAINING_PARAMS = """\
         ``GradientNormClipping``), which keeps GDN training stable at
         larger learning rates. None: no clipping.
     lr_schedule : {{"constant", "cosine"}}, default="{lr_schedule}"
-        "cosine" anneals the learning rate to 0 over the ``max_epochs`` of
-        each ``fit`` (skorch's ``LRScheduler``).
+        "cosine": batch by batch, a linear warm-up over the first 5% of the
+        batches of ``fit``, then a cosine decay to 0 at its last (skorch's
+        ``LRScheduler``); later ``partial_fit`` calls run at ``lr``.
     device : str, default="auto"
         "auto": CUDA when torch sees a GPU, else the CPU; or any torch device
         name ("cpu", "cuda:1"), as in :mod:`skcompress.nets`.
@@ -131,6 +133,43 @@ def random_crops(batch, size):
         view[2 + axis] = size
         index.append((offset[:, None] + torch.arange(size, device=device)).reshape(view))
     return batch[tuple(index)]
+
+
+class WarmupCosine(Callback):
+    """Per-batch learning rate: linear warm-up, cosine decay to 0, then the base rate again.
+
+    The factor of batch ``t`` (counted over the net's whole life, so the two
+    training steps of :class:`SoundStreamCodec` share one schedule) is
+    ``min(1, (t + 1) / warmup) * (1 + cos(pi * t / total_steps)) / 2`` for
+    ``t < total_steps`` (``warmup`` 5% of them), 1 afterwards (``partial_fit``).
+    """
+
+    def __init__(self, total_steps=1, warmup=0.05):
+        self.total_steps = total_steps
+        self.warmup = warmup
+
+    def initialize(self):
+        self.step_ = 0
+        self.base_lrs_ = None
+        return self
+
+    def factor(self, step):
+        total = max(int(self.total_steps), 1)
+        if step >= total:
+            return 1.0
+        rise = min(1.0, (step + 1) / max(int(self.warmup * total), 1))
+        return rise * 0.5 * (1 + np.cos(np.pi * step / total))
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        groups = net.optimizer_.param_groups
+        if self.base_lrs_ is None:
+            self.base_lrs_ = [g["lr"] for g in groups]
+        factor = self.factor(self.step_)
+        for group, base in zip(groups, self.base_lrs_, strict=True):
+            group["lr"] = base * factor
+        self.step_ += 1
 
 
 class _EpochMeans(Callback):
@@ -227,7 +266,7 @@ def _has_safetensors():
     return True
 
 
-class LearnedCodec(TransformerMixin, BaseEstimator):
+class LearnedCodec(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Training, seeding and persistence shared by the learned codecs.
 
     Subclasses provide ``_build_module()``, ``_criterion()`` (class and
@@ -239,8 +278,20 @@ class LearnedCodec(TransformerMixin, BaseEstimator):
 
     # -- the skorch net ----------------------------------------------------
 
+    @abstractmethod
+    def _build_module(self):
+        """The torch module to train."""
+
+    @abstractmethod
+    def _criterion(self):
+        """The loss: ``(class, kwargs)`` for skorch's ``criterion``."""
+
     def _patch_size(self):
         return None
+
+    def _schedule_epochs(self):
+        """Epochs of one ``fit``, over which the "cosine" schedule runs."""
+        return self.max_epochs
 
     def _make_net(self):
         callbacks = list(self.callbacks or [])
@@ -249,15 +300,8 @@ class LearnedCodec(TransformerMixin, BaseEstimator):
                 ("clip", GradientNormClipping(gradient_clip_value=self.max_grad_norm))
             )
         if self.lr_schedule == "cosine":
-            callbacks.append(
-                (
-                    "lr_schedule",
-                    LRScheduler(
-                        policy=torch.optim.lr_scheduler.CosineAnnealingLR,
-                        T_max=self.max_epochs,
-                    ),
-                )
-            )
+            batches = -(-getattr(self, "_n_train", 1) // self.batch_size)
+            callbacks.append(("lr_schedule", WarmupCosine(batches * self._schedule_epochs())))
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         criterion, criterion_kwargs = self._criterion()
@@ -297,6 +341,7 @@ class LearnedCodec(TransformerMixin, BaseEstimator):
 
     def _train(self, Z, *, reset, epochs):
         """Train on ``Z`` (numpy, the module's input) for ``epochs`` passes."""
+        self._n_train = len(Z)
         if reset:
             self._initialize_net()
         Zt = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32)).to(self.device_)

@@ -263,6 +263,7 @@ class _LatentImageCodec(LearnedCodec):
             self._setup_training()
         Z = self._training_input(X, reset=first)
         self._check_patch_size(Z)
+        self._n_train = len(Z)
         if first:
             self._initialize_net()
             self._initialize_weights(Z)

@@ -74,3 +74,30 @@ def test_soundstream_net_quantizer_dropout_picks_stage_counts():
     dropped = net.quantize(z)
     for i in range(len(z)):
         assert any(torch.equal(dropped[i], p[i]) for p in partial)
+
+
+def test_warmup_cosine_schedule_and_its_use(rgb):
+    from skcompress.learned import BalleCodec
+    from skcompress.learned._base import WarmupCosine
+
+    schedule = WarmupCosine(total_steps=100).initialize()
+    factors = np.array([schedule.factor(t) for t in range(101)])
+    assert factors[0] == pytest.approx(0.2) and factors[4] == pytest.approx(1.0, abs=0.01)
+    assert factors[50] == pytest.approx(0.5, abs=0.01) and factors[99] < 0.01
+    assert factors[100] == 1.0  # past the fit: partial_fit at the base rate
+    codec = BalleCodec(
+        n_filters=4,
+        n_latents=2,
+        n_layers=2,
+        kernel_size=3,
+        max_epochs=2,
+        batch_size=4,
+        lr_schedule="cosine",
+        device="cpu",
+        n_threads=1,
+        random_state=0,
+    ).fit(rgb)
+    lrs = [g["lr"] for g in codec.net_.optimizer_.param_groups]
+    assert lrs[0] == pytest.approx(10 * lrs[1])  # the densities learn 10x faster
+    schedule = dict(codec.net_.callbacks_)["lr_schedule"]
+    assert schedule.step_ == 4 and schedule.total_steps == 4
