@@ -27,6 +27,20 @@ class WaveformLoss(nn.Module):
     + commitment_weight * commitment``, with ``S_n`` the STFT magnitudes at
     FFT sizes ``n_ffts`` (hop a quarter of the size; means over bins and
     frames), on the module's (standardized) signals.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcompress.learned import WaveformLoss
+    >>> X = torch.zeros(2, 1, 256)                  # 2 signals, 1 channel, 256 samples
+    >>> loss, parts = WaveformLoss(spectral_weight=0.0)((X + 0.5, torch.tensor(0.2)), X)
+    >>> round(float(loss), 4)                       # MSE 0.25 + 0.25 * commitment 0.2
+    0.3
+    >>> sorted(parts)
+    ['commitment', 'distortion', 'spectral']
+    >>> loss, parts = WaveformLoss()((X + torch.randn(2, 1, 256), torch.tensor(0.0)), X)
+    >>> bool(parts["spectral"] > 0)
+    True
     """
 
     def __init__(self, spectral_weight=1.0, commitment_weight=0.25, n_ffts=(64, 128, 256, 512)):

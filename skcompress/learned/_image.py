@@ -29,6 +29,18 @@ class RateDistortionLoss(nn.Module):
     input. ``scale`` (a number or one per channel) brings the module's units
     back to the data's; a position of the module's grid stands for
     ``pixels_per_position`` pixels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcompress.learned import RateDistortionLoss
+    >>> X = torch.zeros(2, 1, 4, 4)                 # 2 images of 4 x 4 pixels
+    >>> likelihood = torch.full((2, 3, 2, 2), 0.5)  # 12 latent values of 1 bit per image
+    >>> loss, parts = RateDistortionLoss(lmbda=100)((X + 0.1, likelihood), X)
+    >>> round(float(parts["rate"]), 4), round(float(parts["distortion"]), 4)  # bpp, MSE
+    (0.75, 0.01)
+    >>> round(float(loss), 4)                       # 0.75 + 100 * 0.01
+    1.75
     """
 
     def __init__(self, lmbda, scale=1.0, pixels_per_position=1):

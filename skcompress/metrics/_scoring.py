@@ -230,6 +230,25 @@ def rate_scoring(scoring="accuracy", **kwargs):
     Returns
     -------
     scoring : dict
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import cross_validate
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skcompress import BlockDCT, PerceptualQuantizer
+    >>> from skcompress.datasets import load_mnist
+    >>> from skcompress.metrics import rate_scoring
+    >>> sorted(rate_scoring())
+    ['accuracy', 'neg_bits_per_sample']
+    >>> X, y = load_mnist(return_X_y=True)
+    >>> pipe = make_pipeline(BlockDCT(n_coefficients=6),
+    ...                      PerceptualQuantizer(quality=25, n_coefficients=6), GaussianNB())
+    >>> scores = cross_validate(pipe, X[:300], y[:300], cv=2,
+    ...                         scoring=rate_scoring(unit="value", rate="estimate"))
+    >>> bits_per_pixel = -scores["test_neg_bits_per_value"].mean()
+    >>> bool(0 < bits_per_pixel < 8), bool(scores["test_accuracy"].mean() > 0.3)
+    (True, True)
     """
     unit = kwargs.get("unit", "sample")
     return {scoring: scoring, f"neg_bits_per_{unit}": make_rate_scorer(**kwargs)}
