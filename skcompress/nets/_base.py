@@ -30,7 +30,36 @@ _SEED_LIMIT = np.iinfo(np.int32).max
 
 
 def resolve_device(device):
-    """``"auto"``: CUDA when torch sees a GPU, else the CPU; any other name is checked."""
+    """``"auto"``: CUDA when torch sees a GPU, else the CPU; any other name is checked.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        "auto", or a torch device name ("cpu", "cuda", "cuda:1", ...).
+
+    Returns
+    -------
+    device : str
+        The torch device name to use.
+
+    Raises
+    ------
+    ValueError
+        For a name torch does not know, or CUDA when torch sees no GPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcompress.nets import resolve_device
+    >>> resolve_device("cpu")
+    'cpu'
+    >>> resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    True
+    >>> resolve_device("abacus")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be 'auto' or a torch device name such as 'cpu' or ...
+    """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:

@@ -25,6 +25,18 @@ class BatchIterator:
         estimators seed it in a forked RNG state, see ``seeded``).
     **kwargs
         Other ``DataLoader`` options, ignored.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorch.dataset import Dataset
+    >>> from skcompress.nets import BatchIterator
+    >>> data = Dataset(torch.arange(10.0).reshape(5, 2), torch.arange(5))
+    >>> batches = BatchIterator(data, batch_size=2)
+    >>> len(batches)
+    3
+    >>> [y.tolist() for _, y in batches]
+    [[0, 1], [2, 3], [4]]
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, **kwargs):
