@@ -69,10 +69,36 @@ class GainShapeModel:
         gains, _ = self._split(symbols, "fit")
         self.n_vectors_ = gains.shape[1]
         self.gain_model_ = CategoricalEntropyModel().fit(gains)
+        self._set_fingerprint()
+        return self
+
+    def partial_fit(self, symbols):
+        """Add one more batch to the gain statistics (the first call is :meth:`fit`).
+
+        Any sequence of calls gives the model that :meth:`fit` gives on all
+        the batches at once (see :meth:`CategoricalEntropyModel.partial_fit`).
+
+        Parameters
+        ----------
+        symbols : array-like, shape (n_samples, 2 * n_vectors)
+            Gain symbol then codeword index of every vector (int64 or object).
+
+        Returns
+        -------
+        self : GainShapeModel
+        """
+        if not hasattr(self, "gain_model_"):
+            return self.fit(symbols)
+        gains, _ = self._split(symbols, "partial_fit")
+        self.gain_model_.partial_fit(gains)
+        self._set_fingerprint()
+        return self
+
+    def _set_fingerprint(self):
+        size = self.codebook_size
         self.fingerprint_ = _coder.fingerprint(
             np.array([self.gain_model_.fingerprint_]), np.frombuffer(str(size).encode(), np.uint8)
         )
-        return self
 
     def _split(self, symbols, name):
         S = np.asarray(symbols)

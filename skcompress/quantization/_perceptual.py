@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._chunks import chunked
 from .._contract import LAYOUTS, check_signals
 from ..entropy import CategoricalEntropyModel
 from ..transforms._basis import zigzag_order
@@ -57,6 +58,16 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         standard leaves ``r`` to the decoder (any ``0 <= r < 1``); 0.5 is the
         bin midpoint, and decoders often take a little less (e.g. 0.375),
         nearer the centroid of peaked coefficient distributions.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks, each with one BLAS thread (joblib's
+        convention: None is 1 unless a :func:`joblib.parallel_config` says
+        otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -103,6 +114,8 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         "n_coefficients": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions(set(LAYOUTS))],
         "deadzone": [Interval(Real, 0, 1, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -114,6 +127,8 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         n_coefficients=None,
         layout="flat",
         deadzone=None,
+        batch_size=None,
+        n_jobs=None,
     ):
         self.table = table
         self.quality = quality
@@ -121,6 +136,8 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self.n_coefficients = n_coefficients
         self.layout = layout
         self.deadzone = deadzone
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -143,6 +160,36 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self.entropy_model_ = CategoricalEntropyModel().fit(self._by_position(self._quantize(X)))
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Learn the symbol statistics from one more batch (the first call is :meth:`fit`).
+
+        The steps do not depend on the data; the entropy model of
+        :meth:`bits_per_sample` after any sequence of calls is the one that
+        :meth:`fit` learns on all the batches at once
+        (:meth:`CategoricalEntropyModel.partial_fit
+        <skcompress.entropy.CategoricalEntropyModel.partial_fit>`), so a
+        stream of chunks (the blocks of a Dask array) gives the same rates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Transform coefficients in ``layout``, of the shape of the first
+            batch.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PerceptualQuantizer
+        """
+        if not hasattr(self, "steps_"):
+            return self.fit(X)
+        X = check_signals(self, X, reset=False, max_ndim=None)
+        self.entropy_model_.partial_fit(self._by_position(self._quantize(X)))
+        return self
+
+    @chunked
     def transform(self, X):
         """Quantize: ``round(X / Q)`` (deadzone: ``sign(X) floor(|X| / Q)``) as int32 symbols.
 
@@ -157,6 +204,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         check_is_fitted(self)
         return self._quantize(check_signals(self, X, reset=False, max_ndim=None))
 
+    @chunked
     def inverse_transform(self, X):
         """Dequantize: ``symbols * Q`` (deadzone: ``sign(B) (|B| + r) Q``, 0 for 0).
 

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._chunks import chunked
 from .._contract import check_input_features, check_signals
 from ..entropy import CategoricalEntropyModel
 
@@ -375,6 +376,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         self.entropy_model_ = CategoricalEntropyModel().fit(gains)
         return self
 
+    @chunked
     def transform(self, X):
         """Gain symbol and codeword index of every vector.
 
@@ -400,6 +402,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         symbols[coded, 1] = pvq_encode(pvq_search(vectors[coded], k), k)
         return symbols.reshape(len(X), -1)
 
+    @chunked
     def inverse_transform(self, X):
         """Decode every vector: ``gain * y / ||y||``.
 

@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._chunks import chunked
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 # Distances are computed for chunks of about this many (vector, codeword)
@@ -85,6 +86,16 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         ``(n, n_stages, *grid)``.
     random_state : int, RandomState instance or None, default=None
         Seeds the subsample and the k-means seeding.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks, each with one BLAS thread (joblib's
+        convention: None is 1 unless a :func:`joblib.parallel_config` says
+        otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -165,6 +176,8 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         "reseed_after": [Interval(Integral, 1, None, closed="left")],
         "layout": [StrOptions(set(LAYOUTS))],
         "random_state": ["random_state"],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -181,6 +194,8 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         reseed_after=10,
         layout="flat",
         random_state=None,
+        batch_size=None,
+        n_jobs=None,
     ):
         self.n_stages = n_stages
         self.codebook_size = codebook_size
@@ -193,6 +208,8 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         self.reseed_after = reseed_after
         self.layout = layout
         self.random_state = random_state
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -263,6 +280,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         self._set_usage(self.codebook_usage_)
         return self
 
+    @chunked
     def transform(self, X):
         """Integer codes of ``X``: one index per vector and stage.
 
@@ -284,6 +302,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         n = len(V) // self.n_vectors_
         return to_layout(codes.reshape(n, *self._grid, 1, self.n_stages), self.layout)
 
+    @chunked
     def inverse_transform(self, X, n_stages=None):
         """Decode: the sum of each vector's codewords, in the shape seen at ``fit``.
 

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._chunks import chunked
 from .._contract import LAYOUTS, check_signals, from_layout, to_layout
 from ..entropy import CategoricalEntropyModel
 from ._dictionary import _atom_shape, overcomplete_dct
@@ -34,6 +35,7 @@ class _SparseCodes:
 
     # -- the transform -----------------------------------------------------
 
+    @chunked
     def transform(self, X):
         """Sparse codes of ``X``: OMP of every vector over the dictionary.
 
@@ -58,6 +60,7 @@ class _SparseCodes:
         n = len(V) // self.n_vectors_
         return to_layout(codes.reshape(n, *self._grid, 1, self.n_components_), self.layout)
 
+    @chunked
     def inverse_transform(self, X):
         """Signals from sparse codes: ``codes @ components_``, in the shape seen at ``fit``.
 

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._chunks import chunked, fit_on_shape
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 # Rec. 601 luma weights, as ITU-T T.871 (JFIF) uses them. Cb and Cr are B - Y and
@@ -81,6 +82,16 @@ class ColorTransform(TransformerMixin, BaseEstimator):
         ``(n, H, W, 3)``; "channels_first" is ``(n, 3, H, W)``.
     signal_shape : tuple of int or None, default=None
         ``(H, W, 3)`` when rows arrive flattened.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks, each with one BLAS thread (joblib's
+        convention: None is 1 unless a :func:`joblib.parallel_config` says
+        otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -124,17 +135,30 @@ class ColorTransform(TransformerMixin, BaseEstimator):
         "method": [StrOptions({"float", "libjpeg"})],
         "layout": [StrOptions(set(LAYOUTS))],
         "signal_shape": [tuple, list, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
-        self, space="ycbcr", *, offset="auto", method="float", layout="flat", signal_shape=None
+        self,
+        space="ycbcr",
+        *,
+        offset="auto",
+        method="float",
+        layout="flat",
+        signal_shape=None,
+        batch_size=None,
+        n_jobs=None,
     ):
         self.space = space
         self.offset = offset
         self.method = method
         self.layout = layout
         self.signal_shape = signal_shape
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
+    @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the signal shape and the chroma offset.
@@ -175,6 +199,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
             self.offset_ = float(self.offset)
         return self
 
+    @chunked
     def transform(self, X):
         """Convert RGB to the colour ``space``.
 
@@ -212,6 +237,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
                 out = _add_per_channel(out, offsets, self.signal_shape_[1])
         return to_layout(out.reshape(len(X), *self._spatial, 1, channels), self.layout)
 
+    @chunked
     def inverse_transform(self, X):
         """Convert back to RGB.
 
@@ -338,6 +364,16 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         Output layout (see Notes).
     signal_shape : tuple of int or None, default=None
         ``(H, W, 3)`` when rows arrive flattened.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks, each with one BLAS thread (joblib's
+        convention: None is 1 unless a :func:`joblib.parallel_config` says
+        otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -398,6 +434,8 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         "block_size": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions(set(LAYOUTS))],
         "signal_shape": [tuple, list, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -409,6 +447,8 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         block_size=None,
         layout="flat",
         signal_shape=None,
+        batch_size=None,
+        n_jobs=None,
     ):
         self.subsampling = subsampling
         self.upsampling = upsampling
@@ -416,7 +456,10 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         self.block_size = block_size
         self.layout = layout
         self.signal_shape = signal_shape
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
+    @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the image shape and the size of the planes.
@@ -443,6 +486,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         self.grid_shape_ = tuple(-(-s // b) * b for s in self.chroma_shape_)
         return self
 
+    @chunked
     def transform(self, X):
         """Subsample the chroma.
 
@@ -470,6 +514,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
             sites = self._subsample(X)
         return to_layout(sites.reshape(n, *grid, 1, sites.shape[-1]), self.layout)
 
+    @chunked
     def inverse_transform(self, X):
         """Upsample the chroma back to full resolution and crop the padding.
 

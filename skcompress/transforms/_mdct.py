@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._chunks import chunked, fit_on_shape
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 # Opus celt/modes.c ``eband5ms`` (RFC 6716, section 4.3): CELT's band edges in
@@ -58,6 +59,16 @@ class MDCT(TransformerMixin, BaseEstimator):
         Output layout, see :mod:`skcompress` (the data contract): "flat" is
         ``(n, n_frames * M)`` frame by frame, "blocks" ``(n, n_frames, M)``,
         "channels_first" ``(n, M, n_frames)`` for 1-D convolutional networks.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks, each with one BLAS thread (joblib's
+        convention: None is 1 unless a :func:`joblib.parallel_config` says
+        otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -123,14 +134,28 @@ class MDCT(TransformerMixin, BaseEstimator):
         "window": [StrOptions({"sine", "kbd"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "layout": [StrOptions(set(LAYOUTS))],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
-    def __init__(self, frame_length=256, *, window="sine", alpha=4.0, layout="flat"):
+    def __init__(
+        self,
+        frame_length=256,
+        *,
+        window="sine",
+        alpha=4.0,
+        layout="flat",
+        batch_size=None,
+        n_jobs=None,
+    ):
         self.frame_length = frame_length
         self.window = window
         self.alpha = alpha
         self.layout = layout
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
+    @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the signal length, the frame grid and the window.
@@ -164,6 +189,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         self.window_ = _window(self.frame_length, self.window, self.alpha)
         return self
 
+    @chunked
     def transform(self, X):
         """MDCT coefficients of ``X``.
 
@@ -210,6 +236,7 @@ class MDCT(TransformerMixin, BaseEstimator):
             )
         return to_layout(coefs, self.layout)
 
+    @chunked
     def inverse_transform(self, X):
         """Signals from MDCT coefficients, by overlap-add (TDAC).
 

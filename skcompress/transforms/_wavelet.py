@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._chunks import chunked, fit_on_shape
 from .._contract import check_input_features, check_signals
 
 # JPEG 2000 Part 1 names of its two filter banks, and the PyWavelets wavelets
@@ -50,6 +51,16 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         arrangement for "blocks" or "channels_first".
     signal_shape : tuple of int or None, default=None
         Shape of one signal when rows arrive flattened, e.g. ``(28, 28)``.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks, each with one BLAS thread (joblib's
+        convention: None is 1 unless a :func:`joblib.parallel_config` says
+        otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -143,17 +154,30 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         "mode": [StrOptions(set(pywt.Modes.modes))],
         "layout": [StrOptions({"flat"})],
         "signal_shape": [tuple, list, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
-        self, wavelet="cdf97", *, level=None, mode="reflect", layout="flat", signal_shape=None
+        self,
+        wavelet="cdf97",
+        *,
+        level=None,
+        mode="reflect",
+        layout="flat",
+        signal_shape=None,
+        batch_size=None,
+        n_jobs=None,
     ):
         self.wavelet = wavelet
         self.level = level
         self.mode = mode
         self.layout = layout
         self.signal_shape = signal_shape
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
+    @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Resolve the wavelet and level and lay out the subbands.
@@ -213,6 +237,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         self.subband_norms_ = np.asarray(norms)
         return self
 
+    @chunked
     def transform(self, X):
         """Wavelet coefficients of ``X``, one row per sample.
 
@@ -245,6 +270,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
             start += size
         return out.reshape(n, -1)
 
+    @chunked
     def inverse_transform(self, X):
         """Signals from wavelet coefficients.
 

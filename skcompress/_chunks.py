@@ -1,0 +1,215 @@
+"""Large inputs: chunks of samples, threads, Dask arrays and torch tensors.
+
+Every transform and quantizer decorates its ``transform`` and
+``inverse_transform`` with :func:`chunked`, which adds, without changing the
+method itself:
+
+* **numpy arrays** larger than one chunk are processed in chunks of samples
+  (the estimator's ``batch_size``, or as many samples as scikit-learn's
+  ``working_memory`` allows), written into one preallocated output, so the
+  temporaries of a step stay those of a chunk; with ``n_jobs`` the chunks run
+  on threads (numpy, scipy.fft, PyWavelets, BLAS and the block kernel release
+  the GIL), each held to one BLAS thread so that the cores are not
+  oversubscribed;
+* **Dask arrays** (``dask.array.Array``) come back as a lazy Dask array:
+  one task per chunk of samples (``map_blocks``), nothing computed inside
+  ``transform``;
+* **torch tensors** come back as tensors on the same device, computed by the
+  estimator's torch kernel where it has one (``_torch_<method>``), by numpy
+  otherwise.
+
+Neither dask nor torch is imported here: an input can only be one of their
+arrays if its library is already loaded.
+"""
+
+import functools
+import sys
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn import get_config
+from sklearn.utils.validation import check_is_fitted
+
+# Bytes a step may use per input value for its temporaries (a few float64
+# copies): with scikit-learn's default working_memory of 1 GiB, chunks of
+# about 33 million values (42,000 MNIST digits, 42 photographs of 512x512x3).
+_BYTES_PER_VALUE = 32
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array`` (without importing dask)."""
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(X, da.Array)
+
+
+def is_torch_tensor(X):
+    """Whether ``X`` is a ``torch.Tensor`` (without importing torch)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(X, torch.Tensor)
+
+
+def chunked(method):
+    """Decorate ``transform``/``inverse_transform``: chunks, threads, Dask, torch."""
+
+    @functools.wraps(method)
+    def wrapper(self, X, *args, **kwargs):
+        if is_dask_array(X):
+            return _map_dask(self, method, X, args, kwargs)
+        if is_torch_tensor(X):
+            return _call_torch(self, method, X, args, kwargs)
+        if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > 1:
+            n_jobs = getattr(self, "n_jobs", None)
+            batch = batch_size_of(self, X, n_jobs)
+            if batch < len(X) or n_jobs is not None:
+                return map_numpy_chunks(
+                    lambda chunk: method(self, chunk, *args, **kwargs), X, batch, n_jobs
+                )
+        return method(self, X, *args, **kwargs)
+
+    return wrapper
+
+
+def batch_size_of(estimator, X, n_jobs=None):
+    """Samples per chunk: ``estimator.batch_size``, else from ``working_memory``.
+
+    Automatic chunks are also small enough to give every one of ``n_jobs``
+    threads four of them.
+    """
+    batch = getattr(estimator, "batch_size", None)
+    if batch is not None:
+        if isinstance(batch, bool) or not isinstance(batch, Integral) or batch < 1:
+            raise ValueError(
+                f"{type(estimator).__name__}: batch_size must be None or an int >= 1; got "
+                f"batch_size={batch!r}."
+            )
+        return int(batch)
+    batch = auto_batch_size(X)
+    workers = effective_n_jobs(n_jobs)
+    if workers > 1:
+        batch = min(batch, max(1, -(-len(X) // (4 * workers))))
+    return batch
+
+
+def auto_batch_size(X):
+    """Samples per chunk that keep a step's temporaries within ``working_memory``."""
+    per_sample = max(1, int(np.prod(X.shape[1:], dtype=np.int64)))
+    budget = get_config()["working_memory"] * 2**20
+    return max(1, int(budget // (_BYTES_PER_VALUE * per_sample)))
+
+
+def map_numpy_chunks(function, X, batch, n_jobs=None):
+    """``function`` over chunks of ``batch`` samples of ``X``, into one output array.
+
+    One sample gives the output's per-sample shape and dtype; every chunk is
+    then written into its rows of the output, on ``n_jobs`` threads (joblib's
+    ``n_jobs``: None is 1 unless a ``joblib.parallel_config`` says otherwise).
+    When ``n_jobs`` is given or more than one thread runs, each holds one BLAS
+    thread (the block kernel follows the BLAS limit), so ``n_jobs=1`` is one
+    core.
+    """
+    n = len(X)
+    starts = range(0, n, batch)
+    probe = function(X[:1])
+    if not isinstance(probe, np.ndarray):
+        # not an array per chunk (a sparse matrix, a list): stack the pieces
+        return _stack([function(X[s : s + batch]) for s in starts])
+    out = np.empty((n, *probe.shape[1:]), dtype=probe.dtype)
+
+    def run(start):
+        out[start : start + batch] = function(X[start : start + batch])
+
+    n_workers = min(effective_n_jobs(n_jobs), len(starts))
+    if n_jobs is None and n_workers < 2:
+        for start in starts:
+            run(start)
+        return out
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        if n_workers < 2:
+            for start in starts:
+                run(start)
+        else:
+            Parallel(n_jobs=n_workers, require="sharedmem")(
+                delayed(run)(start) for start in starts
+            )
+    return out
+
+
+def _stack(pieces):
+    import scipy.sparse as sp
+
+    if all(sp.issparse(p) for p in pieces):
+        return sp.vstack(pieces, format=pieces[0].format)
+    return np.concatenate([np.asarray(p) for p in pieces])
+
+
+def _map_dask(estimator, method, X, args, kwargs):
+    """One lazy task per chunk of samples; the other axes are one chunk."""
+    check_is_fitted(estimator)
+    if X.ndim > 1 and any(len(c) > 1 for c in X.chunks[1:]):
+        X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
+    # one sample of zeros gives the output's per-sample shape and dtype, and
+    # raises now, not at compute time, if X does not fit the estimator
+    probe = method(estimator, np.zeros((1, *X.shape[1:]), dtype=X.dtype), *args, **kwargs)
+    if not isinstance(probe, np.ndarray):
+        raise TypeError(
+            f"{type(estimator).__name__}.{method.__name__} gives {type(probe).__name__}, not "
+            "an array, per chunk; it cannot return a Dask array."
+        )
+    tail = probe.shape[1:]
+
+    def block(chunk):
+        if len(chunk) == 0:
+            return np.empty((0, *tail), dtype=probe.dtype)
+        return method(estimator, chunk, *args, **kwargs)
+
+    extra = {}
+    if probe.ndim < X.ndim:
+        extra["drop_axis"] = list(range(probe.ndim, X.ndim))
+    elif probe.ndim > X.ndim:
+        extra["new_axis"] = list(range(X.ndim, probe.ndim))
+    return X.map_blocks(
+        block,
+        dtype=probe.dtype,
+        chunks=(X.chunks[0], *((s,) for s in tail)),
+        meta=np.empty((0,) * probe.ndim, dtype=probe.dtype),
+        name=f"{type(estimator).__name__.lower()}-{method.__name__}",
+        **extra,
+    )
+
+
+def _call_torch(estimator, method, X, args, kwargs):
+    """The torch kernel where the estimator has one for its settings, else numpy."""
+    import torch
+
+    from . import _torch
+
+    kernel = _torch.kernel(estimator, method.__name__)
+    if kernel is not None and not args and not kwargs:
+        check_is_fitted(estimator)
+        out = kernel(estimator, X)
+        if out is not NotImplemented:
+            return out
+    result = method(estimator, X.detach().cpu().numpy(), *args, **kwargs)
+    return torch.from_numpy(np.ascontiguousarray(result)).to(X.device)
+
+
+def fit_on_shape(fit):
+    """Decorate the ``fit`` of a step that learns only the shape and dtype of ``X``.
+
+    A Dask array is then fitted on its first sample, computed alone, so that
+    ``fit_transform`` and a ``Pipeline`` stay lazy; a torch tensor on a numpy
+    copy of its first sample.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, X, y=None, **kwargs):
+        if is_dask_array(X) and X.shape[0]:
+            X = X[:1].compute()
+        elif is_torch_tensor(X) and len(X):
+            X = X[:1].detach().cpu().numpy()
+        return fit(self, X, y, **kwargs)
+
+    return wrapper

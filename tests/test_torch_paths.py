@@ -1,0 +1,107 @@
+"""Torch tensors in, tensors out: the same numbers as the numpy path (CPU tensors here).
+
+Tolerances, for samples in [0, 255]: float64 tensors within 1e-9 of numpy
+(both compute in double precision, in another order), float32 within 5e-4
+(float32 rounding of coefficients up to about 2,000); ResidualVQ codes
+identical, ties broken alike.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skcompress import MDCT, BlockDCT, ColorTransform, ResidualVQ, WaveletTransform
+from skcompress.datasets import load_mnist
+from skcompress.utils import transform_in_chunks
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+DIGITS = load_mnist().images[:40]
+PHOTOS = RNG.integers(0, 256, (4, 20, 30, 3), dtype=np.uint8)
+AUDIO = RNG.uniform(-255, 255, (5, 300))
+VECTORS = RNG.standard_normal((300, 16))
+
+CASES = [
+    (BlockDCT(), DIGITS),
+    (BlockDCT(4, n_coefficients=5, layout="channels_first"), PHOTOS),
+    (BlockDCT(4, kind="dst7", order="natural", layout="blocks"), DIGITS),
+    (BlockDCT(8), AUDIO),
+    (WaveletTransform(), DIGITS),
+    (WaveletTransform("cdf53", mode="symmetric"), PHOTOS),
+    (WaveletTransform("haar", mode="periodization"), PHOTOS[:, :19]),
+    (WaveletTransform("db2", mode="zero", level=2), AUDIO),
+    (WaveletTransform("sym4", mode="periodic"), DIGITS),
+    (MDCT(64), AUDIO),
+    (MDCT(30, window="kbd", layout="channels_first"), AUDIO),
+    (ColorTransform(), PHOTOS),
+    (ColorTransform(layout="channels_first", offset=0.5), PHOTOS),
+    (ColorTransform(method="libjpeg"), PHOTOS),  # no kernel: numpy, back as a tensor
+    (ResidualVQ(3, 16, vector_size=8, random_state=0), VECTORS),
+    (ResidualVQ(2, 8, beam_size=1, layout="blocks", random_state=0), VECTORS),
+]
+IDS = [f"{type(step).__name__}-{i}" for i, (step, _) in enumerate(CASES)]
+
+
+def _close(actual, expected, dtype):
+    actual = actual.cpu().numpy()
+    assert actual.shape == expected.shape
+    if np.issubdtype(expected.dtype, np.integer) or dtype == np.float64:
+        atol = 0 if np.issubdtype(expected.dtype, np.integer) else 1e-9
+    else:
+        atol = 5e-4
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("step", "X"), CASES, ids=IDS)
+def test_cpu_tensors_give_the_numpy_numbers(step, X, dtype):
+    X = X.astype(dtype)
+    step.fit(X)
+    expected = step.transform(X)
+    Xt = step.transform(torch.from_numpy(X))
+    assert isinstance(Xt, torch.Tensor)
+    if not isinstance(step, ResidualVQ):
+        assert Xt.dtype == torch.from_numpy(np.zeros(1, dtype)).dtype
+    _close(Xt, expected, dtype)
+    back = step.inverse_transform(Xt)
+    assert isinstance(back, torch.Tensor)
+    _close(back, step.inverse_transform(expected), dtype)
+
+
+def test_integer_tensors_are_computed_in_float64():
+    dct = BlockDCT().fit(DIGITS)
+    out = dct.transform(torch.from_numpy(DIGITS))
+    assert out.dtype == torch.float64
+    _close(out, dct.transform(DIGITS), np.float64)
+
+
+def test_tensor_errors_are_the_numpy_errors():
+    dct = BlockDCT().fit(DIGITS)
+    with pytest.raises(ValueError, match="fitted on signals of shape"):
+        dct.transform(torch.zeros(2, 16, 16))
+    with pytest.raises(ValueError, match="NaN"):
+        dct.transform(torch.full((2, 28, 28), float("nan")))
+
+
+def test_transform_in_chunks_on_a_device():
+    dct = BlockDCT().fit(DIGITS)
+    out = transform_in_chunks(dct, DIGITS, batch_size=16, device="cpu")
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, dct.transform(DIGITS), atol=1e-9)
+
+
+def test_gpu_check_without_a_gpu_says_so():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: benchmarks/gpu_check.py times it instead")
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parents[1] / "benchmarks" / "gpu_check.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no CUDA GPU" in done.stdout
