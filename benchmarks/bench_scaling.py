@@ -7,7 +7,9 @@ Three measurements, each printed as a table with its ratios:
     ``WaveletTransform()`` (JPEG 2000's 9/7, PyWavelets) on 50,000
     MNIST-sized images (the 5,000 embedded digits tiled, float32), with
     ``n_jobs=1`` (one thread, one BLAS thread) and ``n_jobs=2`` (two threads
-    over chunks of samples); the ratio is the speed-up. Medians of
+    over chunks of samples); the ratio is the speed-up. "default" is
+    ``n_jobs=None``: one call, the block kernel's own threads (as many as
+    the BLAS thread count allows), PyWavelets on one thread. Medians of
     ``--repeats`` calls.
 ``memory``
     Peak memory of a transform, each case in a fresh process: the peak of
@@ -74,16 +76,22 @@ def bench_threads(repeats):
 
     X = mnist_images(N_IMAGES, np.float32)
     print(f"\nthreads: {N_IMAGES:,} images 28x28 float32 ({os.cpu_count()} CPUs)")
-    print(f"{'step':24} {'n_jobs=1 img/s':>15} {'n_jobs=2 img/s':>15} {'ratio':>6}")
+    print(
+        f"{'step':24} {'n_jobs=1 img/s':>15} {'n_jobs=2 img/s':>15} {'ratio 2/1':>9} "
+        f"{'default img/s':>14}"
+    )
     rows = {}
     for name, step in [("BlockDCT 8x8", BlockDCT()), ("Wavelet cdf97", WaveletTransform())]:
         step.fit(X[:1])
         rates = []
-        for n_jobs in (1, 2):
+        for n_jobs in (1, 2, None):
             step.set_params(n_jobs=n_jobs)
             rates.append(N_IMAGES / median_time(lambda s=step: s.transform(X), repeats))
         rows[name] = rates
-        print(f"{name:24} {rates[0]:15,.0f} {rates[1]:15,.0f} {rates[1] / rates[0]:6.2f}")
+        print(
+            f"{name:24} {rates[0]:15,.0f} {rates[1]:15,.0f} {rates[1] / rates[0]:9.2f} "
+            f"{rates[2]:14,.0f}"
+        )
     return rows
 
 

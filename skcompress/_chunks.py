@@ -73,8 +73,9 @@ def chunked(method):
 def batch_size_of(estimator, X, n_jobs=None):
     """Samples per chunk: ``estimator.batch_size``, else from ``working_memory``.
 
-    Automatic chunks are also small enough to give every one of ``n_jobs``
-    threads four of them.
+    Automatic chunks: none for inputs within ``working_memory``, else at
+    least 8 even ones; and small enough to give each of ``n_jobs`` threads
+    four of them.
     """
     batch = getattr(estimator, "batch_size", None)
     if batch is not None:
@@ -85,6 +86,11 @@ def batch_size_of(estimator, X, n_jobs=None):
             )
         return int(batch)
     batch = auto_batch_size(X)
+    if batch < len(X):
+        # at least 8 even chunks, so one chunk's output (copied into the
+        # whole) adds at most an eighth of the output to the peak
+        n_chunks = max(8, -(-len(X) // batch))
+        batch = -(-len(X) // n_chunks)
     workers = effective_n_jobs(n_jobs)
     if workers > 1:
         batch = min(batch, max(1, -(-len(X) // (4 * workers))))
