@@ -22,7 +22,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 from skorch.history import History
 
-from ._data import BatchIterator, seeded, threads
+from ._data import BatchIterator, CosineDecay, seeded, threads
 from ._modules import count_macs, count_parameters
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
@@ -115,6 +115,7 @@ _COMMON_CONSTRAINTS = {
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "optimizer": [StrOptions(set(_OPTIMIZERS))],
+    "lr_schedule": [StrOptions({"constant", "cosine"})],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -273,6 +274,9 @@ class _NetEstimator(BaseEstimator):
             )
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
+        if self.lr_schedule == "cosine":
+            steps = self.max_epochs * -(-self._n_train // self.batch_size)
+            callbacks.append(("lr_schedule", CosineDecay(steps)))
         train_split = None
         if self.early_stopping:
             train_split = ValidSplit(
@@ -302,9 +306,13 @@ class _NetEstimator(BaseEstimator):
             **self._net_extra(),
         )
 
-    def _train(self, X, y, *, reset, epochs):
-        """Build (when ``reset``) and train the net for ``epochs`` passes over ``(X, y)``."""
+    def _train(self, X, y, *, reset, epochs, fit):
+        """Build (when ``reset``) and train the net for ``epochs`` passes over ``(X, y)``.
+
+        ``fit``: a whole ``fit``, over which the learning-rate schedule runs.
+        """
         if reset:
+            self._n_train = len(X)
             self.device_ = resolve_device(self.device)
             self._seed = int(check_random_state(self.random_state).randint(_SEED_LIMIT))
             self._n_calls = 0
@@ -318,6 +326,9 @@ class _NetEstimator(BaseEstimator):
                 self.net_.initialize()
                 self.n_parameters_ = count_parameters(self.net_.module_)
                 self.macs_ = count_macs(self.net_.module_, Xt[:1])
+            schedule = dict(self.net_.callbacks_).get("lr_schedule")
+            if schedule is not None and fit:
+                schedule.start()
             self.net_.partial_fit(Xt, yt, epochs=epochs)
         self.n_iter_ = len(self.net_.history)
         return self
@@ -458,7 +469,7 @@ class NetClassifierMixin(ClassifierMixin):
         """
         X = self._validate_X(X, reset=True)
         y = self._validate_y(X, y, reset=True)
-        return self._train(X, y, reset=True, epochs=self.max_epochs)
+        return self._train(X, y, reset=True, epochs=self.max_epochs, fit=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -481,7 +492,7 @@ class NetClassifierMixin(ClassifierMixin):
         first = not hasattr(self, "net_")
         X = self._validate_X(X, reset=first)
         y = self._validate_y(X, y, reset=first, classes=classes)
-        return self._train(X, y, reset=first, epochs=1)
+        return self._train(X, y, reset=first, epochs=1, fit=False)
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's outputs).
@@ -570,7 +581,7 @@ class NetRegressorMixin(RegressorMixin):
         """
         X = self._validate_X(X, reset=True)
         y = self._validate_y(X, y, reset=True)
-        return self._train(X, y, reset=True, epochs=self.max_epochs)
+        return self._train(X, y, reset=True, epochs=self.max_epochs, fit=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):
@@ -591,7 +602,7 @@ class NetRegressorMixin(RegressorMixin):
         first = not hasattr(self, "net_")
         X = self._validate_X(X, reset=first)
         y = self._validate_y(X, y, reset=first)
-        return self._train(X, y, reset=first, epochs=1)
+        return self._train(X, y, reset=first, epochs=1, fit=False)
 
     def predict(self, X):
         """Predicted targets.

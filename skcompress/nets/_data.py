@@ -1,9 +1,11 @@
 """Mini-batches sliced from whole tensors, and seeding that leaves global RNGs alone."""
 
 from contextlib import contextmanager
+from math import cos, pi
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
 from torch.utils.data import Subset
 
 
@@ -96,3 +98,42 @@ def threads(n_threads):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+class CosineDecay(Callback):
+    """Cosine decay of the learning rate over the batches of one ``fit``, from ``net.lr`` to 0.
+
+    Active only while ``fit`` trains (the estimators switch it on there);
+    ``partial_fit`` runs at the constant ``lr``.
+
+    Parameters
+    ----------
+    total_steps : int
+        Batches that the decay spans (all epochs of the ``fit``).
+    """
+
+    def __init__(self, total_steps=1):
+        self.total_steps = total_steps
+
+    def initialize(self):
+        self.step_ = 0
+        self.active_ = False
+        return self
+
+    def start(self):
+        self.step_, self.active_ = 0, True
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if not (training and self.active_):
+            return
+        T = max(1, int(self.total_steps))
+        lr = net.lr * 0.5 * (1.0 + cos(pi * min(self.step_, T) / T))
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+        self.step_ += 1
+
+    def on_train_end(self, net, **kwargs):
+        if self.active_:
+            for group in net.optimizer_.param_groups:
+                group["lr"] = net.lr
+            self.active_ = False

@@ -54,6 +54,30 @@ def _halved(grid):
     return window, tuple(-(-s // w) for s, w in zip(grid, window, strict=True))
 
 
+class _SubBlocks(nn.Module):
+    """Every block's coefficients to ``factor x factor`` learned sub-block features.
+
+    A 1x1 convolution (the same linear map for every block, as an inverse
+    transform is) to ``width * factor**2`` channels, a pixel shuffle that lays
+    them out as a ``factor`` times finer grid, and a ReLU.
+    """
+
+    def __init__(self, in_channels, width, factor, d):
+        super().__init__()
+        self.factor, self.d = factor, d
+        self.expand = _CONV[d](in_channels, width * factor**d, 1)
+
+    def forward(self, x):
+        x = self.expand(x)
+        if self.d == 2:
+            x = F.pixel_shuffle(x, self.factor)
+        else:
+            n, c, L = x.shape
+            x = x.reshape(n, c // self.factor, self.factor, L).transpose(2, 3)
+            x = x.reshape(n, c // self.factor, L * self.factor)
+        return F.relu(x)
+
+
 class _Stage(nn.Module):
     """``conv (same padding) -> ReLU``, then optionally pooled to a smaller grid."""
 
@@ -89,9 +113,11 @@ class _Head(nn.Module):
 
 
 def _stages(in_channels, grid, widths, kernel_size, pool):
+    """Stages of the given widths; ``pool``: True (after each), False, or how many (first)."""
     stages, channels = [], in_channels
-    for width in widths:
-        stage = _Stage(channels, width, grid, kernel_size, pool)
+    for s, width in enumerate(widths):
+        pooled = pool if isinstance(pool, bool) else s < pool
+        stage = _Stage(channels, width, grid, kernel_size, pooled)
         stages.append(stage)
         channels, grid = width, stage.out_grid
     return nn.Sequential(*stages), channels, grid
@@ -105,8 +131,17 @@ class BlockDCTNet(nn.Module):
     of every block of each of ``C`` colour channels as ``C * K`` planes on the
     ``h x w`` grid of blocks. The network is Gueguen et al.'s (2018) idea at
     small scale: the block DCT already did the 8x downsampling that the first
-    stages of a pixel network learn, so convolution stages run on the block
-    grid directly, without pooling.
+    stages of a pixel network learn, so the network starts at the block grid.
+
+    With ``upsample=f > 1`` it first maps every block's coefficients, by one
+    learned linear map shared by all blocks (a 1x1 convolution, as an
+    inverse DCT is the same map for every block), to ``f x f`` sub-block
+    feature vectors of ``widths[0]`` channels laid out on an ``f`` times finer
+    grid (a pixel shuffle; Gueguen et al.'s "deconvolution" variants, Shi et
+    al. 2016). The stages then work there, each pooling by 2 until the block
+    grid is reached again: 3x3 features at sub-block resolution, which small
+    data sets need to generalize as a pixel network does, at a fraction of
+    its operations. ``upsample=1`` runs the stages on the block grid itself.
 
     Parameters
     ----------
@@ -116,11 +151,11 @@ class BlockDCTNet(nn.Module):
         ``(h, w)`` blocks (a 1-tuple for 1-D block transforms).
     n_outputs : int
         Classes (logits) or regression targets.
-    widths : sequence of int, default=(64, 64)
-        Channels of each convolution stage; empty for a perceptron on the
-        coefficients.
+    widths : sequence of int, default=(64,)
+        Channels of each convolution stage (and of the sub-block features);
+        empty for a perceptron on the coefficients.
     kernel_size : int, default=3
-        Odd kernel size of the convolutions, in blocks.
+        Odd kernel size of the convolutions, in grid steps.
     hidden_units : int, default=128
         Width of the hidden layer of the head (0: a linear head).
     dropout : float, default=0.0
@@ -133,6 +168,9 @@ class BlockDCTNet(nn.Module):
         colour channel: with zig-zag ordered input (``BlockDCT``'s default),
         the lowest frequencies, as Xu et al. (2020) select frequency channels.
         None uses all ``K``.
+    upsample : int, default=2
+        Factor of the learned sub-block grid (a power of 2); 1 for none.
+        Ignored when ``widths`` is empty.
 
     Attributes
     ----------
@@ -161,6 +199,8 @@ class BlockDCTNet(nn.Module):
     >>> net = BlockDCTNet(64, (4, 4), 10, n_coefficients=16)
     >>> net(torch.zeros(2, 64, 4, 4)).shape
     torch.Size([2, 10])
+    >>> net.stages[0].conv                 # 3x3 features on the 8x8 sub-block grid
+    Conv2d(64, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
     """
 
     def __init__(
@@ -169,12 +209,13 @@ class BlockDCTNet(nn.Module):
         grid_shape,
         n_outputs,
         *,
-        widths=(64, 64),
+        widths=(64,),
         kernel_size=3,
         hidden_units=128,
         dropout=0.0,
         n_color_channels=1,
         n_coefficients=None,
+        upsample=2,
     ):
         super().__init__()
         name = type(self).__name__
@@ -199,13 +240,27 @@ class BlockDCTNet(nn.Module):
             self.register_buffer("selected", torch.as_tensor(planes, dtype=torch.long))
         else:
             self.selected = None
-        self.stages, channels, out_grid = _stages(C * k, grid, widths, kernel_size, pool=False)
+        f = int(upsample)
+        if f < 1 or f & (f - 1):
+            raise ValueError(
+                f"{name}: upsample must be a power of 2 (1 for none); got upsample={upsample}."
+            )
+        if not widths:  # a perceptron on the coefficients: no grid to refine
+            f = 1
+        channels = C * k
+        if f > 1:
+            self.sub_blocks = _SubBlocks(channels, widths[0], f, len(grid))
+            channels, grid = widths[0], tuple(g * f for g in grid)
+        else:
+            self.sub_blocks = nn.Identity()
+        n_pool = f.bit_length() - 1
+        self.stages, channels, out_grid = _stages(channels, grid, widths, kernel_size, n_pool)
         self.head = _Head(channels * prod(out_grid), hidden_units, n_outputs, dropout)
 
     def forward(self, x):
         if self.selected is not None:
             x = x.index_select(1, self.selected)
-        return self.head(self.stages(x))
+        return self.head(self.stages(self.sub_blocks(x)))
 
 
 class PixelNet(nn.Module):
@@ -477,9 +532,12 @@ class CodeEmbeddingNet(nn.Module):
     blocks of an image, the frames of a signal). Every stream has its own
     embedding table, as EnCodec's and SoundStream's token models embed each
     codebook on its own; the ``S`` embeddings of a position are concatenated
-    as channels, convolution stages run over the grid (if there is one), and
-    the head reads the result. With no grid (whole-signal codes, ``(n, S)``),
-    the network is an MLP on the concatenated embeddings.
+    as channels (or summed, as EnCodec's language models sum the embeddings
+    of a frame's residual codes: a learned counterpart of decoding, where
+    the codewords of the stages add up), convolution stages run over the
+    grid (if there is one), and the head reads the result. With no grid
+    (whole-signal codes, ``(n, S)``), the network is an MLP on the
+    embeddings.
 
     Parameters
     ----------
@@ -502,6 +560,11 @@ class CodeEmbeddingNet(nn.Module):
         Width of the hidden layer of the head (0: a linear head).
     dropout : float, default=0.0
         Dropout before the last layer.
+    combine : {"concat", "sum"}, default="concat"
+        How the embeddings of the streams at one position are combined:
+        "concat" keeps every stream apart (codes of different quantizers);
+        "sum" adds them (the stages of one residual VQ, whose later codes
+        refine the earlier ones rather than mean anything alone).
 
     Examples
     --------
@@ -524,12 +587,16 @@ class CodeEmbeddingNet(nn.Module):
         kernel_size=3,
         hidden_units=128,
         dropout=0.0,
+        combine="concat",
     ):
         super().__init__()
         name = type(self).__name__
         grid = tuple(int(s) for s in grid_shape)
         if grid:
             grid = _check_grid(name, grid)
+        if combine not in ("concat", "sum"):
+            raise ValueError(f"{name}: combine must be 'concat' or 'sum'; got {combine!r}.")
+        self.combine = combine
         if int(n_codes) < 1 or int(n_streams) < 1 or int(embedding_dim) < 1:
             raise ValueError(
                 f"{name}: n_codes, n_streams and embedding_dim must be positive; got "
@@ -540,7 +607,7 @@ class CodeEmbeddingNet(nn.Module):
         self.embedding = nn.Embedding(S * K, d)
         offsets = torch.arange(S, dtype=torch.long).mul_(K).reshape(1, S, *([1] * len(grid)))
         self.register_buffer("offsets", offsets)
-        channels, out_grid = S * d, grid
+        channels, out_grid = (S * d if combine == "concat" else d), grid
         if grid:
             widths = _check_widths(name, widths, allow_empty=True)
             kernel_size = _check_kernel(name, kernel_size)
@@ -554,7 +621,10 @@ class CodeEmbeddingNet(nn.Module):
     def forward(self, x):
         e = self.embedding(x + self.offsets)  # (n, S, *grid, d)
         n, S = e.shape[:2]
-        e = torch.movedim(e, -1, 2).reshape(n, S * self.embedding_dim, *e.shape[2:-1])
+        if self.combine == "sum":
+            e = torch.movedim(e.sum(dim=1), -1, 1)
+        else:
+            e = torch.movedim(e, -1, 2).reshape(n, S * self.embedding_dim, *e.shape[2:-1])
         return self.head(self.stages(e))
 
 

@@ -308,6 +308,44 @@ def test_early_stopping_and_progress_display(capsys):
     assert "valid_loss" in out.out and "Stopping" in out.out
 
 
+def test_cosine_schedule_decays_over_fit_and_partial_fit_keeps_lr():
+    from skorch.callbacks import Callback
+
+    class Record(Callback):
+        def initialize(self):
+            self.lrs = []
+            return self
+
+        def on_batch_end(self, net, training=None, **kwargs):
+            if training:
+                self.lrs.append(net.optimizer_.param_groups[0]["lr"])
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4, 2, 2)).astype(np.float32)
+    y = np.arange(40) % 2
+    record = Record()
+    net = BlockDCTNetClassifier(
+        max_epochs=4, batch_size=10, lr=0.01, lr_schedule="cosine", callbacks=[record], **QUICK
+    )
+    net.fit(X, y)
+    lrs = np.array(record.lrs)
+    assert len(lrs) == 16 and lrs[0] == 0.01 and np.all(np.diff(lrs) < 0) and lrs[-1] < 0.001
+    assert net.net_.optimizer_.param_groups[0]["lr"] == 0.01  # restored after fit
+    record.lrs.clear()
+    net.partial_fit(X, y)
+    assert record.lrs == [0.01] * 4
+    constant = BlockDCTNetClassifier(max_epochs=2, **QUICK).fit(X, y)  # the default
+    assert "lr_schedule" not in dict(constant.net_.callbacks_)
+
+
+def test_mdct_log_compand_drops_signs(spoken):
+    Xtr, ytr, _, _ = spoken
+    G = MDCT(256, layout="channels_first").fit_transform(Xtr[:40])
+    net = MDCTNetClassifier(compand="log", max_epochs=1, **QUICK).fit(G, ytr[:40])
+    assert net.compand_scale_ == pytest.approx(np.abs(G).mean(), rel=1e-5)
+    np.testing.assert_array_equal(net.predict_proba(G), net.predict_proba(-G))
+
+
 def test_threads_are_restored():
     before = torch.get_num_threads()
     X = np.zeros((8, 2, 1, 1), dtype=np.float32)

@@ -18,7 +18,9 @@ from skcompress.nets import (
 
 
 def test_block_dct_net_keeps_the_lowest_coefficients_of_each_colour():
-    net = BlockDCTNet(3 * 64, (2, 2), 5, n_color_channels=3, n_coefficients=2, widths=())
+    net = BlockDCTNet(
+        3 * 64, (2, 2), 5, n_color_channels=3, n_coefficients=2, widths=(), upsample=1
+    )
     assert net.selected.tolist() == [0, 1, 64, 65, 128, 129]
     assert net(torch.zeros(4, 192, 2, 2)).shape == (4, 5)
     # only the selected planes matter
@@ -28,10 +30,33 @@ def test_block_dct_net_keeps_the_lowest_coefficients_of_each_colour():
     torch.testing.assert_close(net(x), net(y))
 
 
+def test_sub_blocks_work_on_a_finer_grid_and_pool_back():
+    net = BlockDCTNet(16, (4, 4), 10, widths=(8, 8), upsample=4)
+    assert [stage.out_grid for stage in net.stages] == [(8, 8), (4, 4)]
+    assert net.sub_blocks.expand.out_channels == 8 * 16
+    flat = BlockDCTNet(16, (4, 4), 10, widths=(8,), upsample=1)
+    assert isinstance(flat.sub_blocks, nn.Identity) and flat.stages[0].out_grid == (4, 4)
+    one_d = BlockDCTNet(4, (5,), 2, widths=(3,), upsample=2)
+    assert one_d(torch.zeros(2, 4, 5)).shape == (2, 2)
+
+
+def test_code_embeddings_concatenate_or_sum():
+    concat = CodeEmbeddingNet(4, 3, (), 2, embedding_dim=5, hidden_units=0)
+    summed = CodeEmbeddingNet(4, 3, (), 2, embedding_dim=5, hidden_units=0, combine="sum")
+    assert concat.head.layers[-1].in_features == 15 and summed.head.layers[-1].in_features == 5
+    codes = torch.tensor([[1, 2, 3]])
+    table = summed.embedding.weight
+    expected = table[1] + table[4 + 2] + table[8 + 3]  # stream s has rows s * n_codes + code
+    torch.testing.assert_close(
+        summed.head.layers[0](summed.embedding(codes + summed.offsets).sum(1)), expected[None]
+    )
+
+
 @pytest.mark.parametrize(
     ("module", "x"),
     [
         (BlockDCTNet(16, (4, 4), 10), torch.zeros(3, 16, 4, 4)),
+        (BlockDCTNet(16, (1, 1), 10), torch.zeros(3, 16, 1, 1)),
         (BlockDCTNet(8, (5,), 2), torch.zeros(3, 8, 5)),
         (PixelNet(3, (17, 9), 4), torch.zeros(3, 3, 17, 9)),
         (PixelNet(1, (1,), 2), torch.zeros(3, 1, 1)),
@@ -87,6 +112,8 @@ def test_counts():
         (lambda: PixelNet(1, (4, 4), 2, widths=()), "widths must be a non-empty"),
         (lambda: WaveletNet([(4, 4), (4, 4)], 2), "do not make an LL"),
         (lambda: CodeEmbeddingNet(0, 2, (), 2), "must be positive"),
+        (lambda: CodeEmbeddingNet(4, 2, (), 2, combine="mean"), "combine must be"),
+        (lambda: BlockDCTNet(16, (4, 4), 2, upsample=3), "upsample must be a power of 2"),
     ],
 )
 def test_bad_arguments(make, match):
