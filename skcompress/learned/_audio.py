@@ -13,7 +13,13 @@ from torch import nn
 from ..entropy import CategoricalEntropyModel
 from ..nets._data import threads
 from ..quantization import ResidualVQ
-from ._base import _COMMON_CONSTRAINTS, PERSISTENCE_NOTES, TRAINING_PARAMS, LearnedCodec
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    PERSISTENCE_NOTES,
+    TRAINING_PARAMS,
+    LearnedCodec,
+    fill_doc,
+)
 from ._modules import SoundStreamNet
 
 #: At most this many latent frames train the residual quantizer's k-means.
@@ -636,7 +642,12 @@ class SoundStreamCodec(LearnedCodec):
         ]
 
 
-SoundStreamCodec.__doc__ = SoundStreamCodec.__doc__.replace(
-    "{training}",
-    TRAINING_PARAMS.format(max_epochs=10, batch_size=16, lr=0.001, lr_schedule="constant"),
-).replace("{persistence}", PERSISTENCE_NOTES)
+SoundStreamCodec.__doc__ = fill_doc(
+    SoundStreamCodec.__doc__,
+    {
+        "{training}": TRAINING_PARAMS.format(
+            max_epochs=10, batch_size=16, lr=0.001, lr_schedule="constant"
+        ),
+        "{persistence}": PERSISTENCE_NOTES,
+    },
+)

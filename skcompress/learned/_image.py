@@ -14,7 +14,13 @@ from torch import nn
 from ..entropy import CategoricalEntropyModel
 from ..nets._data import threads
 from ..transforms import WaveletTransform
-from ._base import _COMMON_CONSTRAINTS, PERSISTENCE_NOTES, TRAINING_PARAMS, LearnedCodec
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    PERSISTENCE_NOTES,
+    TRAINING_PARAMS,
+    LearnedCodec,
+    fill_doc,
+)
 from ._modules import BalleNet, WaveletCodecNet
 
 #: Pseudo-observations per channel from which the coding tables are counted.
@@ -1176,8 +1182,7 @@ def _fill_docs(cls):
         "{padding}": _PADDING_NOTES,
         "{persistence}": PERSISTENCE_NOTES,
     }
-    for key, value in parts.items():
-        cls.__doc__ = cls.__doc__.replace(key, value)
+    cls.__doc__ = fill_doc(cls.__doc__, parts)
 
 
 _fill_docs(BalleCodec)

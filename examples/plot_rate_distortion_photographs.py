@@ -1,0 +1,145 @@
+"""
+Rate-distortion curves on photographs: our codecs beside Pillow's
+=================================================================
+
+How many bits per pixel does each codec spend for a given fidelity? Seven
+gray 192x192 photographs (:func:`~skcompress.datasets.load_photographs`) are
+coded by four codecs at several settings:
+
+* **our JPEG path**: :class:`~skcompress.BlockDCT` and
+  :class:`~skcompress.PerceptualQuantizer` over IJG qualities, entropy-coded
+  for real by :class:`~skcompress.entropy.Codec`
+  (:func:`~skcompress.metrics.rate_distortion_curve` cross-fits the entropy
+  model: each half of the photographs is coded with a model learned on the
+  other half);
+* **Pillow's JPEG** (libjpeg) at the same qualities: Huffman coding, file
+  headers and tables included;
+* **JPEG 2000 through Pillow** (OpenJPEG) at fixed compression ratios, the
+  raw codestream;
+* **our wavelet path**: :class:`~skcompress.WaveletTransform` (CDF 9/7,
+  4 levels) and JPEG 2000's deadzone quantizer
+  (``PerceptualQuantizer(deadzone=0.375)``), one uniform step per curve
+  point, coded with a categorical model per coefficient position.
+
+Rates are bits per pixel of real bytes in every case; PSNR and SSIM are
+averaged over the photographs.
+"""
+
+import io
+
+import numpy as np
+
+from skcompress import BlockDCT, PerceptualQuantizer, WaveletTransform
+from skcompress.datasets import load_photographs
+from skcompress.metrics import psnr, rate_distortion_curve, ssim
+
+try:
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+try:
+    from PIL import Image, features
+except ImportError:
+    Image = None
+
+X = load_photographs(size=192).images
+print(f"{len(X)} photographs, {X.shape[1]} x {X.shape[2]}")
+curves = {}
+
+# %%
+# Our JPEG path and our wavelet path
+# ----------------------------------
+qualities = [5, 10, 25, 50, 90]
+jpeg = rate_distortion_curve(
+    [BlockDCT(), PerceptualQuantizer(table="jpeg-luma")],
+    X,
+    "perceptualquantizer__quality",
+    qualities,
+)
+curves["skcompress JPEG path"] = (jpeg.bits_per_value, jpeg.psnr, jpeg.ssim)
+
+steps = [96.0, 48.0, 24.0, 12.0, 6.0]
+wavelet = rate_distortion_curve(
+    [WaveletTransform("cdf97", level=4), PerceptualQuantizer(table=1.0, deadzone=0.375)],
+    X,
+    "perceptualquantizer__table",
+    steps,
+)
+curves["skcompress wavelet path"] = (wavelet.bits_per_value, wavelet.psnr, wavelet.ssim)
+
+
+# %%
+# Pillow's JPEG and JPEG 2000
+# ---------------------------
+def pillow_curve(settings, save):
+    """Mean bpp, PSNR and SSIM of Pillow files written by ``save(image, setting, buffer)``."""
+    bpp, quality_psnr, quality_ssim = [], [], []
+    for setting in settings:
+        decoded, bits = [], 0
+        for image in X:
+            buffer = io.BytesIO()
+            save(Image.fromarray(image), setting, buffer)
+            bits += 8 * buffer.tell()
+            buffer.seek(0)
+            decoded.append(np.asarray(Image.open(buffer).convert("L")))
+        decoded = np.stack(decoded)
+        bpp.append(bits / X[:, :, :].size)
+        quality_psnr.append(psnr(X, decoded).mean())
+        quality_ssim.append(ssim(X, decoded).mean())
+    return np.array(bpp), np.array(quality_psnr), np.array(quality_ssim)
+
+
+if Image is not None:
+    curves["Pillow JPEG (libjpeg)"] = pillow_curve(
+        qualities, lambda im, q, f: im.save(f, format="JPEG", quality=q)
+    )
+    if features.check("jpg_2000"):
+        ratios = [96, 48, 24, 12, 6]
+        curves["Pillow JPEG 2000 (OpenJPEG)"] = pillow_curve(
+            ratios,
+            lambda im, r, f: im.save(
+                f, format="JPEG2000", quality_mode="rates", quality_layers=[r], no_jp2=True
+            ),
+        )
+
+# %%
+# The table, then the curves
+# --------------------------
+for name, (bpp, curve_psnr, curve_ssim) in curves.items():
+    print(name)
+    for b, p, s in zip(bpp, curve_psnr, curve_ssim, strict=True):
+        print(f"    {b:6.3f} bpp   PSNR {p:5.2f} dB   SSIM {s:.3f}")
+
+if plt is not None:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for name, (bpp, curve_psnr, curve_ssim) in curves.items():
+        style = "o-" if name.startswith("skcompress") else "s--"
+        left.plot(bpp, curve_psnr, style, label=name)
+        right.plot(bpp, curve_ssim, style, label=name)
+    left.set_ylabel("PSNR (dB)")
+    right.set_ylabel("SSIM")
+    for ax in (left, right):
+        ax.set_xlabel("bits per pixel")
+        ax.set_xscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+    left.legend()
+    fig.suptitle(f"Rate-distortion on {len(X)} gray photographs, {X.shape[1]} x {X.shape[2]}")
+    plt.tight_layout()
+    plt.show()
+
+# %%
+# What the curves say
+# -------------------
+# Our JPEG path quantizes exactly as libjpeg does: at every quality the two
+# PSNRs agree to a hundredth of a decibel. It spends fewer bits for them,
+# because it writes no file headers (about 600 bytes in Pillow's files) and
+# because its context model (:class:`~skcompress.entropy.BlockContextModel`)
+# adapts to the coefficients where baseline JPEG has fixed Huffman codes.
+#
+# JPEG 2000 leads both JPEG curves from about 0.3 bpp up, by one to three
+# decibels (the more, the higher the rate), and has no blocking artefacts;
+# below about 0.2 bpp our JPEG path keeps level with it. Our wavelet path has
+# the same transform and quantizer but trails it: its entropy model has one
+# distribution per coefficient position, learned from three or four
+# photographs, where JPEG 2000's EBCOT coder models bit-planes in contexts of
+# neighbouring coefficients and truncates each code block where it pays most.

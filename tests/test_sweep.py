@@ -1,0 +1,96 @@
+"""``skcompress sweep``: tables, CSV and figures on small data; folders of images; errors."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from skcompress.__main__ import main
+from skcompress._sweep import load_sweep_data, run_sweep
+
+
+def test_rate_accuracy_sweep_on_mnist_writes_table_csv_and_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    table, figure = tmp_path / "sweep.csv", tmp_path / "sweep.png"
+    argv = ["sweep", "--n-samples", "120", "--cv", "2", "--values", "10", "90"]
+    assert main([*argv, "--csv", str(table), "--plot", str(figure)]) == 0
+    captured = capsys.readouterr()
+    assert "rate-accuracy of the jpeg codec on MNIST (embedded), 120 samples" in captured.out
+    assert "raw samples" in captured.out and "IJG quality 90" in captured.out
+    assert "[########################] 3/3 done" in captured.err  # the progress bar
+    rows = list(csv.DictReader(table.open()))
+    assert [row["setting"] for row in rows] == ["raw samples", "IJG quality 10", "IJG quality 90"]
+    bits = [float(row["bits_per_sample"]) for row in rows]
+    assert bits[0] == 6272 and 0 < bits[1] < bits[2] < bits[0]
+    assert all(float(row["accuracy"]) > 0.3 for row in rows)  # chance is 0.1
+    assert figure.stat().st_size > 1000 and figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_rate_distortion_sweep_orders_rate_and_quality():
+    X = load_sweep_data("mnist", n_samples=40)[0]
+    rows = run_sweep(X, codec="wavelet", values=[32.0, 4.0], progress=None, stream=None)
+    coarse, fine = rows
+    assert coarse["bits_per_value"] < fine["bits_per_value"]
+    assert coarse["psnr"] < fine["psnr"] and coarse["snr"] < fine["snr"]
+
+
+def test_audio_sweep_reports_snr(capsys):
+    argv = ["sweep", "--data", "spoken-digits", "--n-samples", "6", "--kind", "distortion"]
+    assert main([*argv, "--quiet", "--values", "1024", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "rate-distortion of the mdct codec on spoken digits" in out
+    lines = [line for line in out.splitlines() if line.startswith("uniform step")]
+    snr = [float(line.split()[-2]) for line in lines]
+    assert len(snr) == 2 and snr[0] < snr[1]
+
+
+def _write_images(folder, n, size, seed):
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        image = rng.integers(0, 256, (size, size + 3), dtype=np.uint8)
+        Image.fromarray(image).save(folder / f"{i}.png")
+
+
+def test_folder_with_class_subfolders_is_labelled(tmp_path):
+    pytest.importorskip("PIL")
+    _write_images(tmp_path / "cats", 3, 20, 0)
+    _write_images(tmp_path / "dogs", 2, 20, 1)
+    X, y, description = load_sweep_data(tmp_path, size=16)
+    assert X.shape == (5, 16, 16) and X.dtype == np.uint8
+    assert y.tolist() == [0, 0, 0, 1, 1] and str(tmp_path) in description
+
+
+def test_folder_of_unlabelled_images_sweeps_distortion(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    _write_images(tmp_path, 4, 24, 2)
+    assert main(["sweep", "--data", str(tmp_path), "--values", "50", "--quiet"]) == 0
+    assert "rate-distortion of the jpeg codec on images in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--values", "0"], "--values for jpeg must be qualities in 1..100; got [0.0]"),
+        (["--codec", "wavelet", "--values", "-1"], "--values for wavelet must be steps > 0"),
+        (["--data", "no/such/folder"], "which is not a folder"),
+        (["--data", "photographs", "--kind", "accuracy"], "needs labels; these data have none"),
+        (["--codec", "mdct"], "codec 'mdct' takes 1-D signals (n, length)"),
+        (["--n-samples", "1"], "--n-samples must be at least 2; got 1"),
+    ],
+)
+def test_sweep_refuses_bad_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", "--quiet", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_folder_of_mixed_sizes_asks_for_size(tmp_path):
+    pytest.importorskip("PIL")
+    _write_images(tmp_path / "a", 1, 16, 0)
+    _write_images(tmp_path / "b", 1, 20, 0)
+    with pytest.raises(ValueError, match="pass --size"):
+        load_sweep_data(tmp_path)
