@@ -21,7 +21,7 @@ from skcompress import (
     WaveletTransform,
 )
 from skcompress.datasets import load_mnist
-from skcompress.entropy import CategoricalEntropyModel, GainShapeModel
+from skcompress.entropy import BlockContextModel, CategoricalEntropyModel, GainShapeModel
 from skcompress.utils import all_estimators, partial_fit_chunks, transform_in_chunks
 from tests.conftest import fit_data
 
@@ -177,6 +177,18 @@ def test_entropy_models_learn_from_a_stream_exactly():
     for chunk in _stream(symbols, [40, 50]):
         gain.partial_fit(chunk)
     assert gain.compress(symbols) == GainShapeModel(size).fit(symbols).compress(symbols)
+
+    blocks = BlockDCT(layout="blocks").fit_transform(DIGITS)
+    B = PerceptualQuantizer(quality=50, layout="blocks").fit(blocks).transform(blocks)
+    streamed = BlockContextModel()  # "auto" choices made on the first batch
+    for chunk in _stream(B, [100, 150, 50]):
+        streamed.partial_fit(chunk)
+    chosen = {"positional": streamed.positional_, "dc_prediction": streamed.dc_prediction_}
+    whole = BlockContextModel(**chosen).fit(B)
+    np.testing.assert_array_equal(streamed.counts_, whole.counts_)
+    assert streamed.compress(B[:10]) == whole.compress(B[:10])
+    with pytest.raises(ValueError, match="coefficients per block of the first batch"):
+        streamed.partial_fit(B[..., :10])
 
     dct = BlockDCT().fit_transform(DIGITS)
     q = PerceptualQuantizer(quality=50)

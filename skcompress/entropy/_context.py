@@ -291,6 +291,67 @@ class BlockContextModel:
         )
         return self
 
+    def partial_fit(self, symbols):
+        """Add the contexts of one more batch to the counts (the first call is :meth:`fit`).
+
+        The first call also makes the data-driven choices (``positional`` and
+        ``dc_prediction`` when "auto") on its batch; later batches only add
+        their token counts. With both choices explicit, any sequence of calls
+        gives exactly the model that :meth:`fit` learns on all the batches at
+        once, so the model can learn from a stream of chunks (the blocks of a
+        Dask array, one at a time).
+
+        Parameters
+        ----------
+        symbols : array-like of int or list of them
+            Quantized coefficients as for :meth:`fit`, with the channels and
+            coefficients per block of the first batch (and its grid, when
+            ``positional_``).
+
+        Returns
+        -------
+        self : BlockContextModel
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcompress import BlockDCT, PerceptualQuantizer
+        >>> from skcompress.datasets import load_mnist
+        >>> from skcompress.entropy import BlockContextModel
+        >>> G = BlockDCT(layout="blocks").fit_transform(load_mnist().images[:300])
+        >>> B = PerceptualQuantizer(quality=50, layout="blocks").fit(G).transform(G)
+        >>> streamed = BlockContextModel(positional=True, dc_prediction="med")
+        >>> for chunk in np.array_split(B, 3):
+        ...     streamed = streamed.partial_fit(chunk)
+        >>> whole = BlockContextModel(positional=True, dc_prediction="med").fit(B)
+        >>> streamed.compress(B[:5]) == whole.compress(B[:5])
+        True
+        """
+        if not hasattr(self, "counts_"):
+            return self.fit(symbols)
+        arrays = symbols if isinstance(symbols, (list, tuple)) else [symbols]
+        grids = [_grid(a, "partial_fit")[0] for a in arrays]
+        for g in grids:
+            if g.shape[3:] != (self.n_channels_, self.n_coefficients_):
+                raise ValueError(
+                    "BlockContextModel.partial_fit: every array must have the channels and "
+                    f"coefficients per block of the first batch, "
+                    f"{(self.n_channels_, self.n_coefficients_)}; got {g.shape[3:]}."
+                )
+            if self.positional_ and tuple(g.shape[1:3]) != self.grid_shape_:
+                raise ValueError(
+                    "BlockContextModel.partial_fit: with positional contexts every array "
+                    f"must have the grid of the first batch, {self.grid_shape_}; got "
+                    f"{tuple(g.shape[1:3])}."
+                )
+        counts = self.counts_ + sum(self._count(g) for g in grids if len(g))
+        self._set_counts(counts)
+        self.fingerprint_ = _coder.fingerprint(
+            self.probabilities_,
+            np.array([self.positional_, self.dc_prediction_ == "med", *self.grid_shape_]),
+        )
+        return self
+
     def _set_counts(self, counts):
         self.counts_ = counts
         self.probabilities_ = self._estimate(counts)
