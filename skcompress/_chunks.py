@@ -198,7 +198,12 @@ def _call_torch(estimator, method, X, args, kwargs):
         out = kernel(estimator, X)
         if out is not NotImplemented:
             return out
-    result = method(estimator, X.detach().cpu().numpy(), *args, **kwargs)
+    result = np.asarray(method(estimator, X.detach().cpu().numpy(), *args, **kwargs))
+    if result.dtype == object:
+        raise TypeError(
+            f"{type(estimator).__name__}.{method.__name__} gives Python integers beyond int64 "
+            "(an object array), which no tensor holds; give it a numpy array."
+        )
     return torch.from_numpy(np.ascontiguousarray(result)).to(X.device)
 
 

@@ -87,6 +87,18 @@ def test_tensor_errors_are_the_numpy_errors():
         dct.transform(torch.full((2, 28, 28), float("nan")))
 
 
+def test_steps_without_a_kernel_return_tensors_or_say_why_not():
+    from skcompress import PyramidVQ
+
+    X = VECTORS.astype(np.float32)
+    small = PyramidVQ(vector_size=8, pulses=4).fit(X)
+    out = small.transform(torch.from_numpy(X))
+    np.testing.assert_array_equal(out.numpy(), small.transform(X))
+    large = PyramidVQ(vector_size=16, pulses=80).fit(X)  # indices beyond int64
+    with pytest.raises(TypeError, match="beyond int64"):
+        large.transform(torch.from_numpy(X))
+
+
 def test_transform_in_chunks_on_a_device():
     dct = BlockDCT().fit(DIGITS)
     out = transform_in_chunks(dct, DIGITS, batch_size=16, device="cpu")
