@@ -71,10 +71,11 @@ for row in rows:
 # The ladder: reconstructions above, absolute error below (same scale for
 # every quality, so the columns compare).
 if plt is not None:
-    fig, axes = plt.subplots(2, len(rows) + 1, figsize=(3.2 * (len(rows) + 1), 6.8))
+    fig, axes = plt.subplots(
+        2, len(rows) + 1, figsize=(3 * (len(rows) + 1), 6.6), layout="constrained"
+    )
     axes[0, 0].imshow(image[0], cmap="gray", vmin=0, vmax=255)
     axes[0, 0].set_title(f"original\n{photos.names[pick]}, 8 bpp")
-    axes[1, 0].set_visible(False)
     for column, row in enumerate(rows, start=1):
         error = np.abs(row["decoded"].astype(np.float64) - image[0])
         axes[0, column].imshow(row["decoded"], cmap="gray", vmin=0, vmax=255)
@@ -83,8 +84,10 @@ if plt is not None:
             f"PSNR {row['psnr']:.1f} dB, SSIM {row['ssim']:.3f}"
         )
         shown = axes[1, column].imshow(error, cmap="inferno", vmin=0, vmax=40)
-        axes[1, column].set_title(f"|error|, mean {error.mean():.1f}")
+        axes[1, column].set_title(f"|error|, mean {error.mean():.1f} levels")
     for ax in axes.ravel():
         ax.set_axis_off()
-    fig.colorbar(shown, ax=axes[1, 1:].tolist(), shrink=0.8, label="absolute error (levels)")
+    # The colour scale of the error maps, in the empty cell below the original.
+    scale = axes[1, 0].inset_axes([0.45, 0.05, 0.1, 0.9])
+    fig.colorbar(shown, cax=scale, label="absolute error (levels)")
     plt.show()

@@ -136,9 +136,9 @@ if plt is not None:
 # because its context model (:class:`~skcompress.entropy.BlockContextModel`)
 # adapts to the coefficients where baseline JPEG has fixed Huffman codes.
 #
-# JPEG 2000 leads both JPEG curves from about 0.3 bpp up, by one to three
-# decibels (the more, the higher the rate), and has no blocking artefacts;
-# below about 0.2 bpp our JPEG path keeps level with it. Our wavelet path has
+# In PSNR, JPEG 2000 leads both JPEG curves from about 0.3 bpp up, by one to
+# three decibels (the more, the higher the rate); below about 0.2 bpp our
+# JPEG path keeps level with it, and in SSIM it does so at every rate. Our wavelet path has
 # the same transform and quantizer but trails it: its entropy model has one
 # distribution per coefficient position, learned from three or four
 # photographs, where JPEG 2000's EBCOT coder models bit-planes in contexts of
