@@ -21,11 +21,12 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# name: (page, height of the window in pixels: tall enough to show the first plots)
 PAGES = {
-    "home": "index.html",
-    "blockdct_api": "generated/skcompress.BlockDCT.html",
-    "gallery_jpeg_quality_ladder": "auto_examples/plot_jpeg_quality_ladder.html",
-    "gallery_transform_bases": "auto_examples/plot_transform_bases.html",
+    "home": ("index.html", 1600),
+    "blockdct_api": ("generated/skcompress.BlockDCT.html", 2400),
+    "gallery_jpeg_quality_ladder": ("auto_examples/plot_jpeg_quality_ladder.html", 3600),
+    "gallery_transform_bases": ("auto_examples/plot_transform_bases.html", 3000),
 }
 # Pages whose plots must be there: sphinx-gallery's figures of the example.
 GALLERY_FIGURE = re.compile(r'src="([^"]*images/sphx_glr_plot_[^"]+\.png)"')
@@ -109,12 +110,13 @@ def main(argv=None):
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     failures = []
-    for name, relative in PAGES.items():
+    for name, (relative, height) in PAGES.items():
         problems, n_figures = check_page(args.html, relative)
         png = args.out / f"{name}.png"
         png.unlink(missing_ok=True)
         if (args.html / relative).is_file():
-            result = screenshot(chromium, (args.html / relative).resolve().as_uri(), png)
+            url = (args.html / relative).resolve().as_uri()
+            result = screenshot(chromium, url, png, height=height)
             problems += check_png(png)
             if result.returncode != 0:
                 problems.append(f"chromium exited {result.returncode}: {result.stderr[-300:]}")
