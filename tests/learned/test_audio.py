@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
 from skcompress.learned import SoundStreamCodec
 from tests.learned.conftest import QUICK
@@ -102,3 +103,18 @@ def test_bad_input_gets_clear_errors(codec):
         SoundStreamCodec(2, 64, pretrain_epochs=0, max_epochs=1, **TINY).fit(X[:2, :100])
     with pytest.raises(ValueError, match="patch_size"):
         SoundStreamCodec(patch_size=15, **TINY).fit(X)
+
+
+def test_weights_on_disk_and_progress_shown(codec, tmp_path, capsys):
+    X = tones()
+    path = tmp_path / "w.pt"
+    codec.save_params(path, use_safetensors=False)
+    loaded = pickle.loads(pickle.dumps(codec))
+    with torch.no_grad():
+        for p in loaded.module_.parameters():
+            p.zero_()
+    loaded.load_params(path, use_safetensors=False)
+    np.testing.assert_array_equal(loaded.transform(X), codec.transform(X))
+    SoundStreamCodec(2, 4, pretrain_epochs=1, max_epochs=1, verbose=1, **TINY).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "commitment" in out

@@ -179,3 +179,10 @@ def test_wavelet_packets_invert_and_long_filters_need_room(rgb):
     params = {**TINY_WAVELET, "wavelet": "cdf97", "level": 2}
     with pytest.raises(ValueError, match="36 samples.*10 taps"):
         LearnedWaveletCodec(max_epochs=1, **params).fit(rgb)
+
+
+def test_progress_table_and_bar_are_shown(gray, capsys):
+    BalleCodec(max_epochs=1, batch_size=4, verbose=2, **TINY_BALLE).fit(gray)
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out and "rate" in captured.out
+    assert "distortion" in captured.out
