@@ -257,6 +257,16 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
     dynamic_range : float >= 0, default=120.0
         Gains more than this many dB below the loudest vector seen at ``fit``
         are coded as silent.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks of ``transform`` and ``inverse_transform``,
+        each with one BLAS thread (joblib's convention: None is 1 unless a
+        :func:`joblib.parallel_config` says otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -320,6 +330,8 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         "bits_per_vector": [Interval(Real, 0, None, closed="left")],
         "gain_step": [Interval(Real, 0, None, closed="neither")],
         "dynamic_range": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -330,12 +342,16 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         bits_per_vector=32.0,
         gain_step=1.5,
         dynamic_range=120.0,
+        batch_size=None,
+        n_jobs=None,
     ):
         self.vector_size = vector_size
         self.pulses = pulses
         self.bits_per_vector = bits_per_vector
         self.gain_step = gain_step
         self.dynamic_range = dynamic_range
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -319,6 +319,16 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         Layout of the codes, see :mod:`skcompress` (the data contract):
         "flat" is ``(n, n_vectors * n_atoms)``, atom fastest; "blocks" is
         ``(n, *grid, n_atoms)``; "channels_first" ``(n, n_atoms, *grid)``.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks of ``transform`` and ``inverse_transform``,
+        each with one BLAS thread (joblib's convention: None is 1 unless a
+        :func:`joblib.parallel_config` says otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -376,6 +386,8 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "atom_shape": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
         **_SPARSITY_CONSTRAINTS,
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -390,6 +402,8 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         quantization_step=None,
         vector_size=None,
         layout="flat",
+        batch_size=None,
+        n_jobs=None,
     ):
         self.dictionary = dictionary
         self.n_components = n_components
@@ -400,6 +414,8 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         self.quantization_step = quantization_step
         self.vector_size = vector_size
         self.layout = layout
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

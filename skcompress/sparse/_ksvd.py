@@ -111,6 +111,16 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the initial dictionary (``init="data"``) and the order in which
         the atoms are updated.
+    batch_size : int or None, default=None
+        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
+        numpy array of more: each chunk goes into its rows of one output
+        array, so temporaries stay those of a chunk. None: as many samples as
+        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
+        with its default of 1 GiB). See the "Scaling up" guide.
+    n_jobs : int or None, default=None
+        Threads sharing the chunks of ``transform`` and ``inverse_transform``,
+        each with one BLAS thread (joblib's convention: None is 1 unless a
+        :func:`joblib.parallel_config` says otherwise, -1 all CPUs).
 
     Attributes
     ----------
@@ -195,6 +205,8 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         "convergence_tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         **_SPARSITY_CONSTRAINTS,
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -215,6 +227,8 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         vector_size=None,
         layout="flat",
         random_state=None,
+        batch_size=None,
+        n_jobs=None,
     ):
         self.n_components = n_components
         self.n_nonzero_coefs = n_nonzero_coefs
@@ -231,6 +245,8 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         self.vector_size = vector_size
         self.layout = layout
         self.random_state = random_state
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
