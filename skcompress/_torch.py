@@ -120,7 +120,14 @@ def block_dct_transform(est, X):
     if h * b > H or w * b > W:
         images = F.pad(images, (0, w * b - W, 0, h * b - H), mode="replicate")
     blocks = images.reshape(n, C, h, b, w, b)
-    coefs = torch.einsum("nchuwv,pu,qv->nhwcpq", blocks, M, M).reshape(n, h, w, C, b * b)
+    # As the compiled kernel: rows scaled by sqrt(b), so the DCT's rows 0 and b/2
+    # are exactly +-1 and the coefficients exact in theory (DC, frequencies 0 and
+    # 4 of 8x8 blocks) come out exact, as the kernel's do: quantizing them then
+    # rounds the same way at ties.
+    root = np.sqrt(np.longdouble(b))
+    A = _tensor((root * est._matrix()).astype(np.float64), X)
+    B = _tensor((root * est._matrix() / b).astype(np.float64), X)
+    coefs = torch.einsum("nchuwv,pu,qv->nhwcpq", blocks, A, B).reshape(n, h, w, C, b * b)
     return _to_layout(coefs[..., positions], est.layout)
 
 

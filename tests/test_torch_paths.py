@@ -117,3 +117,16 @@ def test_gpu_check_without_a_gpu_says_so():
     )
     assert done.returncode == 0, done.stderr
     assert "no CUDA GPU" in done.stdout
+
+
+def test_a_jpeg_pipeline_on_tensors_gives_the_same_symbols():
+    from sklearn.pipeline import make_pipeline
+
+    from skcompress import PerceptualQuantizer
+
+    # the coefficients exact in theory (DC, frequencies 0 and 4) are exact in both
+    # paths, so quantization rounds them alike, ties included
+    jpeg = make_pipeline(BlockDCT(), PerceptualQuantizer(quality=50)).fit(DIGITS)
+    symbols = jpeg.transform(torch.from_numpy(DIGITS.astype(np.float64)))
+    assert symbols.dtype == torch.int32
+    np.testing.assert_array_equal(symbols.numpy(), jpeg.transform(DIGITS))
