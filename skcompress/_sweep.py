@@ -34,7 +34,7 @@ CODECS = {
     "wavelet": dict(
         signal="image",
         param="perceptualquantizer__table",
-        values=(48.0, 24.0, 12.0, 6.0, 3.0),
+        values=(96.0, 48.0, 24.0, 12.0, 6.0),
         label="uniform step",
         steps=lambda: [
             WaveletTransform("cdf97"),
