@@ -4,9 +4,9 @@ What the transforms see: DCT and DST-VII bases, wavelet subbands, the MDCT of a 
 
 Every codec starts with a transform that packs a signal's energy into few
 coefficients. Here are the four that skcompress takes from the standards,
-drawn from the library's own ``inverse_transform``:
-:func:`~skcompress.transforms.basis_functions` feeds each transform one unit
-coefficient at a time and keeps what comes out.
+drawn from the library's own ``inverse_transform``
+(:func:`~skcompress.transforms.basis_functions` feeds each transform one unit
+coefficient at a time and keeps what comes out), and one learned from data:
 
 * the 64 basis images of JPEG's 8x8 DCT (:class:`~skcompress.BlockDCT`);
 * HEVC's 4x4 DST-VII beside the 4x4 DCT (``BlockDCT(4, kind="dst7")``);
