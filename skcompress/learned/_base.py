@@ -17,6 +17,7 @@ from skorch.callbacks import Callback, GradientNormClipping, ProgressBar
 from skorch.history import History
 
 from ..nets import resolve_device
+from ..nets._base import plain_history, to_numpy_tree, to_torch_tree
 from ..nets._data import seeded, threads
 
 _SEED_LIMIT = np.iinfo(np.int32).max
@@ -231,39 +232,6 @@ class _CodecNet(NeuralNet):
         return loss
 
 
-def to_numpy_tree(value):
-    """Tensors in nested dicts/lists/tuples to numpy arrays."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, dict):
-        return {k: to_numpy_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_numpy_tree(v) for v in value)
-    return value
-
-
-def to_torch_tree(value, device):
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.array(value)).to(device)
-    if isinstance(value, dict):
-        return {k: to_torch_tree(v, device) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_torch_tree(v, device) for v in value)
-    return value
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _loading_device(device):
     try:
         return resolve_device(device)
@@ -438,7 +406,7 @@ class LearnedCodec(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             state["_net_state"] = {
                 "module": to_numpy_tree(net.module_.state_dict()),
                 "optimizer": to_numpy_tree(net.optimizer_.state_dict()),
-                "history": _plain(list(net.history)),
+                "history": plain_history(list(net.history)),
             }
         return state
 

@@ -74,40 +74,39 @@ def resolve_device(device):
     return str(resolved)
 
 
-def _to_numpy_tree(value):
+def to_numpy_tree(value):
     """Tensors in nested dicts/lists/tuples to numpy arrays; int dict keys kept."""
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     if isinstance(value, dict):
-        return {k: _to_numpy_tree(v) for k, v in value.items()}
+        return {k: to_numpy_tree(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_to_numpy_tree(v) for v in value)
+        return type(value)(to_numpy_tree(v) for v in value)
     return value
 
 
-def _to_torch_tree(value, device):
+def to_torch_tree(value, device):
+    """Numpy arrays in nested dicts/lists/tuples to tensors on ``device``."""
     if isinstance(value, np.ndarray):
         return torch.from_numpy(np.array(value)).to(device)
     if isinstance(value, dict):
-        return {k: _to_torch_tree(v, device) for k, v in value.items()}
+        return {k: to_torch_tree(v, device) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_to_torch_tree(v, device) for v in value)
+        return type(value)(to_torch_tree(v, device) for v in value)
     return value
 
 
-def _plain_history(history):
-    """skorch's History as plain lists and dicts of Python and numpy scalars."""
-
-    def plain(value):
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, torch.Tensor):
-            return value.detach().cpu().numpy()
-        return value
-
-    return [plain(row) for row in history]
+def plain_history(value):
+    """skorch's History, or any part of it, as plain lists, dicts, scalars and arrays."""
+    if isinstance(value, dict):
+        return {str(k): plain_history(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_history(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 _COMMON_CONSTRAINTS = {
@@ -367,9 +366,9 @@ class _NetEstimator(BaseEstimator):
         net = state.pop("net_", None)
         if net is not None:
             state["_net_state"] = {
-                "module": _to_numpy_tree(net.module_.state_dict()),
-                "optimizer": _to_numpy_tree(net.optimizer_.state_dict()),
-                "history": _plain_history(net.history),
+                "module": to_numpy_tree(net.module_.state_dict()),
+                "optimizer": to_numpy_tree(net.optimizer_.state_dict()),
+                "history": plain_history(list(net.history)),
             }
         return state
 
@@ -382,8 +381,8 @@ class _NetEstimator(BaseEstimator):
             with seeded(self._seed, self.device_):
                 net = self._make_net()
                 net.initialize()
-            net.module_.load_state_dict(_to_torch_tree(net_state["module"], self.device_))
-            net.optimizer_.load_state_dict(_to_torch_tree(net_state["optimizer"], "cpu"))
+            net.module_.load_state_dict(to_torch_tree(net_state["module"], self.device_))
+            net.optimizer_.load_state_dict(to_torch_tree(net_state["optimizer"], "cpu"))
             net.history_ = History(net_state["history"])
             self.net_ = net
 
