@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
+from .._contract import check_input_features
 from ..entropy import CategoricalEntropyModel
 from ..nets._data import threads
 from ..quantization import ResidualVQ
@@ -615,11 +616,7 @@ class SoundStreamCodec(LearnedCodec):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self, "quantizer_")
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         names = [f"f{t}_s{s}" for t in range(self.n_frames_) for s in range(self.n_stages)]
         return np.asarray(names, dtype=object)
 

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
+from .._contract import check_input_features
 from ..entropy import CategoricalEntropyModel
 from ..nets._data import threads
 from ..transforms import WaveletTransform
@@ -641,11 +642,7 @@ class _LatentImageCodec(LearnedCodec):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self, "net_")
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         grid = self._grid(self.signal_shape_[: self.n_spatial_dims_])
         channels = [f"y{m}" for m in range(self.n_latents)]
         if len(grid) == 1:

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked
-from .._contract import LAYOUTS, check_signals, from_layout, to_layout
+from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from ..entropy import CategoricalEntropyModel
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import check_dictionary, dense_codes, omp_support, resolve_sparsity
@@ -162,11 +162,7 @@ class _SparseCodes:
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         atoms = [f"atom{k}" for k in range(self.n_components_)]
         if self.n_vectors_ == 1:
             return np.asarray(atoms, dtype=object)

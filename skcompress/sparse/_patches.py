@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import LAYOUTS, check_signals, from_layout, to_layout
+from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 
 def extract_patches(X, patch_size, step=None):
@@ -335,11 +335,7 @@ class Patches(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str
         """
         check_is_fitted(self)
-        if input_features is not None and len(input_features) != self.n_features_in_:
-            raise ValueError(
-                f"input_features should have length {self.n_features_in_}; got "
-                f"{len(input_features)}."
-            )
+        check_input_features(self, input_features)
         grid = ["_".join(map(str, g)) for g in np.ndindex(*self.grid_shape_)]
         spatial = len(self.grid_shape_)
         pixels = ["_".join(map(str, p)) for p in np.ndindex(*self.patch_shape_[:spatial])]
