@@ -15,8 +15,12 @@ method itself:
   one task per chunk of samples (``map_blocks``), nothing computed inside
   ``transform``;
 * **torch tensors** come back as tensors on the same device, computed by the
-  estimator's torch kernel where it has one (``_torch_<method>``), by numpy
-  otherwise.
+  estimator's torch kernel where it has one (:mod:`skcompress._torch`), by
+  numpy otherwise;
+* a step whose ``device`` is set (``"cuda"``, ``"cpu"``, ``"auto"``) sends
+  numpy chunks to that device as tensors, through its torch kernel, and
+  returns numpy; tensors are computed there and come back on their own
+  device.
 
 Neither dask nor torch is imported here: an input can only be one of their
 arrays if its library is already loaded.
@@ -29,7 +33,7 @@ from numbers import Integral
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 # Bytes a step may use per input value for its temporaries (a few float64
 # copies): with scikit-learn's default working_memory of 1 GiB, chunks of
@@ -54,6 +58,11 @@ def chunked(method):
 
     @functools.wraps(method)
     def wrapper(self, X, *args, **kwargs):
+        device = torch_device(self)
+        if device is not None and not (args or kwargs):
+            computed = _on_device(self, method, X, device)
+            if computed is not NotImplemented:
+                return computed
         if is_dask_array(X):
             return _map_dask(self, method, X, args, kwargs)
         if is_torch_tensor(X):
@@ -68,6 +77,81 @@ def chunked(method):
         return method(self, X, *args, **kwargs)
 
     return wrapper
+
+
+def torch_device(estimator):
+    """The ``torch.device`` that ``estimator.device`` names, or None for numpy.
+
+    None (the default of every step) keeps numpy arrays on the numpy path;
+    ``"auto"`` is CUDA when torch sees a GPU and numpy otherwise; any other
+    value is a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``, a
+    ``torch.device``), which must exist.
+    """
+    device = getattr(estimator, "device", None)
+    if device is None:
+        return None
+    name = type(estimator).__name__
+    try:
+        import torch
+    except ImportError as exc:
+        if isinstance(device, str) and device == "auto":
+            return None
+        raise ImportError(
+            f"{name}: device={device!r} computes with PyTorch, which is not installed "
+            "(pip install torch); device=None computes with numpy."
+        ) from exc
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda") if torch.cuda.is_available() else None
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"{name}: device must be None, 'auto' or a torch device such as 'cuda' or "
+            f"'cpu'; got device={device!r}."
+        ) from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"{name}: device={str(device)!r} but torch sees no CUDA GPU; use device='auto' "
+            "(CUDA when present, numpy otherwise) or device=None."
+        )
+    return device
+
+
+def _on_device(estimator, method, X, device):
+    """``method`` through the estimator's torch kernel on ``device``.
+
+    numpy in, numpy out (in chunks of ``batch_size`` samples, each sent to
+    the device and back); a tensor is computed on ``device`` and returned
+    on its own; a Dask array maps this over its blocks. NotImplemented where
+    the estimator's settings have no kernel, or for inputs that the numpy
+    path should refuse with its own message.
+    """
+    import torch
+
+    from . import _torch
+
+    if not _torch.supports(estimator, method.__name__):
+        return NotImplemented
+    if is_torch_tensor(X):
+        out = _call_torch(estimator, method, X.to(device), (), {})
+        return out.to(X.device)
+
+    def function(chunk):
+        tensor = torch.from_numpy(np.ascontiguousarray(chunk)).to(device)
+        return _call_torch(estimator, method, tensor, (), {}).cpu().numpy()
+
+    if is_dask_array(X):
+        return _map_dask(
+            estimator, lambda est, chunk: function(chunk), X, (), {}, name=method.__name__
+        )
+    if getattr(X, "ndim", 2) == 2 and method.__name__ == "transform":
+        # scikit-learn's checks of feature names and counts, as the numpy path
+        check_is_fitted(estimator)
+        validate_data(estimator, X, reset=False, skip_check_array=True)
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf" or X.ndim < 2 or len(X) == 0:
+        return NotImplemented
+    return map_numpy_chunks(function, X, batch_size_of(estimator, X))
 
 
 def batch_size_of(estimator, X, n_jobs=None):
@@ -151,8 +235,11 @@ def _stack(pieces):
     return np.concatenate([np.asarray(p) for p in pieces])
 
 
-def _map_dask(estimator, method, X, args, kwargs):
+def _map_dask(estimator, method, X, args, kwargs, name=None):
     """One lazy task per chunk of samples; the other axes are one chunk."""
+    from dask.base import tokenize
+
+    name = name or method.__name__
     check_is_fitted(estimator)
     if X.ndim > 1 and any(len(c) > 1 for c in X.chunks[1:]):
         X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
@@ -161,7 +248,7 @@ def _map_dask(estimator, method, X, args, kwargs):
     probe = method(estimator, np.zeros((1, *X.shape[1:]), dtype=X.dtype), *args, **kwargs)
     if not isinstance(probe, np.ndarray):
         raise TypeError(
-            f"{type(estimator).__name__}.{method.__name__} gives {type(probe).__name__}, not "
+            f"{type(estimator).__name__}.{name} gives {type(probe).__name__}, not "
             "an array, per chunk; it cannot return a Dask array."
         )
     tail = probe.shape[1:]
@@ -176,12 +263,15 @@ def _map_dask(estimator, method, X, args, kwargs):
         extra["drop_axis"] = list(range(probe.ndim, X.ndim))
     elif probe.ndim > X.ndim:
         extra["new_axis"] = list(range(X.ndim, probe.ndim))
+    # keys unique per fitted step, input and method: with one fixed name, two
+    # transforms of different arrays would overwrite each other's blocks
+    token = tokenize(estimator, X.name, name, args, kwargs)
     return X.map_blocks(
         block,
         dtype=probe.dtype,
         chunks=(X.chunks[0], *((s,) for s in tail)),
         meta=np.empty((0,) * probe.ndim, dtype=probe.dtype),
-        name=f"{type(estimator).__name__.lower()}-{method.__name__}",
+        name=f"{type(estimator).__name__.lower()}-{name}-{token}",
         **extra,
     )
 

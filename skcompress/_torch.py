@@ -1,4 +1,4 @@
-"""Torch kernels of the linear transforms and the residual vector quantizer.
+"""Torch kernels of the linear transforms and the vector quantizers.
 
 A fitted step given a ``torch.Tensor`` (CPU or CUDA) computes with these
 kernels on the tensor's device and returns a tensor there (see
@@ -23,6 +23,13 @@ from ._contract import LAYOUTS
 def kernel(estimator, method):
     """The torch kernel of ``type(estimator).method``, or None."""
     return _KERNELS.get((type(estimator).__name__, method))
+
+
+def supports(estimator, method):
+    """Whether ``estimator``'s settings have a torch kernel for ``method``."""
+    if kernel(estimator, method) is None:
+        return False
+    return _SUPPORTED.get(type(estimator).__name__, lambda est: True)(estimator)
 
 
 # -- layouts and checks ---------------------------------------------------
@@ -199,8 +206,12 @@ def mdct_inverse(est, Xt):
 # -- ColorTransform ---------------------------------------------------------
 
 
+def _color_supported(est):
+    return est.method == "float" and est.space != "rct"
+
+
 def color_transform(est, X):
-    if est.method != "float" or est.space == "rct":
+    if not _color_supported(est):
         return NotImplemented
     X = _signals(est, X)
     channels = est._channels
@@ -217,7 +228,7 @@ def color_transform(est, X):
 
 
 def color_inverse(est, Xt):
-    if est.method != "float" or est.space == "rct":
+    if not _color_supported(est):
         return NotImplemented
     Xt = _float(Xt)
     channels = est._channels
@@ -437,6 +448,132 @@ def rvq_inverse(est, codes):
     return out.reshape(len(codes), *est.signal_shape_)
 
 
+# -- PyramidVQ --------------------------------------------------------------
+
+
+def _pvq_supported(est):
+    from .quantization._pyramid_vq import _INT64_LIMIT
+
+    # beyond int64 the indices are Python ints, which no tensor holds
+    return getattr(est, "codebook_size_", 0) < _INT64_LIMIT
+
+
+def _pvq_search(X, k):
+    """:func:`~skcompress.quantization.pvq_search` on float64 rows, batched."""
+    n_vectors, n = X.shape
+    Y = torch.zeros((n_vectors, n), dtype=torch.int64, device=X.device)
+    if k == 0 or n_vectors == 0:
+        return Y
+    magnitude = X.abs()
+    peak = magnitude.amax(dim=1, keepdim=True)
+    magnitude = torch.where(peak > 0, magnitude / torch.where(peak > 0, peak, 1.0), magnitude)
+    magnitude[peak[:, 0] == 0, 0] = 1.0
+    if k > n // 2:
+        l1 = magnitude.sum(dim=1, keepdim=True)
+        Y = torch.floor((k + 0.8) / l1 * magnitude).to(torch.int64)
+    left = k - Y.sum(dim=1)
+    xy = (magnitude * Y).sum(dim=1)
+    yy = (Y * Y).sum(dim=1).to(torch.float64)
+    growth = 2.0 * Y + 1
+    rows = torch.arange(n_vectors, device=X.device)
+    for placed in range(int(left.max())):
+        # every row scores its positions; only rows with pulses left take one
+        active = left > placed
+        best = torch.argmax((xy[:, None] + magnitude) ** 2 / (yy[:, None] + growth), dim=1)
+        step = active.to(torch.float64)
+        xy = xy + magnitude[rows, best] * step
+        yy = yy + growth[rows, best] * step
+        growth[rows, best] += 2 * step
+        Y[rows, best] += active.to(torch.int64)
+    return torch.where(X < 0, -Y, Y)
+
+
+def _pvq_tables(est, like):
+    from .quantization._pyramid_vq import _tables
+
+    V, P = _tables(est.vector_size_, est.pulses_)
+    return _index(V, like), _index(P, like)
+
+
+def pvq_transform(est, X):
+    if not _pvq_supported(est):
+        return NotImplemented
+    X = _signals(est, X).to(torch.float64)
+    n, k, length = est.vector_size_, est.pulses_, X.shape[-1]
+    rows = X.reshape(-1, length)
+    if length % n:
+        rows = F.pad(rows, (0, -length % n))
+    vectors = rows.reshape(-1, n)
+    peak = vectors.abs().amax(dim=1) if n else torch.zeros(len(vectors), device=X.device)
+    safe = torch.where(peak > 0, peak, 1.0)
+    energy = ((vectors / safe[:, None]) ** 2).sum(dim=1)
+    db = 20 * torch.log10(peak) + 10 * torch.log10(energy)
+    levels = torch.clamp(torch.round(db / est.gain_step), max=est._max_level())
+    gains = torch.clamp(levels - est.gain_offset_, min=0).to(torch.int64)
+    coded = gains > 0
+    Y = _pvq_search(vectors[coded], k)
+    index = torch.zeros(len(vectors), dtype=torch.int64, device=X.device)
+    if len(Y) and n:
+        V, P = _pvq_tables(est, X)
+        A = Y.abs()
+        left = k - A.cumsum(dim=1) + A
+        m = torch.arange(n - 1, -1, -1, device=X.device).expand_as(A)
+        offset = V[m, left] + 2 * (P[m, left] - P[m, left - A + 1])
+        offset = offset + (Y < 0) * V[m, left - A]
+        index[coded] = torch.where(A > 0, offset, 0).sum(dim=1)
+    return torch.stack([gains, index], dim=1).reshape(len(X), -1)
+
+
+def pvq_inverse(est, S):
+    width = 2 * est.n_vectors_
+    if S.ndim != 2 or S.shape[1] != width or S.is_floating_point() or S.is_complex():
+        return NotImplemented  # the numpy path's error
+    pairs = S.reshape(-1, 2).to(torch.int64)
+    gains, index = pairs[:, 0], pairs[:, 1]
+    top = est._max_level() - est.gain_offset_ + 1
+    if len(pairs) and (
+        bool((gains < 0).any() | (gains >= top).any())
+        or bool((index < 0).any() | (index >= est.codebook_size_).any())
+    ):
+        return NotImplemented  # the numpy path's error
+    n, k = est.vector_size_, est.pulses_
+    Y = torch.zeros((len(pairs), n), dtype=torch.float64, device=S.device)
+    coded = (gains > 0) & (k > 0)
+    r = index[coded]
+    if len(r) and n:
+        V, P = _pvq_tables(est, S)
+        shapes = torch.zeros((len(r), n), dtype=torch.int64, device=S.device)
+        left = torch.full_like(r, k)
+        for i in range(n):
+            Vm, Pm = V[n - 1 - i], P[n - 1 - i]
+            zero = Vm[left]
+            nonzero = r >= zero
+            end = zero + 2 * Pm[left]
+            t = torch.where(nonzero, torch.searchsorted(Pm, (end - r + 1) // 2), left + 1)
+            j = left + 1 - t
+            rest = r - (end - 2 * Pm[t])
+            positive = Vm[left - j]
+            negative = nonzero & (rest >= positive)
+            r = torch.where(nonzero, rest - negative * positive, r)
+            shapes[:, i] = torch.where(negative, -j, j)
+            left = left - j
+        shapes = shapes.to(torch.float64)
+        level = (gains[coded] + est.gain_offset_).to(torch.float64) * (est.gain_step / 20)
+        scale = torch.pow(10.0, level) / shapes.square().sum(dim=1).sqrt()
+        Y[coded] = shapes * scale[:, None]
+    length = est.signal_shape_[-1]
+    rows = Y.reshape(-1, -(-length // n) * n)[:, :length]
+    dtype = torch.float32 if est._dtype == np.float32 else torch.float64
+    return rows.reshape(len(S), *est.signal_shape_).to(dtype)
+
+
+_SUPPORTED = {
+    "BlockDCT": _block_dct_supported,
+    "ColorTransform": _color_supported,
+    "WaveletTransform": _wavelet_supported,
+    "PyramidVQ": _pvq_supported,
+}
+
 _KERNELS = {
     ("BlockDCT", "transform"): block_dct_transform,
     ("BlockDCT", "inverse_transform"): block_dct_inverse,
@@ -448,4 +585,6 @@ _KERNELS = {
     ("WaveletTransform", "inverse_transform"): wavelet_inverse,
     ("ResidualVQ", "transform"): rvq_transform,
     ("ResidualVQ", "inverse_transform"): rvq_inverse,
+    ("PyramidVQ", "transform"): pvq_transform,
+    ("PyramidVQ", "inverse_transform"): pvq_inverse,
 }

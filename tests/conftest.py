@@ -1,5 +1,6 @@
 """Shared fixtures: every public estimator, and data each one can be fitted on."""
 
+import importlib.util
 import io
 
 import numpy as np
@@ -69,12 +70,28 @@ def fit_data(estimator):
     return make(np.random.default_rng(0))
 
 
+# Steps with torch kernels: their first test-parameter set runs again with
+# device="cpu", so that every check also goes through the torch path.
+TORCH_KERNEL_STEPS = (
+    "BlockDCT",
+    "ColorTransform",
+    "MDCT",
+    "PyramidVQ",
+    "ResidualVQ",
+    "WaveletTransform",
+)
+
+
 def estimator_instances():
     """One instance per test-parameter set of every public estimator."""
     instances = []
-    for _, cls in all_estimators():
-        for params in getattr(cls, "_get_test_params", lambda: [{}])():
+    with_torch = importlib.util.find_spec("torch") is not None
+    for name, cls in all_estimators():
+        sets = getattr(cls, "_get_test_params", lambda: [{}])()
+        for params in sets:
             instances.append(cls(**params))
+        if with_torch and name in TORCH_KERNEL_STEPS:
+            instances.append(cls(**{**sets[0], "device": "cpu"}))
     return instances
 
 

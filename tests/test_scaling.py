@@ -101,6 +101,20 @@ def test_stateless_pipeline_fits_and_transforms_lazily():
     np.testing.assert_array_equal(lazy.compute(), jpeg.fit_transform(PHOTOS))
 
 
+def test_lazy_results_of_different_inputs_do_not_share_keys():
+    # a fixed task name per step once made two transforms of different arrays
+    # overwrite each other's blocks when computed together
+    da = pytest.importorskip("dask.array")
+    dct = BlockDCT().fit(DIGITS)
+    flipped = DIGITS[::-1].copy()
+    a = dct.transform(da.from_array(DIGITS, chunks=20))
+    b = dct.transform(da.from_array(flipped, chunks=20))
+    assert a.name != b.name
+    both = da.concatenate([a, b]).compute()
+    np.testing.assert_array_equal(both[: len(DIGITS)], dct.transform(DIGITS))
+    np.testing.assert_array_equal(both[len(DIGITS) :], dct.transform(flipped))
+
+
 def test_wrong_shape_fails_before_computing():
     da = pytest.importorskip("dask.array")
     dct = BlockDCT().fit(DIGITS)

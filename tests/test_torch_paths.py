@@ -2,8 +2,10 @@
 
 Tolerances, for samples in [0, 255]: float64 tensors within 1e-9 of numpy
 (both compute in double precision, in another order), float32 within 5e-4
-(float32 rounding of coefficients up to about 2,000); ResidualVQ codes
-identical, ties broken alike.
+(float32 rounding of coefficients up to about 2,000); ResidualVQ codes and
+PyramidVQ symbols identical, ties broken alike, and PyramidVQ's decoded
+vectors identical too. The same holds for numpy arrays given to a step whose
+``device`` is set.
 """
 
 import subprocess
@@ -13,7 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skcompress import MDCT, BlockDCT, ColorTransform, ResidualVQ, WaveletTransform
+from skcompress import (
+    MDCT,
+    BlockDCT,
+    ChromaSubsampler,
+    ColorTransform,
+    PyramidVQ,
+    ResidualVQ,
+    WaveletTransform,
+)
 from skcompress.datasets import load_mnist
 from skcompress.utils import transform_in_chunks
 
@@ -42,7 +52,11 @@ CASES = [
     (ColorTransform(method="libjpeg"), PHOTOS),  # no kernel: numpy, back as a tensor
     (ResidualVQ(3, 16, vector_size=8, random_state=0), VECTORS),
     (ResidualVQ(2, 8, beam_size=1, layout="blocks", random_state=0), VECTORS),
+    (PyramidVQ(vector_size=8, pulses=6), VECTORS),  # pre-search (K > N / 2)
+    (PyramidVQ(vector_size=5, pulses=2, gain_step=6.0), AUDIO),  # padded last axis
+    (PyramidVQ(bits_per_vector=48), VECTORS),
 ]
+QUANTIZERS = (ResidualVQ, PyramidVQ)
 IDS = [f"{type(step).__name__}-{i}" for i, (step, _) in enumerate(CASES)]
 
 
@@ -64,12 +78,61 @@ def test_cpu_tensors_give_the_numpy_numbers(step, X, dtype):
     expected = step.transform(X)
     Xt = step.transform(torch.from_numpy(X))
     assert isinstance(Xt, torch.Tensor)
-    if not isinstance(step, ResidualVQ):
+    if not isinstance(step, QUANTIZERS):
         assert Xt.dtype == torch.from_numpy(np.zeros(1, dtype)).dtype
     _close(Xt, expected, dtype)
     back = step.inverse_transform(Xt)
     assert isinstance(back, torch.Tensor)
     _close(back, step.inverse_transform(expected), dtype)
+
+
+@pytest.mark.parametrize(("step", "X"), CASES, ids=IDS)
+def test_numpy_through_the_device_gives_the_numpy_numbers(step, X):
+    X = X.astype(np.float32)
+    expected = step.set_params(device=None).fit(X).transform(X)
+    step.set_params(device="cpu", batch_size=3)  # several chunks sent over and back
+    Xt = step.transform(X)
+    assert type(Xt) is np.ndarray and Xt.dtype == expected.dtype
+    _close(torch.from_numpy(Xt), expected, np.float32)
+    back = step.inverse_transform(Xt)
+    assert type(back) is np.ndarray
+    _close(
+        torch.from_numpy(back),
+        step.set_params(device=None).inverse_transform(expected),
+        np.float32,
+    )
+
+
+def test_a_device_takes_tensors_there_and_back_and_maps_dask_blocks():
+    da = pytest.importorskip("dask.array")
+    dct = BlockDCT(device="cpu").fit(DIGITS)
+    expected = BlockDCT().fit(DIGITS).transform(DIGITS)
+    out = dct.transform(torch.from_numpy(DIGITS.astype(np.float64)))
+    assert isinstance(out, torch.Tensor) and out.device.type == "cpu"
+    _close(out, expected, np.float64)
+    lazy = dct.transform(da.from_array(DIGITS, chunks=(7, 28, 28)))
+    assert isinstance(lazy, da.Array) and lazy.chunks[0] == (7, 7, 7, 7, 7, 5)
+    _close(torch.from_numpy(lazy.compute()), expected, np.float64)
+
+
+def test_device_auto_without_a_gpu_is_numpy_and_settings_without_a_kernel_stay_numpy():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: 'auto' means CUDA")
+    for step in (BlockDCT(device="auto"), BlockDCT(integer=True, device="cpu")):
+        reference = BlockDCT(integer=step.integer).fit(DIGITS).transform(DIGITS)
+        np.testing.assert_array_equal(step.fit(DIGITS).transform(DIGITS), reference)
+    libjpeg = ColorTransform(method="libjpeg", device="cpu").fit(PHOTOS)
+    np.testing.assert_array_equal(
+        libjpeg.transform(PHOTOS), ColorTransform(method="libjpeg").fit(PHOTOS).transform(PHOTOS)
+    )
+
+
+def test_bad_devices_are_refused_by_name():
+    with pytest.raises(ValueError, match="device must be None, 'auto' or a torch device"):
+        BlockDCT(device="gpu9").fit(DIGITS).transform(DIGITS)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda' but torch sees no CUDA GPU"):
+            WaveletTransform(device="cuda").fit(DIGITS).transform(DIGITS)
 
 
 def test_integer_tensors_are_computed_in_float64():
@@ -88,12 +151,10 @@ def test_tensor_errors_are_the_numpy_errors():
 
 
 def test_steps_without_a_kernel_return_tensors_or_say_why_not():
-    from skcompress import PyramidVQ
-
     X = VECTORS.astype(np.float32)
-    small = PyramidVQ(vector_size=8, pulses=4).fit(X)
-    out = small.transform(torch.from_numpy(X))
-    np.testing.assert_array_equal(out.numpy(), small.transform(X))
+    chroma = ChromaSubsampler().fit(PHOTOS)  # no kernel: numpy, back as a tensor
+    out = chroma.transform(torch.from_numpy(PHOTOS))
+    np.testing.assert_array_equal(out.numpy(), chroma.transform(PHOTOS))
     large = PyramidVQ(vector_size=16, pulses=80).fit(X)  # indices beyond int64
     with pytest.raises(TypeError, match="beyond int64"):
         large.transform(torch.from_numpy(X))

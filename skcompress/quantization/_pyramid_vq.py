@@ -267,6 +267,13 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         Threads sharing the chunks of ``transform`` and ``inverse_transform``,
         each with one BLAS thread (joblib's convention: None is 1 unless a
         :func:`joblib.parallel_config` says otherwise, -1 all CPUs).
+    device : str, torch.device or None, default=None
+        Where ``transform`` and ``inverse_transform`` compute. None: numpy
+        (a torch tensor on its own device). A torch device ("cuda", "cpu",
+        "cuda:1"): the torch kernel there, numpy input sent over and back in
+        chunks of ``batch_size``; results are those of numpy within the
+        tolerances of the "Scaling up" guide. "auto": CUDA when torch sees a
+        GPU, numpy otherwise. Outputs keep the input's type and device.
 
     Attributes
     ----------
@@ -332,6 +339,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         "dynamic_range": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "device": "no_validation",  # checked when used: torch is optional
     }
 
     def __init__(
@@ -344,6 +352,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         dynamic_range=120.0,
         batch_size=None,
         n_jobs=None,
+        device=None,
     ):
         self.vector_size = vector_size
         self.pulses = pulses
@@ -352,6 +361,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         self.dynamic_range = dynamic_range
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -96,6 +96,13 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         Threads sharing the chunks, each with one BLAS thread (joblib's
         convention: None is 1 unless a :func:`joblib.parallel_config` says
         otherwise, -1 all CPUs).
+    device : str, torch.device or None, default=None
+        Where ``transform`` and ``inverse_transform`` compute. None: numpy
+        (a torch tensor on its own device). A torch device ("cuda", "cpu",
+        "cuda:1"): the torch kernel there, numpy input sent over and back in
+        chunks of ``batch_size``; results are those of numpy within the
+        tolerances of the "Scaling up" guide. "auto": CUDA when torch sees a
+        GPU, numpy otherwise. Outputs keep the input's type and device.
 
     Attributes
     ----------
@@ -178,6 +185,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "device": "no_validation",  # checked when used: torch is optional
     }
 
     def __init__(
@@ -196,6 +204,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         random_state=None,
         batch_size=None,
         n_jobs=None,
+        device=None,
     ):
         self.n_stages = n_stages
         self.codebook_size = codebook_size
@@ -210,6 +219,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -69,6 +69,13 @@ class MDCT(TransformerMixin, BaseEstimator):
         Threads sharing the chunks, each with one BLAS thread (joblib's
         convention: None is 1 unless a :func:`joblib.parallel_config` says
         otherwise, -1 all CPUs).
+    device : str, torch.device or None, default=None
+        Where ``transform`` and ``inverse_transform`` compute. None: numpy
+        (a torch tensor on its own device). A torch device ("cuda", "cpu",
+        "cuda:1"): the torch kernel there, numpy input sent over and back in
+        chunks of ``batch_size``; results are those of numpy within the
+        tolerances of the "Scaling up" guide. "auto": CUDA when torch sees a
+        GPU, numpy otherwise. Outputs keep the input's type and device.
 
     Attributes
     ----------
@@ -136,6 +143,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         "layout": [StrOptions(set(LAYOUTS))],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "device": "no_validation",  # checked when used: torch is optional
     }
 
     def __init__(
@@ -147,6 +155,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         layout="flat",
         batch_size=None,
         n_jobs=None,
+        device=None,
     ):
         self.frame_length = frame_length
         self.window = window
@@ -154,6 +163,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         self.layout = layout
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.device = device
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)

@@ -61,6 +61,13 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         Threads sharing the chunks, each with one BLAS thread (joblib's
         convention: None is 1 unless a :func:`joblib.parallel_config` says
         otherwise, -1 all CPUs).
+    device : str, torch.device or None, default=None
+        Where ``transform`` and ``inverse_transform`` compute. None: numpy
+        (a torch tensor on its own device). A torch device ("cuda", "cpu",
+        "cuda:1"): the torch kernel there, numpy input sent over and back in
+        chunks of ``batch_size``; results are those of numpy within the
+        tolerances of the "Scaling up" guide. "auto": CUDA when torch sees a
+        GPU, numpy otherwise. Outputs keep the input's type and device.
 
     Attributes
     ----------
@@ -156,6 +163,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         "signal_shape": [tuple, list, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "device": "no_validation",  # checked when used: torch is optional
     }
 
     def __init__(
@@ -168,6 +176,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         signal_shape=None,
         batch_size=None,
         n_jobs=None,
+        device=None,
     ):
         self.wavelet = wavelet
         self.level = level
@@ -176,6 +185,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         self.signal_shape = signal_shape
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.device = device
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
