@@ -1,7 +1,7 @@
 """Every torch path on the GPU against the numpy path on the CPU: same numbers, and how fast.
 
 For each step with a torch kernel (BlockDCT, WaveletTransform, MDCT,
-ColorTransform, ResidualVQ encoding), fitted on numpy data:
+ColorTransform, ResidualVQ and PyramidVQ encoding), fitted on numpy data:
 
 * the numpy path on the CPU (``transform`` of a numpy array), timed with
   ``time.perf_counter``;
@@ -9,8 +9,14 @@ ColorTransform, ResidualVQ encoding), fitted on numpy data:
   device), timed with CUDA events around each call, after ``--warmup`` calls;
 * the largest difference between the two outputs, against the tolerance the
   test suite states for CPU tensors (float32: 5e-4 on samples in [0, 255]);
-  for ResidualVQ the fraction of codes that differ (at most 0.1%: float32
-  distances summed in another order may flip a near-tie; identical on CPU).
+  for the quantizers the fraction of symbols that differ (at most 0.1%:
+  float32 distances summed in another order may flip a near-tie; identical
+  on CPU).
+
+Then the same steps with ``device="cuda"`` given numpy arrays (each chunk of
+``batch_size`` sent to the GPU and back), timed with ``time.perf_counter``
+from numpy in to numpy out: what a Pipeline step set to the GPU costs,
+transfers included.
 
 TF32 is switched off (``torch.backends.cudnn.allow_tf32 = False``): with it,
 cuDNN convolutions (the wavelet path) round inputs to 10 mantissa bits.
@@ -32,7 +38,14 @@ import numpy as np
 
 
 def cases(scale):
-    from skcompress import MDCT, BlockDCT, ColorTransform, ResidualVQ, WaveletTransform
+    from skcompress import (
+        MDCT,
+        BlockDCT,
+        ColorTransform,
+        PyramidVQ,
+        ResidualVQ,
+        WaveletTransform,
+    )
     from skcompress.datasets import load_mnist
 
     rng = np.random.default_rng(0)
@@ -55,6 +68,7 @@ def cases(scale):
             vectors,
             0,
         ),
+        ("PyramidVQ N=16 K=12 (32 bits)", PyramidVQ(vector_size=16), vectors.reshape(-1, 64), 0),
     ]
 
 
@@ -130,6 +144,20 @@ def main(argv=None):
         )
         del X_gpu, out
         torch.cuda.empty_cache()
+        step.set_params(device="cuda")
+        step.transform(X[:1000])  # warm-up
+        device_seconds, got = cpu_time(lambda s=step, x=X: s.transform(x), cpu_repeats)
+        step.set_params(device=None)
+        same = (
+            np.mean(got != expected) <= 1e-3
+            if tolerance == 0
+            else np.allclose(got, expected, rtol=0, atol=tolerance)
+        )
+        failed |= not same
+        print(
+            f"{'  device=cuda, numpy in/out':30} {'':12} {device_seconds:12.4f} "
+            f"{cpu_seconds / device_seconds:9.1f} {'':10} {'yes' if same else 'NO'}"
+        )
     return 1 if failed else 0
 
 
