@@ -17,7 +17,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..transforms._basis import _dct_matrix_extended, zigzag_order
+
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
+_BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
 
 
 def _check_grid(name, grid_shape):
@@ -54,18 +57,75 @@ def _halved(grid):
     return window, tuple(-(-s // w) for s, w in zip(grid, window, strict=True))
 
 
+def _idct_sub_block_weights(n_coefficients, block_size, factor, d):
+    """Weights of the 1x1 map from a block's coefficients to the samples of its sub-blocks.
+
+    ``(s**d * factor**d, n_coefficients)`` with ``s = block_size // factor``:
+    output channel ``p * factor**d + phase`` is sample ``p`` (raster order in
+    the ``s``-wide sub-block) of the sub-block at ``phase`` (raster order of
+    the ``factor``-wide grid of sub-blocks), the order in which a pixel
+    shuffle lays channels out. Coefficients are the first ``n_coefficients``
+    of the orthonormal DCT-II in zig-zag order (natural order in 1-D), as
+    :class:`~skcompress.BlockDCT` emits them, so the map is its inverse.
+    """
+    b, f = block_size, factor
+    C = np.asarray(_dct_matrix_extended(b), dtype=np.float64)  # C[frequency, sample]
+    if d == 2:
+        basis = np.einsum("ui,vj->uvij", C, C).reshape(b * b, b, b)[zigzag_order(b)]
+    else:
+        basis = C
+    basis = basis[:n_coefficients]  # (k, b) or (k, b, b): the synthesis functions
+    s = b // f
+    # sample (phase * s + p) along every axis -> axes (p..., phase...) per coefficient
+    shape = (n_coefficients,) + (f, s) * d
+    blocks = basis.reshape(shape)
+    if d == 2:
+        blocks = blocks.transpose(0, 2, 4, 1, 3)  # (k, p_row, p_col, phase_row, phase_col)
+    else:
+        blocks = blocks.transpose(0, 2, 1)  # (k, p, phase)
+    return blocks.reshape(n_coefficients, -1).T
+
+
 class _SubBlocks(nn.Module):
-    """Every block's coefficients to ``factor x factor`` learned sub-block features.
+    """Every block's coefficients to ``factor x factor`` sub-block features.
 
     A 1x1 convolution (the same linear map for every block, as an inverse
-    transform is) to ``width * factor**2`` channels, a pixel shuffle that lays
-    them out as a ``factor`` times finer grid, and a ReLU.
+    transform is) to ``width * factor**d`` channels, then a pixel shuffle
+    that lays them out as a ``factor`` times finer grid. ``init="learned"``:
+    a default-initialized map, then a ReLU. ``init="idct"``: the map starts
+    as the block's inverse DCT, ``width`` the samples of a sub-block per
+    colour channel, and stays linear (no ReLU; batch normalization when
+    ``batch_norm``).
     """
 
-    def __init__(self, in_channels, width, factor, d):
+    def __init__(
+        self,
+        in_channels,
+        width,
+        factor,
+        d,
+        *,
+        init="learned",
+        n_color_channels=1,
+        block_size=8,
+        batch_norm=False,
+    ):
         super().__init__()
-        self.factor, self.d = factor, d
+        self.factor, self.d, self.init = factor, d, init
         self.expand = _CONV[d](in_channels, width * factor**d, 1)
+        if init == "idct":
+            C, k = n_color_channels, in_channels // n_color_channels
+            per_colour = _idct_sub_block_weights(k, block_size, factor, d)
+            weight = np.zeros((C, per_colour.shape[0], C, k))
+            for c in range(C):
+                weight[c, :, c, :] = per_colour
+            weight = weight.reshape(C * per_colour.shape[0], C * k)
+            with torch.no_grad():
+                self.expand.weight.copy_(
+                    torch.as_tensor(weight, dtype=torch.float32).reshape(self.expand.weight.shape)
+                )
+                self.expand.bias.zero_()
+        self.norm = _BATCH_NORM[d](width) if batch_norm else nn.Identity()
 
     def forward(self, x):
         x = self.expand(x)
@@ -75,21 +135,23 @@ class _SubBlocks(nn.Module):
             n, c, L = x.shape
             x = x.reshape(n, c // self.factor, self.factor, L).transpose(2, 3)
             x = x.reshape(n, c // self.factor, L * self.factor)
-        return F.relu(x)
+        x = self.norm(x)
+        return x if self.init == "idct" else F.relu(x)
 
 
 class _Stage(nn.Module):
-    """``conv (same padding) -> ReLU``, then optionally pooled to a smaller grid."""
+    """``conv (same padding) [-> BatchNorm] -> ReLU``, then optionally pooled to a smaller grid."""
 
-    def __init__(self, in_channels, width, grid, kernel_size, pool):
+    def __init__(self, in_channels, width, grid, kernel_size, pool, batch_norm=False):
         super().__init__()
         self.conv = _CONV[len(grid)](in_channels, width, kernel_size, padding=kernel_size // 2)
+        self.norm = _BATCH_NORM[len(grid)](width) if batch_norm else nn.Identity()
         self.window, out = _halved(grid) if pool else (None, grid)
         self.pool = pool and self.window != (1,) * len(grid)
         self.out_grid = out if self.pool else grid
 
     def forward(self, x):
-        x = F.relu(self.conv(x))
+        x = F.relu(self.norm(self.conv(x)))
         if self.pool:
             pool = F.max_pool1d if x.ndim == 3 else F.max_pool2d
             x = pool(x, self.window, ceil_mode=True)
@@ -112,12 +174,12 @@ class _Head(nn.Module):
         return self.layers(x)
 
 
-def _stages(in_channels, grid, widths, kernel_size, pool):
+def _stages(in_channels, grid, widths, kernel_size, pool, batch_norm=False):
     """Stages of the given widths; ``pool``: True (after each), False, or how many (first)."""
     stages, channels = [], in_channels
     for s, width in enumerate(widths):
         pooled = pool if isinstance(pool, bool) else s < pool
-        stage = _Stage(channels, width, grid, kernel_size, pooled)
+        stage = _Stage(channels, width, grid, kernel_size, pooled, batch_norm)
         stages.append(stage)
         channels, grid = width, stage.out_grid
     return nn.Sequential(*stages), channels, grid
@@ -134,14 +196,32 @@ class BlockDCTNet(nn.Module):
     stages of a pixel network learn, so the network starts at the block grid.
 
     With ``upsample=f > 1`` it first maps every block's coefficients, by one
-    learned linear map shared by all blocks (a 1x1 convolution, as an
-    inverse DCT is the same map for every block), to ``f x f`` sub-block
-    feature vectors of ``widths[0]`` channels laid out on an ``f`` times finer
-    grid (a pixel shuffle; Gueguen et al.'s "deconvolution" variants, Shi et
-    al. 2016). The stages then work there, each pooling by 2 until the block
-    grid is reached again: 3x3 features at sub-block resolution, which small
-    data sets need to generalize as a pixel network does, at a fraction of
-    its operations. ``upsample=1`` runs the stages on the block grid itself.
+    linear map shared by all blocks (a 1x1 convolution, as an inverse DCT is
+    the same map for every block), to ``f x f`` sub-block feature vectors
+    laid out on an ``f`` times finer grid (a pixel shuffle; Gueguen et al.'s
+    "deconvolution" variants, Shi et al. 2016). The stages then work there,
+    each pooling by 2 until the block grid is reached again (or ``n_pool``
+    times): 3x3 features at sub-block resolution, which small data sets need
+    to generalize as a pixel network does, at a fraction of its operations.
+    ``upsample=1`` runs the stages on the block grid itself.
+
+    ``sub_block_init`` says where that map starts. "learned": a randomly
+    initialized map to ``widths[0]`` features, then a ReLU. "idct": the
+    block's own inverse DCT, so the sub-block features are the ``(8 / f)**2``
+    samples of every sub-block (per colour channel) and the network starts
+    from the decoded image, rearranged as channels on the sub-block grid
+    (space to depth), rather than from random features; the map stays linear
+    (no ReLU) and trainable, and every stage gets all of ``widths``. The
+    coefficients must be the first ones in zig-zag order of an orthonormal
+    DCT of ``block_size`` (``BlockDCT``'s defaults; 1-D blocks: natural
+    order). After the input standardization of the estimators, every
+    coefficient has unit variance, so the start is the image with its
+    frequencies equalized; ``batch_norm`` then rescales it. On MNIST
+    (4,000 digits, 5 epochs, 10 coefficients at quality 15, about 320 bits
+    per digit) "idct" with ``batch_norm``, ``widths=(64, 64)`` and
+    ``n_pool=2`` reached 96.4-97.1% over three seeds where "learned"
+    ``widths=(64,)`` reached 95.3%, and the pixel network on the pixels
+    97.1-97.7%, in about a third of its fitting time.
 
     Parameters
     ----------
@@ -152,8 +232,9 @@ class BlockDCTNet(nn.Module):
     n_outputs : int
         Classes (logits) or regression targets.
     widths : sequence of int, default=(64,)
-        Channels of each convolution stage (and of the sub-block features);
-        empty for a perceptron on the coefficients.
+        Channels of each convolution stage (and, with
+        ``sub_block_init="learned"``, of the sub-block features); empty for a
+        perceptron on the coefficients.
     kernel_size : int, default=3
         Odd kernel size of the convolutions, in grid steps.
     hidden_units : int, default=128
@@ -169,8 +250,21 @@ class BlockDCTNet(nn.Module):
         the lowest frequencies, as Xu et al. (2020) select frequency channels.
         None uses all ``K``.
     upsample : int, default=2
-        Factor of the learned sub-block grid (a power of 2); 1 for none.
-        Ignored when ``widths`` is empty.
+        Factor of the sub-block grid (a power of 2); 1 for none. Ignored
+        when ``widths`` is empty.
+    sub_block_init : {"learned", "idct"}, default="learned"
+        Start of the map from coefficients to sub-block features (see
+        above). "idct" needs ``upsample`` to divide ``block_size`` and uses
+        the map even at ``upsample=1`` (the block's samples as channels).
+    batch_norm : bool, default=False
+        Batch normalization after every convolution (and after the
+        sub-block map), before its ReLU.
+    n_pool : int or None, default=None
+        Stages followed by a 2x max-pooling, the first ones; None:
+        ``log2(upsample)``, back to the block grid.
+    block_size : int, default=8
+        Side of the DCT blocks (their length for 1-D blocks); only
+        ``sub_block_init="idct"`` uses it.
 
     Attributes
     ----------
@@ -201,6 +295,24 @@ class BlockDCTNet(nn.Module):
     torch.Size([2, 10])
     >>> net.stages[0].conv                 # 3x3 features on the 8x8 sub-block grid
     Conv2d(64, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+
+    Starting from the decoded image: with ``sub_block_init="idct"`` the
+    sub-block features of a block's coefficients are its pixels, 4x4 of them
+    per sub-block, as 16 channels on the 8x8 grid of sub-blocks.
+
+    >>> import numpy as np
+    >>> from skcompress import BlockDCT
+    >>> image = np.random.default_rng(0).uniform(0, 255, size=(1, 32, 32))
+    >>> dct = BlockDCT(layout="channels_first", level_shift=0).fit(image)
+    >>> G = torch.as_tensor(dct.transform(image), dtype=torch.float32)
+    >>> net = BlockDCTNet(64, (4, 4), 10, widths=(64, 64), sub_block_init="idct",
+    ...                   batch_norm=True, n_pool=2)
+    >>> features = net.sub_blocks.expand(G)          # before the pixel shuffle
+    >>> top_left = features[0, ::4, 0, 0].detach().numpy().reshape(4, 4)
+    >>> bool(np.allclose(top_left, image[0, :4, :4], atol=1e-3))
+    True
+    >>> net.stages[0].conv
+    Conv2d(16, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
     """
 
     def __init__(
@@ -216,10 +328,15 @@ class BlockDCTNet(nn.Module):
         n_color_channels=1,
         n_coefficients=None,
         upsample=2,
+        sub_block_init="learned",
+        batch_norm=False,
+        n_pool=None,
+        block_size=8,
     ):
         super().__init__()
         name = type(self).__name__
         grid = _check_grid(name, grid_shape)
+        d = len(grid)
         widths = _check_widths(name, widths, allow_empty=True)
         kernel_size = _check_kernel(name, kernel_size)
         C = int(n_color_channels)
@@ -245,16 +362,47 @@ class BlockDCTNet(nn.Module):
             raise ValueError(
                 f"{name}: upsample must be a power of 2 (1 for none); got upsample={upsample}."
             )
+        if sub_block_init not in ("learned", "idct"):
+            raise ValueError(
+                f"{name}: sub_block_init must be 'learned' or 'idct'; got {sub_block_init!r}."
+            )
+        if n_pool is not None and int(n_pool) < 0:
+            raise ValueError(f"{name}: n_pool must be None or an int >= 0; got {n_pool}.")
+        b = int(block_size)
+        if sub_block_init == "idct":
+            if b < 1 or b % f:
+                raise ValueError(
+                    f"{name}: sub_block_init='idct' needs upsample={upsample} to divide "
+                    f"block_size={block_size}."
+                )
+            if k > b**d:
+                raise ValueError(
+                    f"{name}: sub_block_init='idct' with block_size={block_size} takes at "
+                    f"most {b**d} coefficients per block; got {k}."
+                )
         if not widths:  # a perceptron on the coefficients: no grid to refine
             f = 1
         channels = C * k
-        if f > 1:
-            self.sub_blocks = _SubBlocks(channels, widths[0], f, len(grid))
-            channels, grid = widths[0], tuple(g * f for g in grid)
+        idct = sub_block_init == "idct" and bool(widths)
+        if f > 1 or idct:
+            width = C * (b // f) ** d if idct else widths[0]
+            self.sub_blocks = _SubBlocks(
+                channels,
+                width,
+                f,
+                d,
+                init=sub_block_init if idct else "learned",
+                n_color_channels=C,
+                block_size=b,
+                batch_norm=batch_norm,
+            )
+            channels, grid = width, tuple(g * f for g in grid)
         else:
             self.sub_blocks = nn.Identity()
-        n_pool = f.bit_length() - 1
-        self.stages, channels, out_grid = _stages(channels, grid, widths, kernel_size, n_pool)
+        pools = f.bit_length() - 1 if n_pool is None else int(n_pool)
+        self.stages, channels, out_grid = _stages(
+            channels, grid, widths, kernel_size, pools, batch_norm
+        )
         self.head = _Head(channels * prod(out_grid), hidden_units, n_outputs, dropout)
 
     def forward(self, x):

@@ -47,6 +47,17 @@ def test_block_dct_network_learns_from_quantized_symbols(digits):
     assert net.n_parameters_ > 0 and net.macs_ > 0
 
 
+def test_block_dct_network_from_the_inverse_dct_learns(digits):
+    Xtr, ytr, Xte, yte = digits
+    options = {"sub_block_init": "idct", "batch_norm": True, "n_pool": 2, "widths": (16, 16)}
+    pipe = _dct_pipe(quality=15, k=10, **options).fit(Xtr, ytr)
+    module = pipe[-1].net_.module_
+    assert module.stages[0].conv.in_channels == 16  # the 4x4 pixels of every sub-block
+    assert pipe.score(Xte, yte) > 0.4  # chance is 0.1; about 0.8 is reached
+    loaded = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(loaded.predict_proba(Xte), pipe.predict_proba(Xte))
+
+
 def test_pixel_wavelet_and_code_networks_learn(digits):
     Xtr, ytr, Xte, yte = digits
     pixel = PixelNetClassifier(widths=(8,), hidden_units=32, max_epochs=3, **FAST)

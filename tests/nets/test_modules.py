@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from skcompress import WaveletTransform
+from skcompress import BlockDCT, WaveletTransform
 from skcompress.nets import (
     BlockDCTNet,
     CodeEmbeddingNet,
@@ -38,6 +38,70 @@ def test_sub_blocks_work_on_a_finer_grid_and_pool_back():
     assert isinstance(flat.sub_blocks, nn.Identity) and flat.stages[0].out_grid == (4, 4)
     one_d = BlockDCTNet(4, (5,), 2, widths=(3,), upsample=2)
     assert one_d(torch.zeros(2, 4, 5)).shape == (2, 2)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 4, 8])
+def test_idct_sub_blocks_start_as_the_decoded_image(factor):
+    """Before training, the sub-block features of quantized-free coefficients are the pixels."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, size=(2, 16, 24))
+    dct = BlockDCT(layout="channels_first", level_shift=0).fit(images)
+    G = torch.as_tensor(dct.transform(images), dtype=torch.float32)  # (2, 64, 2, 3)
+    net = BlockDCTNet(64, (2, 3), 5, widths=(4,), upsample=factor, sub_block_init="idct")
+    s = 8 // factor
+    assert net.stages[0].conv.in_channels == s * s
+    features = net.sub_blocks(G)  # (2, s * s, 2 * factor, 3 * factor), linear
+    # channel u * s + v at sub-block (r, c) is pixel (r * s + u, c * s + v)
+    pixels = features.detach().numpy().reshape(2, s, s, 2 * factor, 3 * factor)
+    pixels = pixels.transpose(0, 3, 1, 4, 2).reshape(2, 16, 24)
+    np.testing.assert_allclose(pixels, images, atol=2e-3)
+    assert net(G).shape == (2, 5)
+
+
+def test_idct_sub_blocks_of_few_coefficients_colours_and_1d_blocks():
+    rng = np.random.default_rng(1)
+    images = rng.uniform(0, 255, size=(3, 8, 16, 3))
+    dct = BlockDCT(n_coefficients=6, layout="channels_first", level_shift=0).fit(images)
+    G = dct.transform(images)  # (3, 18, 1, 2): 6 coefficients of 3 colours
+    low_pass = np.moveaxis(dct.inverse_transform(G), -1, 1)  # (3, 3, 8, 16)
+    net = BlockDCTNet(
+        18,
+        (1, 2),
+        4,
+        n_color_channels=3,
+        widths=(4,),
+        upsample=2,
+        sub_block_init="idct",
+        batch_norm=True,
+    )
+    net.eval()  # batch norm: running statistics of 0 and 1 before training
+    features = net.sub_blocks.expand(torch.as_tensor(G, dtype=torch.float32))
+    # colour c's 16 samples of the top-left 4x4 sub-block: channels (c * 16 + p) * 4 + 0
+    top_left = features[:, 0::4, 0, 0].detach().numpy().reshape(3, 3, 4, 4)
+    np.testing.assert_allclose(top_left, low_pass[:, :, :4, :4], atol=2e-3)
+    signals = rng.uniform(-1, 1, size=(2, 16))
+    dct1 = BlockDCT(8, layout="channels_first", level_shift=0).fit(signals)
+    net1 = BlockDCTNet(8, (2,), 3, widths=(4,), upsample=2, sub_block_init="idct")
+    samples = net1.sub_blocks(torch.as_tensor(dct1.transform(signals), dtype=torch.float32))
+    assert samples.shape == (2, 4, 4)  # 4 samples per sub-block, 4 sub-blocks
+    np.testing.assert_allclose(
+        samples.detach().numpy().transpose(0, 2, 1).reshape(2, 16), signals, atol=1e-5
+    )
+
+
+def test_batch_norm_and_n_pool():
+    net = BlockDCTNet(
+        10, (4, 4), 10, widths=(8, 8), sub_block_init="idct", batch_norm=True, n_pool=2
+    )
+    assert [stage.out_grid for stage in net.stages] == [(4, 4), (2, 2)]
+    assert isinstance(net.stages[0].norm, nn.BatchNorm2d)
+    assert (
+        isinstance(net.sub_blocks.norm, nn.BatchNorm2d) and net.sub_blocks.norm.num_features == 16
+    )
+    assert net.head.layers[1].in_features == 8 * 2 * 2
+    plain = BlockDCTNet(10, (4, 4), 10, widths=(8,), upsample=1, n_pool=0)
+    assert isinstance(plain.stages[0].norm, nn.Identity) and plain.stages[0].out_grid == (4, 4)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in BlockDCTNet(10, (4, 4), 2).modules())
 
 
 def test_code_embeddings_concatenate_or_sum():
@@ -114,6 +178,16 @@ def test_counts():
         (lambda: CodeEmbeddingNet(0, 2, (), 2), "must be positive"),
         (lambda: CodeEmbeddingNet(4, 2, (), 2, combine="mean"), "combine must be"),
         (lambda: BlockDCTNet(16, (4, 4), 2, upsample=3), "upsample must be a power of 2"),
+        (lambda: BlockDCTNet(16, (4, 4), 2, sub_block_init="dct"), "sub_block_init must be"),
+        (lambda: BlockDCTNet(16, (4, 4), 2, n_pool=-1), "n_pool must be None or an int"),
+        (
+            lambda: BlockDCTNet(16, (4, 4), 2, upsample=8, block_size=4, sub_block_init="idct"),
+            "needs upsample=8 to divide block_size=4",
+        ),
+        (
+            lambda: BlockDCTNet(32, (4, 4), 2, block_size=4, sub_block_init="idct"),
+            "takes at most 16 coefficients",
+        ),
     ],
 )
 def test_bad_arguments(make, match):
