@@ -39,6 +39,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 # copies): with scikit-learn's default working_memory of 1 GiB, chunks of
 # about 33 million values (42,000 MNIST digits, 42 photographs of 512x512x3).
 _BYTES_PER_VALUE = 32
+# Inputs whose temporaries fit here go in one piece; larger ones in 8 chunks
+# or more, so that the temporaries of a step stay a fraction of its data.
+_SMALL_TEMPORARIES = 64 * 2**20
 
 
 def is_dask_array(X):
@@ -157,9 +160,9 @@ def _on_device(estimator, method, X, device):
 def batch_size_of(estimator, X, n_jobs=None):
     """Samples per chunk: ``estimator.batch_size``, else from ``working_memory``.
 
-    Automatic chunks: none for inputs within ``working_memory``, else at
-    least 8 even ones; and small enough to give each of ``n_jobs`` threads
-    four of them.
+    Automatic chunks: none for small inputs (temporaries within 64 MiB),
+    else at least 8 even ones, each within ``working_memory``; and small
+    enough to give each of ``n_jobs`` threads four of them.
     """
     batch = getattr(estimator, "batch_size", None)
     if batch is not None:
@@ -170,9 +173,10 @@ def batch_size_of(estimator, X, n_jobs=None):
             )
         return int(batch)
     batch = auto_batch_size(X)
-    if batch < len(X):
-        # at least 8 even chunks, so one chunk's output (copied into the
-        # whole) adds at most an eighth of the output to the peak
+    values = len(X) * max(1, int(np.prod(X.shape[1:], dtype=np.int64)))
+    if batch < len(X) or values * _BYTES_PER_VALUE > _SMALL_TEMPORARIES:
+        # at least 8 even chunks, so that one chunk's temporaries and output
+        # (copied into the whole) add at most an eighth of the data to the peak
         n_chunks = max(8, -(-len(X) // batch))
         batch = -(-len(X) // n_chunks)
     workers = effective_n_jobs(n_jobs)

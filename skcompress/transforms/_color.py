@@ -85,9 +85,9 @@ class ColorTransform(TransformerMixin, BaseEstimator):
     batch_size : int or None, default=None
         Samples per chunk when ``transform`` or ``inverse_transform`` gets a
         numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: as many samples as
-        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
-        with its default of 1 GiB). See the "Scaling up" guide.
+        array, so temporaries stay those of a chunk. None: small inputs whole, larger
+        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
+        the "Scaling up" guide.
     n_jobs : int or None, default=None
         Threads sharing the chunks, each with one BLAS thread (joblib's
         convention: None is 1 unless a :func:`joblib.parallel_config` says
@@ -377,9 +377,9 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
     batch_size : int or None, default=None
         Samples per chunk when ``transform`` or ``inverse_transform`` gets a
         numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: as many samples as
-        scikit-learn's ``working_memory`` allows (about 42,000 MNIST digits
-        with its default of 1 GiB). See the "Scaling up" guide.
+        array, so temporaries stay those of a chunk. None: small inputs whole, larger
+        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
+        the "Scaling up" guide.
     n_jobs : int or None, default=None
         Threads sharing the chunks, each with one BLAS thread (joblib's
         convention: None is 1 unless a :func:`joblib.parallel_config` says
