@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
 from .._contract import check_input_features
-from ..entropy import CategoricalEntropyModel
+from ..entropy import BlockContextModel, CategoricalEntropyModel
 from ..nets._data import threads
 from ..transforms import WaveletTransform
 from ._base import (
@@ -515,9 +515,10 @@ class _LatentImageCodec(LearnedCodec):
 
         Latents are coded with :class:`~skcompress.entropy.CategoricalEntropyModel`
         (``entropy_model_``), one distribution per latent channel counted from
-        the learned densities. Each bitstream starts with the signal's spatial
-        size (varints), then the entropy coder's own bitstream (header byte,
-        length, payload, CRC-32).
+        the learned densities, or, for :class:`LearnedWaveletCodec` with
+        ``entropy_coder="context"``, with its ``context_model_``. Each
+        bitstream starts with the signal's spatial size (varints), then the
+        entropy coder's own bitstream (header, payload, CRC-32).
 
         Parameters
         ----------
@@ -534,9 +535,31 @@ class _LatentImageCodec(LearnedCodec):
         return self._compress_latents(Y, X.shape[1 : 1 + self.n_spatial_dims_])
 
     def _compress_latents(self, Y, spatial):
-        rows = np.moveaxis(Y, 1, -1).reshape(len(Y), -1)
         header = b"".join(_varint(int(s)) for s in spatial)
-        return [header + s for s in self.entropy_model_.compress(rows)]
+        return [header + s for s in self._code_latents(Y)]
+
+    def _code_latents(self, Y):
+        """Payloads of integer latents ``(n, M, *grid)``: one bitstream per signal."""
+        return self.entropy_model_.compress(np.moveaxis(Y, 1, -1).reshape(len(Y), -1))
+
+    def _decode_latents(self, payloads, grid, size):
+        """Integer latents ``(n, M, *grid)`` from the payloads of :meth:`_code_latents`."""
+        rows = self.entropy_model_.decompress(payloads)
+        expected = prod(grid) * self.n_latents
+        if rows.shape[1] != expected:
+            raise ValueError(
+                f"decompress: a bitstream holds {rows.shape[1]} latents where signals of size "
+                f"{size} have {expected} (corrupted data)."
+            )
+        return np.moveaxis(rows.reshape(len(rows), *grid, self.n_latents), -1, 1)
+
+    def _coder_header_bits(self, Y):
+        """Bits of the entropy coder's own header for one signal's latents."""
+        return self.entropy_model_.header_bits(Y[0].size if len(Y) else 0)
+
+    def _ideal_bits(self, Y):
+        """Ideal code length of each signal's latents under the model the coder uses."""
+        return self._estimated_bits(Y)
 
     def _split_strings(self, strings):
         sizes, payloads = set(), []
@@ -578,14 +601,7 @@ class _LatentImageCodec(LearnedCodec):
         check_is_fitted(self, "net_")
         payloads, size = self._split_strings(strings)
         grid = self._grid(size)
-        rows = self.entropy_model_.decompress(payloads)
-        expected = prod(grid) * self.n_latents
-        if rows.shape[1] != expected:
-            raise ValueError(
-                f"decompress: a bitstream holds {rows.shape[1]} latents where signals of size "
-                f"{size} have {expected} (corrupted data)."
-            )
-        Y = np.moveaxis(rows.reshape(len(rows), *grid, self.n_latents), -1, 1)
+        Y = self._decode_latents(payloads, grid, size)
         return self._finish(self._decode(Y), size)
 
     def rate(self, X):
@@ -603,8 +619,9 @@ class _LatentImageCodec(LearnedCodec):
             :meth:`compress`, headers included), ``payload_bits_per_sample``
             and ``header_bits_per_sample`` (size varints, the coder's format
             byte, length and CRC-32), ``bits_per_value`` (bits per pixel, or
-            per sample of a 1-D signal), and the learned entropy model's
-            estimate of the same latents: ``estimated_bits_per_sample`` and
+            per sample of a 1-D signal), and the ideal code length of the same
+            latents under the model the bitstreams use (the learned densities,
+            or the context model): ``estimated_bits_per_sample`` and
             ``estimated_bits_per_value``.
         """
         check_is_fitted(self, "net_")
@@ -614,8 +631,8 @@ class _LatentImageCodec(LearnedCodec):
         strings = self._compress_latents(Y, spatial)
         total = np.array([8 * len(s) for s in strings], dtype=np.float64)
         ours = 8 * sum(len(_varint(int(s))) for s in spatial)
-        header = ours + self.entropy_model_.header_bits(Y[0].size if len(Y) else 0)
-        estimate = self._estimated_bits(Y)
+        header = ours + self._coder_header_bits(Y)
+        estimate = self._ideal_bits(Y)
         pixels = prod(spatial)
         return {
             "bits_per_sample": float(total.mean()),
@@ -924,6 +941,32 @@ class LearnedWaveletCodec(_LatentImageCodec):
             Residual blocks of the decoder.
         kernel_size : int, default=3
             Odd kernel size of the decoder's convolutions.
+        init : {"pca", "random"}, default="pca"
+            Starting weights: the encoder and the decoder's linear path from
+            the principal components of the training packets, with the
+            quantization step that ``lmbda`` implies at high rate, and the
+            densities fitted to those latents; or torch's random ones.
+        entropy_coder : {"context", "factorized"}, default="context"
+            How :meth:`compress` codes the latents. "context": with a
+            :class:`~skcompress.entropy.BlockContextModel` counted on the
+            training latents at ``fit``: the latent vector of each position is
+            a "block" whose channels come in order of decreasing variance (the
+            principal components' order), split into ``context_groups``; the
+            first of a group is predicted from its left and upper neighbours,
+            every other one coded in a context of the magnitudes of the same
+            channel at the neighbouring positions and of how many channels the
+            position needs. About 30% fewer bits than "factorized" on
+            photographs, for the same latents. "factorized":
+            one distribution per latent channel, the learned densities that
+            training minimizes (as :class:`BalleCodec` codes). Training is the
+            same for both; the setting may be changed after ``fit``.
+        context_groups : int, default=2
+            For ``entropy_coder="context"``: the latent channels, in order of
+            decreasing variance, are dealt round-robin into this many groups
+            (at most ``n_latents``), the context model's channels; the first
+            of each group is predicted from its neighbours and each group has
+            its own contexts. Two groups cost about 5% fewer bits than one on
+            photographs. Set it before ``fit``, which counts the tables.
     {input}
     {training}
 
@@ -931,6 +974,12 @@ class LearnedWaveletCodec(_LatentImageCodec):
         ----------
         packet_mean_, packet_scale_ : ndarray of float32, shape (n_packets,)
             Per-packet standardization learned at ``fit``.
+        context_model_ : BlockContextModel
+            The tables of ``entropy_coder="context"``, counted on the rounded
+            latents of the signals of the latest ``fit`` (or ``partial_fit``).
+        latent_order_ : ndarray of int64, shape (n_latents,)
+            Latent channels in order of decreasing variance on those signals,
+            the order in which they are dealt into the context model's groups.
     {attributes}
 
         See Also
@@ -945,6 +994,11 @@ class LearnedWaveletCodec(_LatentImageCodec):
         (72 for "cdf97" at level 3, 8 for "haar").
 
     {persistence}
+
+        :meth:`save_params` writes the network only: after ``initialize(X)``
+        and :meth:`load_params`, the context model is counted again on the
+        latents of that ``X`` under the loaded weights (the training signals
+        give back the fitted tables).
 
         Examples
         --------
@@ -970,6 +1024,8 @@ class LearnedWaveletCodec(_LatentImageCodec):
         "n_blocks": [Interval(Integral, 0, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"pca", "random"})],
+        "entropy_coder": [StrOptions({"context", "factorized"})],
+        "context_groups": [Interval(Integral, 1, None, closed="left")],
         "data_range": [Interval(Real, 0, None, closed="neither"), None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions({"flat", "blocks", "channels_first"})],
@@ -988,6 +1044,8 @@ class LearnedWaveletCodec(_LatentImageCodec):
         n_blocks=2,
         kernel_size=3,
         init="pca",
+        entropy_coder="context",
+        context_groups=2,
         data_range=255.0,
         patch_size=None,
         layout="flat",
@@ -1012,6 +1070,8 @@ class LearnedWaveletCodec(_LatentImageCodec):
         self.n_blocks = n_blocks
         self.kernel_size = kernel_size
         self.init = init
+        self.entropy_coder = entropy_coder
+        self.context_groups = context_groups
         self.data_range = data_range
         self.patch_size = patch_size
         self.layout = layout
@@ -1128,6 +1188,95 @@ class LearnedWaveletCodec(_LatentImageCodec):
         generator = torch.Generator().manual_seed(self._seed)
         with threads(self.n_threads):
             module.entropy_bottleneck.fit_density(latents, generator=generator)
+
+    # -- the context coder ---------------------------------------------------
+
+    def _fit(self, X, *, partial):
+        super()._fit(X, partial=partial)
+        self._fit_context_model(self._signals(X, reset=False))
+        return self
+
+    def initialize(self, X):
+        super().initialize(X)
+        X = self._signals(X, reset=False)
+        self._fit_context_model(X)
+        self._context_signals = X  # counted again under the weights load_params reads
+        return self
+
+    initialize.__doc__ = _LatentImageCodec.initialize.__doc__
+
+    def _after_load(self):
+        super()._after_load()
+        X = self.__dict__.pop("_context_signals", None)
+        if X is not None:
+            self._fit_context_model(X)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_context_signals", None)
+        return state
+
+    def _slots(self):
+        """``(groups, K)``: the latent channel in each slot of a block, -1 for padding."""
+        groups = min(self.context_groups, self.n_latents)
+        K = -(-self.n_latents // groups)
+        flat = np.full(groups * K, -1, dtype=np.int64)
+        flat[: self.n_latents] = self.latent_order_
+        return flat.reshape(K, groups).T
+
+    def _blocks(self, Y):
+        """``(n, M, *grid)`` latents to the context model's blocks ``(n, h, w, groups, K)``.
+
+        Channels dealt round-robin, in order of decreasing variance, into the
+        groups (the model's channels); 1-D grids are one row.
+        """
+        moved = np.moveaxis(Y, 1, -1)
+        if moved.ndim == 3:
+            moved = moved[:, np.newaxis]
+        zero = np.zeros((*moved.shape[:-1], 1), dtype=moved.dtype)
+        return np.ascontiguousarray(np.concatenate([moved, zero], axis=-1)[..., self._slots()])
+
+    def _unblocks(self, blocks):
+        slots = self._slots()
+        used = slots >= 0
+        Y = np.empty((*blocks.shape[:3], self.n_latents), dtype=np.int32)
+        Y[..., slots[used]] = blocks[..., used]
+        if self.n_spatial_dims_ == 1:
+            Y = Y[:, 0]
+        return np.moveaxis(Y, -1, 1)
+
+    def _fit_context_model(self, X):
+        Y = self._rounded(self._encode(X))
+        variance = np.moveaxis(Y, 1, -1).reshape(-1, Y.shape[1]).astype(np.float64).var(axis=0)
+        self.latent_order_ = np.argsort(-variance, kind="stable").astype(np.int64)
+        self.context_model_ = BlockContextModel(positional=False).fit(self._blocks(Y))
+
+    def _code_latents(self, Y):
+        if self.entropy_coder == "factorized":
+            return super()._code_latents(Y)
+        return self.context_model_.compress(self._blocks(Y))
+
+    def _decode_latents(self, payloads, grid, size):
+        if self.entropy_coder == "factorized":
+            return super()._decode_latents(payloads, grid, size)
+        blocks = self.context_model_.decompress(payloads)
+        expected = self._blocks(np.zeros((0, self.n_latents, *grid), np.int32)).shape[1:]
+        if len(blocks) and blocks.shape[1:] != expected:
+            raise ValueError(
+                f"decompress: a bitstream holds latents of shape {blocks.shape[1:]} where "
+                f"signals of size {size} have {expected} (corrupted data)."
+            )
+        return self._unblocks(blocks.reshape(len(blocks), *expected))
+
+    def _coder_header_bits(self, Y):
+        if self.entropy_coder == "factorized":
+            return super()._coder_header_bits(Y)
+        return self.context_model_.header_bits(self._blocks(Y).shape[1:])
+
+    def _ideal_bits(self, Y):
+        if self.entropy_coder == "factorized":
+            return super()._ideal_bits(Y)
+        return self.context_model_.code_lengths(self._blocks(Y))
 
     def _build_module(self):
         if self.kernel_size % 2 == 0:

@@ -186,3 +186,40 @@ def test_progress_table_and_bar_are_shown(gray, capsys):
     captured = capsys.readouterr()
     assert "train_loss" in captured.out and "rate" in captured.out
     assert "distortion" in captured.out
+
+
+def test_context_and_factorized_coders_code_the_same_latents(fitted, rgb, gray):
+    codec = fitted[LearnedWaveletCodec]
+    assert codec.entropy_coder == "context"
+    assert sorted(codec.latent_order_) == list(range(codec.n_latents))
+    expected = codec.inverse_transform(codec.transform(rgb))
+    context = codec.compress(rgb)
+    np.testing.assert_array_equal(codec.decompress(context), expected)
+    context_rate = codec.rate(rgb)
+    codec.set_params(entropy_coder="factorized")  # no refit: both coders are ready
+    try:
+        factorized = codec.compress(rgb)
+        np.testing.assert_array_equal(codec.decompress(factorized), expected)
+        factorized_rate = codec.rate(rgb)
+        with pytest.raises(ValueError):  # each coder refuses the other's bitstreams
+            codec.decompress(context)
+    finally:
+        codec.set_params(entropy_coder="context")
+    # the factorized rate's estimate is the learned densities'; the context one its own
+    assert factorized_rate["estimated_bits_per_sample"] == pytest.approx(
+        codec.bits_per_sample(rgb)
+    )
+    key = "estimated_bits_per_sample"
+    assert context_rate[key] != factorized_rate[key]
+    # 1-D signals, and one group or more groups than channels
+    signals = gray.reshape(8, -1)[:, :64]
+    for groups in (1, 2, 4, 9):
+        one_d = LearnedWaveletCodec(
+            max_epochs=1, data_range=None, context_groups=groups, **TINY_WAVELET
+        ).fit(signals)
+        np.testing.assert_array_equal(
+            one_d.decompress(one_d.compress(signals)),
+            one_d.inverse_transform(one_d.transform(signals)),
+        )
+    with pytest.raises(ValueError, match="entropy_coder"):
+        LearnedWaveletCodec(entropy_coder="huffman", **TINY_WAVELET).fit(rgb)
