@@ -105,19 +105,9 @@ def torch_device(estimator):
         ) from exc
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda") if torch.cuda.is_available() else None
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"{name}: device must be None, 'auto' or a torch device such as 'cuda' or "
-            f"'cpu'; got device={device!r}."
-        ) from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"{name}: device={str(device)!r} but torch sees no CUDA GPU; use device='auto' "
-            "(CUDA when present, numpy otherwise) or device=None."
-        )
-    return device
+    from ._torch import checked_device
+
+    return checked_device(device, f"{name}: ")
 
 
 def _on_device(estimator, method, X, device):

@@ -25,6 +25,25 @@ def kernel(estimator, method):
     return _KERNELS.get((type(estimator).__name__, method))
 
 
+def checked_device(device, owner=""):
+    """``device`` as a ``torch.device`` that this torch can use, or a ValueError.
+
+    ``owner`` prefixes the messages (an estimator's name and a colon).
+    """
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"{owner}device must be 'auto' or a torch device name such as 'cpu' or 'cuda:0'; "
+            f"got {device!r}."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"{owner}device={str(device)!r} asks for CUDA, which this torch build cannot see."
+        )
+    return resolved
+
+
 def supports(estimator, method):
     """Whether ``estimator``'s settings have a torch kernel for ``method``."""
     if kernel(estimator, method) is None:

@@ -22,6 +22,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 from skorch.history import History
 
+from .._torch import checked_device
 from ._data import BatchIterator, CosineDecay, seeded, threads
 from ._modules import count_macs, count_parameters
 
@@ -62,16 +63,7 @@ def resolve_device(device):
     """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device must be 'auto' or a torch device name such as 'cpu' or 'cuda:0'; got "
-            f"{device!r}."
-        ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} asks for CUDA, which this torch build cannot see.")
-    return str(resolved)
+    return str(checked_device(device))
 
 
 def to_numpy_tree(value):

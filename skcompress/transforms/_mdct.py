@@ -70,12 +70,10 @@ class MDCT(TransformerMixin, BaseEstimator):
         convention: None is 1 unless a :func:`joblib.parallel_config` says
         otherwise, -1 all CPUs).
     device : str, torch.device or None, default=None
-        Where ``transform`` and ``inverse_transform`` compute. None: numpy
-        (a torch tensor on its own device). A torch device ("cuda", "cpu",
-        "cuda:1"): the torch kernel there, numpy input sent over and back in
-        chunks of ``batch_size``; results are those of numpy within the
-        tolerances of the "Scaling up" guide. "auto": CUDA when torch sees a
-        GPU, numpy otherwise. Outputs keep the input's type and device.
+        None: numpy (tensors on their own device). A torch device ("cuda",
+        "cpu"): its torch kernel there, numpy sent over and back in chunks of
+        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
+        the input's type; see the "Scaling up" guide.
 
     Attributes
     ----------
