@@ -1,7 +1,8 @@
 """Every torch path on the GPU against the numpy path on the CPU: same numbers, and how fast.
 
 For each step with a torch kernel (BlockDCT, WaveletTransform, MDCT,
-ColorTransform, ResidualVQ and PyramidVQ encoding), fitted on numpy data:
+ColorTransform, PerceptualQuantizer, ResidualVQ and PyramidVQ encoding),
+fitted on numpy data:
 
 * the numpy path on the CPU (``transform`` of a numpy array), timed with
   ``time.perf_counter``;
@@ -42,6 +43,7 @@ def cases(scale):
         MDCT,
         BlockDCT,
         ColorTransform,
+        PerceptualQuantizer,
         PyramidVQ,
         ResidualVQ,
         WaveletTransform,
@@ -62,6 +64,13 @@ def cases(scale):
         ("Wavelet haar L3, 512x512x3", WaveletTransform("haar", level=3), photos, 5e-4),
         ("MDCT 256, 1 s at 8 kHz", MDCT(256), audio, 5e-4),
         ("ColorTransform, 512x512x3", ColorTransform(), photos, 5e-4),
+        # float32 coefficients: both paths divide them by float64 steps alike
+        (
+            "PerceptualQuantizer q75, MNIST",
+            PerceptualQuantizer(quality=75),
+            BlockDCT().fit(digits[:1]).transform(digits),
+            0,
+        ),
         (
             "ResidualVQ 4x256, beam 4",
             ResidualVQ(4, 256, vector_size=16, random_state=0, n_refine=0),

@@ -1,4 +1,4 @@
-"""Torch kernels of the linear transforms and the vector quantizers.
+"""Torch kernels of the linear transforms, the scalar and the vector quantizers.
 
 A fitted step given a ``torch.Tensor`` (CPU or CUDA) computes with these
 kernels on the tensor's device and returns a tensor there (see
@@ -467,6 +467,41 @@ def rvq_inverse(est, codes):
     return out.reshape(len(codes), *est.signal_shape_)
 
 
+# -- PerceptualQuantizer -----------------------------------------------------
+
+
+def _with_steps(est, X, op):
+    """``op(X, steps)``, the steps over every block, as the numpy path lays them."""
+    steps = torch.as_tensor(est.steps_, device=X.device)
+    m = steps.numel()
+    if est.layout == "channels_first" and X.ndim > 2:
+        return op(X, steps.reshape(1, m, *([1] * (X.ndim - 2))))
+    return op(X.reshape(len(X), -1, m), steps).reshape(X.shape)
+
+
+def quantizer_transform(est, X):
+    from .quantization._perceptual import _INT32_MAX
+
+    scaled = _with_steps(est, _signals(est, X), torch.div)
+    magnitude = scaled.abs()
+    if magnitude.numel() and float(magnitude.max()) >= _INT32_MAX:
+        return NotImplemented  # the numpy path's error
+    whole = torch.floor(magnitude)
+    if est.deadzone is None:
+        whole = whole + (magnitude - whole >= 0.5)  # half away from zero, as numpy
+    return torch.copysign(whole, scaled).to(torch.int32)
+
+
+def quantizer_inverse(est, B):
+    if tuple(B.shape[1:]) != tuple(est.signal_shape_) or B.is_complex():
+        return NotImplemented  # the numpy path's error
+    B = B.to(torch.float64) if not B.is_floating_point() else B
+    if est.deadzone is not None:
+        B = torch.where(B == 0, 0.0, B + torch.copysign(torch.tensor(est.deadzone), B))
+    out = _with_steps(est, B, torch.mul)
+    return out.to(torch.float32 if est._dtype == np.float32 else torch.float64)
+
+
 # -- PyramidVQ --------------------------------------------------------------
 
 
@@ -604,6 +639,8 @@ _KERNELS = {
     ("WaveletTransform", "inverse_transform"): wavelet_inverse,
     ("ResidualVQ", "transform"): rvq_transform,
     ("ResidualVQ", "inverse_transform"): rvq_inverse,
+    ("PerceptualQuantizer", "transform"): quantizer_transform,
+    ("PerceptualQuantizer", "inverse_transform"): quantizer_inverse,
     ("PyramidVQ", "transform"): pvq_transform,
     ("PyramidVQ", "inverse_transform"): pvq_inverse,
 }

@@ -20,6 +20,7 @@ from skcompress import (
     BlockDCT,
     ChromaSubsampler,
     ColorTransform,
+    PerceptualQuantizer,
     PyramidVQ,
     ResidualVQ,
     WaveletTransform,
@@ -52,11 +53,13 @@ CASES = [
     (ColorTransform(method="libjpeg"), PHOTOS),  # no kernel: numpy, back as a tensor
     (ResidualVQ(3, 16, vector_size=8, random_state=0), VECTORS),
     (ResidualVQ(2, 8, beam_size=1, layout="blocks", random_state=0), VECTORS),
+    (PerceptualQuantizer(table=3.0), DIGITS),
+    (PerceptualQuantizer(table=[2.0, 5.0, 7.0], deadzone=0.375), AUDIO),
     (PyramidVQ(vector_size=8, pulses=6), VECTORS),  # pre-search (K > N / 2)
     (PyramidVQ(vector_size=5, pulses=2, gain_step=6.0), AUDIO),  # padded last axis
     (PyramidVQ(bits_per_vector=48), VECTORS),
 ]
-QUANTIZERS = (ResidualVQ, PyramidVQ)
+QUANTIZERS = (PerceptualQuantizer, ResidualVQ, PyramidVQ)
 IDS = [f"{type(step).__name__}-{i}" for i, (step, _) in enumerate(CASES)]
 
 
@@ -148,6 +151,9 @@ def test_tensor_errors_are_the_numpy_errors():
         dct.transform(torch.zeros(2, 16, 16))
     with pytest.raises(ValueError, match="NaN"):
         dct.transform(torch.full((2, 28, 28), float("nan")))
+    quantizer = PerceptualQuantizer(table=1e-3).fit(AUDIO)
+    with pytest.raises(ValueError, match="beyond int32 symbols"):
+        quantizer.transform(torch.from_numpy(AUDIO * 1e7))
 
 
 def test_steps_without_a_kernel_return_tensors_or_say_why_not():
@@ -182,8 +188,6 @@ def test_gpu_check_without_a_gpu_says_so():
 
 def test_a_jpeg_pipeline_on_tensors_gives_the_same_symbols():
     from sklearn.pipeline import make_pipeline
-
-    from skcompress import PerceptualQuantizer
 
     # the coefficients exact in theory (DC, frequencies 0 and 4) are exact in both
     # paths, so quantization rounds them alike, ties included

@@ -68,6 +68,11 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Threads sharing the chunks, each with one BLAS thread (joblib's
         convention: None is 1 unless a :func:`joblib.parallel_config` says
         otherwise, -1 all CPUs).
+    device : str, torch.device or None, default=None
+        None: numpy (tensors on their own device). A torch device ("cuda",
+        "cpu"): its torch kernel there, numpy sent over and back in chunks of
+        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
+        the input's type; see the "Scaling up" guide.
 
     Attributes
     ----------
@@ -116,6 +121,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         "deadzone": [Interval(Real, 0, 1, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "device": "no_validation",  # checked when used: torch is optional
     }
 
     def __init__(
@@ -129,6 +135,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         deadzone=None,
         batch_size=None,
         n_jobs=None,
+        device=None,
     ):
         self.table = table
         self.quality = quality
@@ -138,6 +145,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self.deadzone = deadzone
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
