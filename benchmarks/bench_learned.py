@@ -215,7 +215,7 @@ def image_models(size):
         wavelet = {"n_latents": 16, "n_filters": 16, "n_blocks": 1, "max_epochs": 1}
         return balle, wavelet, 32, 1
     balle = {"n_filters": 48, "n_latents": 64, "max_epochs": 3, "batch_size": 8}
-    wavelet = {"n_latents": 48, "n_filters": 64, "n_blocks": 2, "max_epochs": 4}
+    wavelet = {"n_latents": 64, "n_filters": 64, "n_blocks": 2, "max_epochs": 4}
     return balle, wavelet, 600, 1
 
 
