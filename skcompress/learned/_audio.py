@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from .._contract import check_input_features
+from .._docs import fill_doc
 from ..entropy import CategoricalEntropyModel
 from ..nets._data import threads
 from ..quantization import ResidualVQ
@@ -19,7 +20,6 @@ from ._base import (
     PERSISTENCE_NOTES,
     TRAINING_PARAMS,
     LearnedCodec,
-    fill_doc,
 )
 from ._modules import SoundStreamNet
 

@@ -1,7 +1,5 @@
 """The machinery of every learned codec: skorch training, seeding, persistence, weights on disk."""
 
-import re
-import textwrap
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -80,23 +78,6 @@ PERSISTENCE_NOTES = """\
     device is missing, on the CPU. :meth:`save_params` and :meth:`load_params`
     write and read the weights alone (skorch's, as safetensors when that
     package is installed)."""
-
-
-def fill_doc(doc, parts):
-    """``doc`` with each placeholder line (e.g. ``{training}``) replaced by its piece.
-
-    A piece is dedented, stripped of its final newline and indented as the
-    docstring's own ``Parameters`` heading, whatever the indentation of the
-    placeholder, so numpydoc reads the sections whole.
-    """
-    heading = re.search(r"^( *)Parameters$", doc, flags=re.MULTILINE)
-    indent = heading.group(1) if heading else "    "
-    for key, value in parts.items():
-        piece = textwrap.indent(textwrap.dedent(value).rstrip("\n"), indent)
-        doc = re.sub(
-            r"^ *" + re.escape(key), lambda _, piece=piece: piece, doc, flags=re.MULTILINE
-        )
-    return doc
 
 
 class PatchIterator:

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
 from .._contract import check_input_features
+from .._docs import fill_doc
 from ..entropy import BlockContextModel, CategoricalEntropyModel
 from ..nets._data import threads
 from ..transforms import WaveletTransform
@@ -20,7 +21,6 @@ from ._base import (
     PERSISTENCE_NOTES,
     TRAINING_PARAMS,
     LearnedCodec,
-    fill_doc,
 )
 from ._modules import BalleNet, WaveletCodecNet
 

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked
 from .._contract import LAYOUTS, check_signals
+from .._docs import chunk_parameters
 from ..entropy import CategoricalEntropyModel
 from ..transforms._basis import zigzag_order
 from ._tables import TABLES, ijg_scale
@@ -16,6 +17,7 @@ from ._tables import TABLES, ijg_scale
 _INT32_MAX = np.iinfo(np.int32).max
 
 
+@chunk_parameters()
 class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scalar quantization with a step per coefficient: ``B = round(G / Q)``.
 
@@ -58,21 +60,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         standard leaves ``r`` to the decoder (any ``0 <= r < 1``); 0.5 is the
         bin midpoint, and decoders often take a little less (e.g. 0.375),
         nearer the centroid of peaked coefficient distributions.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks, each with one BLAS thread (joblib's
-        convention: None is 1 unless a :func:`joblib.parallel_config` says
-        otherwise, -1 all CPUs).
-    device : str, torch.device or None, default=None
-        None: numpy (tensors on their own device). A torch device ("cuda",
-        "cpu"): its torch kernel there, numpy sent over and back in chunks of
-        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
-        the input's type; see the "Scaling up" guide.
+    {chunk_parameters}
 
     Attributes
     ----------

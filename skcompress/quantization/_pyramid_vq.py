@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked
 from .._contract import check_input_features, check_signals
+from .._docs import chunk_parameters
 from ..entropy import CategoricalEntropyModel
 
 # celt/rate.h: no band gets more pulses than this, whatever its bit budget.
@@ -216,6 +217,7 @@ def pvq_decode(index, n, k):
     return Y
 
 
+@chunk_parameters()
 class PyramidVQ(TransformerMixin, BaseEstimator):
     """Gain-shape pyramid vector quantization, as CELT (Opus) codes its bands.
 
@@ -257,21 +259,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
     dynamic_range : float >= 0, default=120.0
         Gains more than this many dB below the loudest vector seen at ``fit``
         are coded as silent.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks of ``transform`` and ``inverse_transform``,
-        each with one BLAS thread (joblib's convention: None is 1 unless a
-        :func:`joblib.parallel_config` says otherwise, -1 all CPUs).
-    device : str, torch.device or None, default=None
-        None: numpy (tensors on their own device). A torch device ("cuda",
-        "cpu"): its torch kernel there, numpy sent over and back in chunks of
-        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
-        the input's type; see the "Scaling up" guide.
+    {chunk_parameters}
 
     Attributes
     ----------

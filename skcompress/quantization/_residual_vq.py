@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._docs import chunk_parameters
 
 # Distances are computed for chunks of about this many (vector, codeword)
 # pairs, which bounds memory whatever the batch and keeps a chunk in cache.
@@ -23,6 +24,7 @@ _INIT_VECTORS_PER_CODEWORD = 128
 _OVERRELAXATION = 1.9
 
 
+@chunk_parameters()
 class ResidualVQ(TransformerMixin, BaseEstimator):
     """Residual vector quantizer: stages of codebooks, each coding what the last left.
 
@@ -86,21 +88,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         ``(n, n_stages, *grid)``.
     random_state : int, RandomState instance or None, default=None
         Seeds the subsample and the k-means seeding.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks, each with one BLAS thread (joblib's
-        convention: None is 1 unless a :func:`joblib.parallel_config` says
-        otherwise, -1 all CPUs).
-    device : str, torch.device or None, default=None
-        None: numpy (tensors on their own device). A torch device ("cuda",
-        "cpu"): its torch kernel there, numpy sent over and back in chunks of
-        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
-        the input's type; see the "Scaling up" guide.
+    {chunk_parameters}
 
     Attributes
     ----------

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._docs import chunk_parameters
 from ..entropy import CategoricalEntropyModel
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import check_dictionary, dense_codes, omp_support, resolve_sparsity
@@ -264,6 +265,7 @@ def _fixed_bits(levels, n_samples, n_steps, n_atoms):
     return {key: float(value) for key, value in parts.items()}
 
 
+@chunk_parameters(device=False)
 class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
     """Sparse codes over a fixed dictionary by batch orthogonal matching pursuit.
 
@@ -315,16 +317,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         Layout of the codes, see :mod:`skcompress` (the data contract):
         "flat" is ``(n, n_vectors * n_atoms)``, atom fastest; "blocks" is
         ``(n, *grid, n_atoms)``; "channels_first" ``(n, n_atoms, *grid)``.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks of ``transform`` and ``inverse_transform``,
-        each with one BLAS thread (joblib's convention: None is 1 unless a
-        :func:`joblib.parallel_config` says otherwise, -1 all CPUs).
+    {chunk_parameters}
 
     Attributes
     ----------

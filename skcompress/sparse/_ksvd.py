@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._docs import chunk_parameters
 from ._coding import _SPARSITY_CONSTRAINTS, _SparseCodes
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import (
@@ -24,6 +25,7 @@ from ._omp import (
 _DUPLICATE_COHERENCE = 0.99
 
 
+@chunk_parameters(device=False)
 class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
     """K-SVD dictionary learning, with batch-OMP sparse codes.
 
@@ -111,16 +113,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the initial dictionary (``init="data"``) and the order in which
         the atoms are updated.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks of ``transform`` and ``inverse_transform``,
-        each with one BLAS thread (joblib's convention: None is 1 unless a
-        :func:`joblib.parallel_config` says otherwise, -1 all CPUs).
+    {chunk_parameters}
 
     Attributes
     ----------

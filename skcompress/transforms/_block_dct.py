@@ -10,6 +10,7 @@ from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
 from .._chunks import chunked, fit_on_shape
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._docs import chunk_parameters
 from ._basis import _dct_matrix_extended, _dst7_matrix_extended, zigzag_order
 from ._block_kernel import BlockPlan, row_sums
 from ._hevc import hevc_forward, hevc_inverse
@@ -18,6 +19,7 @@ _MATRICES = {"dct": _dct_matrix_extended, "dst7": _dst7_matrix_extended}
 _HEVC_KINDS = {"dct": "dct2", "dst7": "dst7"}
 
 
+@chunk_parameters()
 class BlockDCT(TransformerMixin, BaseEstimator):
     """Orthonormal DCT-II (or DST-VII) over non-overlapping blocks, as JPEG and HEVC use it.
 
@@ -66,21 +68,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
     signal_shape : tuple of int or None, default=None
         Shape of one signal when rows arrive flattened, e.g. ``(8, 8)`` for
         :func:`sklearn.datasets.load_digits`.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks, each with one BLAS thread (joblib's
-        convention: None is 1 unless a :func:`joblib.parallel_config` says
-        otherwise, -1 all CPUs).
-    device : str, torch.device or None, default=None
-        None: numpy (tensors on their own device). A torch device ("cuda",
-        "cpu"): its torch kernel there, numpy sent over and back in chunks of
-        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
-        the input's type; see the "Scaling up" guide.
+    {chunk_parameters}
 
     Attributes
     ----------

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked, fit_on_shape
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._docs import chunk_parameters
 
 # Rec. 601 luma weights, as ITU-T T.871 (JFIF) uses them. Cb and Cr are B - Y and
 # R - Y scaled into [-1/2, 1/2]; T.871 prints these rows rounded to six digits.
@@ -47,6 +48,7 @@ _DOWN_BIAS = {(1, 2): (0, 1), (2, 2): (1, 2)}
 _UP_BIAS = {(1, 2): (1, 2), (2, 2): (8, 7)}
 
 
+@chunk_parameters()
 class ColorTransform(TransformerMixin, BaseEstimator):
     """Colour space conversion of channels-last images: JPEG's RGB -> YCbCr.
 
@@ -82,21 +84,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
         ``(n, H, W, 3)``; "channels_first" is ``(n, 3, H, W)``.
     signal_shape : tuple of int or None, default=None
         ``(H, W, 3)`` when rows arrive flattened.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks, each with one BLAS thread (joblib's
-        convention: None is 1 unless a :func:`joblib.parallel_config` says
-        otherwise, -1 all CPUs).
-    device : str, torch.device or None, default=None
-        None: numpy (tensors on their own device). A torch device ("cuda",
-        "cpu"): its torch kernel there, numpy sent over and back in chunks of
-        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
-        the input's type; see the "Scaling up" guide.
+    {chunk_parameters}
 
     Attributes
     ----------
@@ -333,6 +321,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
         return self.signal_shape_[2] if len(self.signal_shape_) == 3 else 1
 
 
+@chunk_parameters(device=False)
 class ChromaSubsampler(TransformerMixin, BaseEstimator):
     """JPEG chroma subsampling of YCbCr images: Cb and Cr at reduced resolution.
 
@@ -372,16 +361,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         Output layout (see Notes).
     signal_shape : tuple of int or None, default=None
         ``(H, W, 3)`` when rows arrive flattened.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks, each with one BLAS thread (joblib's
-        convention: None is 1 unless a :func:`joblib.parallel_config` says
-        otherwise, -1 all CPUs).
+    {chunk_parameters}
 
     Attributes
     ----------

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked, fit_on_shape
 from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._docs import chunk_parameters
 
 # Opus celt/modes.c ``eband5ms`` (RFC 6716, section 4.3): CELT's band edges in
 # MDCT bins of a 2.5 ms frame, i.e. in units of 200 Hz at every sampling rate.
@@ -24,6 +25,7 @@ _SQRT2 = np.sqrt(2.0)
 _CHUNK_VALUES = 1 << 18
 
 
+@chunk_parameters()
 class MDCT(TransformerMixin, BaseEstimator):
     """Modified DCT of 50%-overlapped frames, as MP3, AAC, Vorbis and Opus use it.
 
@@ -59,21 +61,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         Output layout, see :mod:`skcompress` (the data contract): "flat" is
         ``(n, n_frames * M)`` frame by frame, "blocks" ``(n, n_frames, M)``,
         "channels_first" ``(n, M, n_frames)`` for 1-D convolutional networks.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks, each with one BLAS thread (joblib's
-        convention: None is 1 unless a :func:`joblib.parallel_config` says
-        otherwise, -1 all CPUs).
-    device : str, torch.device or None, default=None
-        None: numpy (tensors on their own device). A torch device ("cuda",
-        "cpu"): its torch kernel there, numpy sent over and back in chunks of
-        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
-        the input's type; see the "Scaling up" guide.
+    {chunk_parameters}
 
     Attributes
     ----------

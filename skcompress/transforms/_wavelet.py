@@ -10,12 +10,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._chunks import chunked, fit_on_shape
 from .._contract import check_input_features, check_signals
+from .._docs import chunk_parameters
 
 # JPEG 2000 Part 1 names of its two filter banks, and the PyWavelets wavelets
 # with the same filters (up to the scaling described in WaveletTransform).
 JPEG2000_WAVELETS = {"cdf97": "bior4.4", "cdf53": "bior2.2"}
 
 
+@chunk_parameters()
 class WaveletTransform(TransformerMixin, BaseEstimator):
     """Multi-level separable discrete wavelet transform, as JPEG 2000 uses it.
 
@@ -51,21 +53,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         arrangement for "blocks" or "channels_first".
     signal_shape : tuple of int or None, default=None
         Shape of one signal when rows arrive flattened, e.g. ``(28, 28)``.
-    batch_size : int or None, default=None
-        Samples per chunk when ``transform`` or ``inverse_transform`` gets a
-        numpy array of more: each chunk goes into its rows of one output
-        array, so temporaries stay those of a chunk. None: small inputs whole, larger
-        ones in 8 or more chunks within scikit-learn's ``working_memory``. See
-        the "Scaling up" guide.
-    n_jobs : int or None, default=None
-        Threads sharing the chunks, each with one BLAS thread (joblib's
-        convention: None is 1 unless a :func:`joblib.parallel_config` says
-        otherwise, -1 all CPUs).
-    device : str, torch.device or None, default=None
-        None: numpy (tensors on their own device). A torch device ("cuda",
-        "cpu"): its torch kernel there, numpy sent over and back in chunks of
-        ``batch_size``. "auto": CUDA when present, else numpy. Outputs keep
-        the input's type; see the "Scaling up" guide.
+    {chunk_parameters}
 
     Attributes
     ----------
