@@ -21,7 +21,7 @@ coded by four codecs at several settings:
   (``PerceptualQuantizer(deadzone=0.375)``), one uniform step per curve
   point, coded with a categorical model per coefficient position;
 * **a learned codec**, :class:`~skcompress.learned.LearnedWaveletCodec`
-  (wavelet packets, a learned projection, a learned entropy model and a
+  (a wavelet transform, a learned projection, a learned entropy model and a
   nonlinear decoder), trained for a few seconds per point on four of the
   photographs and scored on the other three, when torch is installed.
 

@@ -11,7 +11,8 @@ read real bitstreams):
 * :class:`BalleCodec`: the end-to-end optimized image codec of Ballé,
   Laparra and Simoncelli (2017): GDN transforms, uniform-noise training,
   a learned factorized entropy model, loss ``R + lmbda * D``;
-* :class:`LearnedWaveletCodec`: wavelet packets (:class:`~skcompress.WaveletTransform`),
+* :class:`LearnedWaveletCodec`: a wavelet transform
+  (:class:`~skcompress.WaveletTransform`, JPEG 2000's dyadic one by default),
   a learned linear projection, an entropy bottleneck and a nonlinear decoder
   (WaLLoC-style), cheap to encode on a CPU;
 * :class:`SoundStreamCodec`: a SoundStream-style 1-D convolutional

@@ -5,7 +5,7 @@ image compression" (ICLR 2017) for GDN and the rate-distortion training;
 Ballé et al., "Variational image compression with a scale hyperprior" (ICLR
 2018), appendix 6.1, for the non-parametric factorized density; Zeghidour et
 al., "SoundStream" (2021) for the 1-D encoder and decoder; Jacobellis et al.
-(WaLLoC, 2025) for a linear encoder over wavelet packets with a nonlinear
+(WaLLoC, 2025) for a linear encoder over wavelet coefficients with a nonlinear
 decoder.
 """
 
@@ -309,10 +309,10 @@ class _ResidualBlock(nn.Module):
 
 
 class WaveletCodecNet(nn.Module):
-    """Linear encoder and nonlinear decoder over wavelet-packet channels (WaLLoC-style).
+    """Linear encoder and nonlinear decoder over wavelet channels (WaLLoC-style).
 
     The encoder is one ``1 x 1`` convolution from the ``in_channels``
-    wavelet-packet channels to ``n_latents``; the decoder maps the quantized
+    wavelet-coefficient channels to ``n_latents``; the decoder maps the quantized
     latents back with a linear path plus a small convolutional network
     (``n_blocks`` residual blocks of width ``n_filters``), so encoding costs
     one small matrix product per position.

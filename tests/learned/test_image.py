@@ -170,15 +170,70 @@ def test_bad_input_gets_clear_errors(cls, params, fitted, rgb, gray):
         cls(max_epochs=1, **params).fit(rgb[:, :2, :2])
 
 
-def test_wavelet_packets_invert_and_long_filters_need_room(rgb):
-    codec = LearnedWaveletCodec(max_epochs=1, **TINY_WAVELET).fit(rgb)
+@pytest.mark.parametrize("decomposition", ["dyadic", "packet"])
+def test_wavelet_channels_invert_and_long_filters_need_room(rgb, gray, decomposition):
+    params = {**TINY_WAVELET, "decomposition": decomposition}
+    codec = LearnedWaveletCodec(max_epochs=1, **params).fit(rgb)
     P = codec._channels_first(rgb)
     Q = codec._packets(P)
     assert Q.shape == (8, 3 * 16, 4, 4)
     np.testing.assert_allclose(codec._unpackets(Q), P, atol=1e-3)
+    signals = gray.reshape(8, -1)[:, :48]
+    one_d = LearnedWaveletCodec(max_epochs=1, data_range=None, **params).fit(signals)
+    P = one_d._channels_first(signals)
+    assert one_d._packets(P).shape == (8, 4, 12)
+    np.testing.assert_allclose(one_d._unpackets(one_d._packets(P)), P, atol=1e-3)
     params = {**TINY_WAVELET, "wavelet": "cdf97", "level": 2}
     with pytest.raises(ValueError, match="36 samples.*10 taps"):
         LearnedWaveletCodec(max_epochs=1, **params).fit(rgb)
+
+
+def test_dyadic_channels_are_the_subbands_polyphase_components(gray):
+    from skcompress import WaveletTransform
+
+    codec = LearnedWaveletCodec(max_epochs=1, **TINY_WAVELET).fit(gray)  # haar, level 2
+    wt = WaveletTransform("haar", level=2, mode="periodization").fit(gray)
+    flat = wt.transform(gray)
+    sizes = np.cumsum([0] + [int(np.prod(s)) for s in wt.subband_shapes_])
+    spans = zip(sizes[:-1], sizes[1:], wt.subband_shapes_, strict=True)
+    bands = [flat[:, a:b].reshape(8, *s) for a, b, s in spans]
+    Q = codec._packets(codec._channels_first(gray))  # (8, 16, 4, 4)
+    assert wt.subbands_[:4] == ("L2_LL", "L2_HL", "L2_LH", "L2_HH")
+    for c in range(4):  # the coarsest level: one channel per subband
+        np.testing.assert_allclose(Q[:, c], bands[c], atol=1e-4)
+    for b in range(3):  # level 1: 2 x 2 polyphase components of each subband
+        for i in range(2):
+            for j in range(2):
+                np.testing.assert_allclose(
+                    Q[:, 4 + 4 * b + 2 * i + j], bands[4 + b][:, i::2, j::2], atol=1e-4
+                )
+
+
+def test_color_init_decorrelates_colours_without_mixing_coefficients(rgb, gray):
+    params = {**TINY_WAVELET, "n_latents": 20}
+    codec = LearnedWaveletCodec(max_epochs=1, **params).fit(rgb)
+    Z = codec._training_input(codec._signals(rgb, reset=False), reset=False)
+    V = np.moveaxis(Z, 1, -1).reshape(-1, Z.shape[1]).astype(np.float64) * codec.packet_scale_
+    basis = codec._color_basis(V)  # (3 * 16, 20)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(20), atol=1e-9)
+    touched = np.abs(basis.reshape(3, 16, 20)).sum(axis=0) > 0  # coefficients per latent
+    assert (touched.sum(axis=0) == 1).all()
+    variance = ((V @ basis) ** 2).mean(axis=0)
+    assert (np.diff(variance) <= 1e-9 * variance[0]).all()  # largest first
+    # each coefficient's kept colour components are uncorrelated
+    latents = V @ basis
+    for k in np.flatnonzero(touched.sum(axis=1) > 1):
+        columns = np.flatnonzero(touched[k])
+        cov = latents[:, columns].T @ latents[:, columns] / len(latents)
+        np.testing.assert_allclose(cov, np.diag(np.diag(cov)), atol=1e-6 * cov.max())
+    # gray: the latents are the largest-variance coefficients themselves
+    gray_codec = LearnedWaveletCodec(max_epochs=1, **{**TINY_WAVELET, "n_latents": 5}).fit(gray)
+    Z = gray_codec._training_input(gray_codec._signals(gray, reset=False), reset=False)
+    V = np.moveaxis(Z, 1, -1).reshape(-1, 16).astype(np.float64) * gray_codec.packet_scale_
+    largest = np.argsort(-(V**2).mean(axis=0), kind="stable")[:5]
+    np.testing.assert_array_equal(np.abs(gray_codec._color_basis(V)), np.eye(16)[:, largest])
+    with pytest.raises(ValueError, match="decomposition"):
+        LearnedWaveletCodec(decomposition="full", **TINY_WAVELET).fit(gray)
 
 
 def test_progress_table_and_bar_are_shown(gray, capsys):
