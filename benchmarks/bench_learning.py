@@ -37,9 +37,13 @@ machine, small networks on several threads mostly wait on each other).
     4x4 grid of codes per stage) with ``CodeEmbeddingClassifier``; a few DCT
     coefficients at coarse qualities with ``BlockDCTNetClassifier``, as in
     (a) and started from the inverse DCT (the "idct" network of (a), with
-    its cosine decay). Bits are Codec payloads as in (a) (a categorical model per RVQ stage, so
-    "fixed", the length of fixed-length codes, is an upper bound only up to
-    the coder's overhead). The table ends with the best accuracy found at
+    its cosine decay); the integer latents of a learned image codec,
+    :class:`~skcompress.learned.BalleCodec` (two stride-2 GDN layers: 7x7
+    latents, trained on the training digits at two ``lmbda``), read by
+    ``LogisticRegression``. Bits are Codec payloads as in (a) (a
+    categorical model per RVQ stage, so "fixed", the length of fixed-length
+    codes, is an upper bound only up to the coder's overhead), and the
+    payload of BalleCodec's own bitstreams. The table ends with the best accuracy found at
     <= 16, 32, 64 and 128 bits per digit; the published point to beat is
     84.3% from about 14.2 bits per digit (a learned image codec's latents
     with a random forest).
@@ -84,6 +88,7 @@ from threadpoolctl import threadpool_limits
 from skcompress import MDCT, BlockDCT, PerceptualQuantizer, ResidualVQ
 from skcompress.datasets import load_mnist, load_spoken_digits
 from skcompress.entropy import Codec
+from skcompress.learned import BalleCodec
 from skcompress.nets import (
     BlockDCTNetClassifier,
     CodeEmbeddingClassifier,
@@ -341,6 +346,19 @@ def part_frontier(args):
             make_pipeline(*dct_steps(k, quality), BlockDCTNetClassifier(**IDCT_NET, **cosine)),
             None,
         )
+    # a learned image codec's latents
+    for lmbda in BALLE_LAMBDAS:
+        balle = BalleCodec(
+            lmbda,
+            **BALLE_MNIST,
+            max_epochs=1 if args.quick else 6,
+            random_state=args.seed,
+            n_threads=args.threads,
+        )
+        pipe = make_pipeline(balle, StandardScaler(), LogisticRegression(max_iter=2000))
+        accuracy, fit_s, _ = evaluate(pipe, Xtr, ytr, Xte, yte)
+        bits = balle.rate(Xte)["payload_bits_per_sample"]
+        show(f"BalleCodec lmbda={lmbda} latents, LogReg", bits, None, accuracy, fit_s)
     print()
     for budget in BUDGETS:
         inside = [p for p in points if p[1] <= budget]
@@ -353,6 +371,18 @@ def part_frontier(args):
 
 
 FRONTIER_DCT = [(1, 25), (3, 10), (6, 10)]
+#: BalleCodec on MNIST as benchmarks/bench_learned.py trains it (its part b), at
+#: the two lambdas of its sweep that land near 40 and 100 payload bits per digit
+BALLE_LAMBDAS = (3e-5, 1e-4)
+BALLE_MNIST = {
+    "n_filters": 32,
+    "n_latents": 8,
+    "n_layers": 2,
+    "batch_size": 32,
+    "lr": 3e-3,
+    "lr_schedule": "cosine",
+    "device": "auto",
+}
 
 
 # -- (c) speech ---------------------------------------------------------------
