@@ -4,6 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skcompress.learned import BalleCodec, LearnedWaveletCodec
 from tests.learned.conftest import QUICK
@@ -186,6 +188,34 @@ def test_wavelet_channels_invert_and_long_filters_need_room(rgb, gray, decomposi
     params = {**TINY_WAVELET, "wavelet": "cdf97", "level": 2}
     with pytest.raises(ValueError, match="36 samples.*10 taps"):
         LearnedWaveletCodec(max_epochs=1, **params).fit(rgb)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    level=st.integers(1, 3),
+    wavelet=st.sampled_from(["haar", "cdf53", "db2"]),
+    cells=st.tuples(st.integers(3, 5), st.integers(3, 6)),
+    channels=st.sampled_from([1, 3]),
+    one_d=st.booleans(),
+)
+def test_dyadic_layout_inverts_for_any_level_wavelet_and_size(
+    level, wavelet, cells, channels, one_d
+):
+    stride = 2**level
+    shape = (cells[0] * stride,) if one_d else (cells[0] * stride, cells[1] * stride)
+    shape += (channels,) if channels > 1 and not one_d else ()
+    X = np.random.default_rng(level).normal(size=(2, *shape)).astype(np.float32)
+    codec = LearnedWaveletCodec(wavelet=wavelet, level=level, n_latents=2, data_range=None)
+    try:
+        codec._signals(X, reset=True)
+    except ValueError as exc:  # too short for this wavelet at this level
+        assert "at least" in str(exc)
+        return
+    P = codec._channels_first(X)
+    Q = codec._packets(P)
+    per = (2 if one_d else 4) ** level
+    assert Q.shape == (2, codec.n_channels_ * per, *(s // stride for s in P.shape[2:]))
+    np.testing.assert_allclose(codec._unpackets(Q), P, atol=1e-4)
 
 
 def test_dyadic_channels_are_the_subbands_polyphase_components(gray):
