@@ -920,10 +920,10 @@ class LearnedWaveletCodec(_LatentImageCodec):
         on a CPU.
 
         Training minimizes ``R + lmbda * D`` as :class:`BalleCodec` does (``D``
-        measured on the packets, in the units of ``X``: exactly the pixels' mean
-        squared error for an orthogonal wavelet, within a few percent for the
-        near-orthogonal "cdf97"). The packets of the training signals are
-        computed once, at ``fit``.
+        measured on the wavelet coefficients, in the units of ``X``: exactly
+        the pixels' mean squared error for an orthogonal wavelet, within a few
+        percent for the near-orthogonal "cdf97"). The coefficients of the
+        training signals are computed once, at ``fit``.
 
         Parameters
         ----------
@@ -934,7 +934,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         level : int, default=3
             Wavelet levels: the total stride is ``2 ** level``.
         n_latents : int, default=24
-            Channels of the latents (the packets have ``channels * 4 ** level``).
+            Channels of the latents (the transform has ``channels * 4 ** level``).
         n_filters : int, default=64
             Width of the decoder.
         n_blocks : int, default=2
@@ -954,9 +954,9 @@ class LearnedWaveletCodec(_LatentImageCodec):
             the quantization step that ``lmbda`` implies at high rate and the
             densities fitted to those latents. "color": every coefficient a
             latent of its own, its colours decorrelated by a KLT of the image
-            channels fitted per coefficient (a learned ICT), keeping the ``n_latents``
-            (colour component, coefficient) pairs of largest variance on the
-            training signals; "pca": the principal components of all
+            channels fitted per coefficient (a learned ICT), keeping the
+            ``n_latents`` (colour component, coefficient) pairs of largest
+            variance on the training signals; "pca": the principal components of all
             coefficients of a position, which mix neighbouring coefficients;
             "random": torch's random weights. On photographs at 0.5 bpp,
             "dyadic" with "color" is 0.4 to 0.6 dB better than "packet" with
