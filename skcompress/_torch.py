@@ -579,6 +579,8 @@ def pvq_transform(est, X):
 
 
 def pvq_inverse(est, S):
+    from .quantization._pyramid_vq import _unrank
+
     width = 2 * est.n_vectors_
     if S.ndim != 2 or S.shape[1] != width or S.is_floating_point() or S.is_complex():
         return NotImplemented  # the numpy path's error
@@ -597,21 +599,7 @@ def pvq_inverse(est, S):
     if len(r) and n:
         V, P = _pvq_tables(est, S)
         shapes = torch.zeros((len(r), n), dtype=torch.int64, device=S.device)
-        left = torch.full_like(r, k)
-        for i in range(n):
-            Vm, Pm = V[n - 1 - i], P[n - 1 - i]
-            zero = Vm[left]
-            nonzero = r >= zero
-            end = zero + 2 * Pm[left]
-            t = torch.where(nonzero, torch.searchsorted(Pm, (end - r + 1) // 2), left + 1)
-            j = left + 1 - t
-            rest = r - (end - 2 * Pm[t])
-            positive = Vm[left - j]
-            negative = nonzero & (rest >= positive)
-            r = torch.where(nonzero, rest - negative * positive, r)
-            shapes[:, i] = torch.where(negative, -j, j)
-            left = left - j
-        shapes = shapes.to(torch.float64)
+        shapes = _unrank(V, P, r, torch.full_like(r, k), shapes, torch).to(torch.float64)
         level = (gains[coded] + est.gain_offset_).to(torch.float64) * (est.gain_step / 20)
         scale = torch.pow(10.0, level) / shapes.square().sum(dim=1).sqrt()
         Y[coded] = shapes * scale[:, None]

@@ -115,11 +115,8 @@ class _SubBlocks(nn.Module):
         self.expand = _CONV[d](in_channels, width * factor**d, 1)
         if init == "idct":
             C, k = n_color_channels, in_channels // n_color_channels
-            per_colour = _idct_sub_block_weights(k, block_size, factor, d)
-            weight = np.zeros((C, per_colour.shape[0], C, k))
-            for c in range(C):
-                weight[c, :, c, :] = per_colour
-            weight = weight.reshape(C * per_colour.shape[0], C * k)
+            # the same map for every colour channel, none across them
+            weight = np.kron(np.eye(C), _idct_sub_block_weights(k, block_size, factor, d))
             with torch.no_grad():
                 self.expand.weight.copy_(
                     torch.as_tensor(weight, dtype=torch.float32).reshape(self.expand.weight.shape)

@@ -198,6 +198,17 @@ def pvq_decode(index, n, k):
     r = _check_indices(index, V[n, k], "pvq_decode").astype(V.dtype)
     Y = np.zeros((len(r), n), dtype=np.int64)
     left = np.full(len(r), k, dtype=np.int64)
+    return _unrank(V, P, r, left, Y, np)
+
+
+def _unrank(V, P, r, left, Y, xp):
+    """Fill ``Y`` (n_vectors, n) with the codewords of indices ``r``, in place.
+
+    ``left``: pulses per row (``k``); ``xp``: the array library of the
+    arguments, numpy or torch (whose ``where`` and ``searchsorted`` read
+    alike), so the torch kernel decodes with the same steps.
+    """
+    n = Y.shape[1]
     for i in range(n):
         Vm, Pm = V[n - 1 - i], P[n - 1 - i]
         zero = Vm[left]
@@ -206,13 +217,13 @@ def pvq_decode(index, n, k):
         # Pm increases with t: one search of Pm finds the largest j starting at or
         # before r, for every row at once.
         end = zero + 2 * Pm[left]
-        t = np.where(nonzero, np.searchsorted(Pm, (end - r + 1) // 2), left + 1)
+        t = xp.where(nonzero, xp.searchsorted(Pm, (end - r + 1) // 2), left + 1)
         j = left + 1 - t
         rest = r - (end - 2 * Pm[t])
         positive = Vm[left - j]
         negative = nonzero & (rest >= positive)
-        r = np.where(nonzero, rest - negative * positive, r)
-        Y[:, i] = np.where(negative, -j, j)
+        r = xp.where(nonzero, rest - negative * positive, r)
+        Y[:, i] = xp.where(negative, -j, j)
         left = left - j
     return Y
 
