@@ -57,9 +57,10 @@ from jpeg_conformance import gray_datasets, libjpeg_coefficients
 from PIL import Image
 
 from skcompress import BlockDCT, PerceptualQuantizer
-from skcompress.entropy import BlockContextModel, CategoricalEntropyModel, Codec
+from skcompress.codecs import Codec
+from skcompress.entropy import BlockContextModel, CategoricalEntropyModel
 from skcompress.metrics import psnr
-from skcompress.transforms._basis import zigzag_order
+from skcompress.transforms import zigzag_order
 
 RD_QUALITIES = [10, 25, 50, 75, 90, 95]
 RD_EXTRA = 98  # one more point of ours, to interpolate at Pillow's quality-95 rate

@@ -15,7 +15,7 @@ Three parts, every peer measured in the same run (CPU-sized by default;
     coffee and rocket), RGB. Peers: our colour JPEG
     path (``ColorTransform -> ChromaSubsampler("4:2:0") -> BlockDCT ->
     PerceptualQuantizer`` per plane, then real bitstreams of
-    :class:`~skcompress.entropy.Codec` with a
+    :class:`~skcompress.codecs.Codec` with a
     :class:`~skcompress.entropy.BlockContextModel` per plane kind fitted on
     the training photographs) at qualities 5..95; Pillow's JPEG
     (``optimize=True``, 4:2:0, whole files) and JPEG 2000 (OpenJPEG,
@@ -77,8 +77,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skcompress import BlockDCT, ChromaSubsampler, ColorTransform, PerceptualQuantizer
+from skcompress.codecs import Codec
 from skcompress.datasets import load_mnist, load_spoken_digits
-from skcompress.entropy import BlockContextModel, Codec
+from skcompress.entropy import BlockContextModel
 from skcompress.learned import BalleCodec, LearnedWaveletCodec, SoundStreamCodec
 from skcompress.metrics import psnr
 

@@ -16,7 +16,7 @@ machine, small networks on several threads mostly wait on each other).
     15. Both networks are also trained with a cosine learning-rate decay
     from ``COSINE_LR`` (the best of the settings tried for both, see below);
     the targets are checked against the better pixel row. Bits per digit are
-    the payload of the real bitstreams of :class:`~skcompress.entropy.Codec`
+    the payload of the real bitstreams of :class:`~skcompress.codecs.Codec`
     (its ``BlockContextModel`` fitted on the training digits, the test
     digits coded), i.e. what the network's input costs to store or send;
     each stand-alone bitstream also carries an 80-bit header (format, shape,
@@ -86,8 +86,8 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skcompress import MDCT, BlockDCT, PerceptualQuantizer, ResidualVQ
+from skcompress.codecs import Codec
 from skcompress.datasets import load_mnist, load_spoken_digits
-from skcompress.entropy import Codec
 from skcompress.learned import BalleCodec
 from skcompress.nets import (
     BlockDCTNetClassifier,

@@ -13,7 +13,7 @@ reached as ``perceptualquantizer__table__base`` and
 like any regularization strength, while a second scorer,
 :func:`~skcompress.metrics.make_rate_scorer`, reports what each setting costs
 in bits per digit on the held-out folds: the length of real bitstreams,
-entropy-coded by :class:`~skcompress.entropy.Codec`.
+entropy-coded by :class:`~skcompress.codecs.Codec`.
 """
 
 import numpy as np

@@ -5,7 +5,7 @@ The JPEG quality ladder: what each bit buys
 One photograph coded at several IJG qualities through skcompress's JPEG path,
 :class:`~skcompress.BlockDCT` then :class:`~skcompress.PerceptualQuantizer`
 with the Annex K luminance table scaled as libjpeg scales it. Every picture
-here is a real round trip: a :class:`~skcompress.entropy.Codec` writes the
+here is a real round trip: a :class:`~skcompress.codecs.Codec` writes the
 quantized coefficients as a bitstream (its entropy model learned on the
 *other* photographs, as a decoder would share it) and decodes them back. The
 titles give the length of that bitstream in bits per pixel (bpp) and the
@@ -18,8 +18,8 @@ import io
 import numpy as np
 
 from skcompress import BlockDCT, PerceptualQuantizer
+from skcompress.codecs import Codec
 from skcompress.datasets import load_photographs
-from skcompress.entropy import Codec
 from skcompress.metrics import psnr, ssim
 
 try:

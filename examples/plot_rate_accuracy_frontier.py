@@ -20,7 +20,7 @@ frontier, the best accuracy found at each rate:
 The baseline, drawn as a line, is a ``PixelNetClassifier`` of the same
 size on the 8-bit pixels (6,272 bits a digit).
 
-Rates are the payload of real bitstreams (:class:`~skcompress.entropy.Codec`,
+Rates are the payload of real bitstreams (:class:`~skcompress.codecs.Codec`,
 its entropy model fitted on the training digits, the test digits coded),
 not estimates. The networks train for a few epochs on 2,000 digits, so the
 accuracies are lower than the benchmark's (``benchmarks/bench_learning.py``
@@ -34,8 +34,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skcompress import BlockDCT, PerceptualQuantizer, ResidualVQ
+from skcompress.codecs import Codec
 from skcompress.datasets import load_mnist
-from skcompress.entropy import Codec
 from skcompress.nets import BlockDCTNetClassifier, PixelNetClassifier
 
 try:

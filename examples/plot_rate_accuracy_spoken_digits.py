@@ -16,7 +16,7 @@ from what a codec sends instead of from the waveform. Two codec routes:
 
 The baseline, drawn as a line, is the same network on a log spectrogram of
 the 16-bit PCM waveform (128 kbit/s). Rates are the payload of real
-bitstreams (:class:`~skcompress.entropy.Codec`, fitted on the training
+bitstreams (:class:`~skcompress.codecs.Codec`, fitted on the training
 clips, coding the test clips); every clip lasts one second, so bits per clip
 are bits per second. The test voices are unseen: the split holds out whole
 voices (the ``settings`` field without speed and pitch), as
@@ -29,8 +29,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skcompress import MDCT, PerceptualQuantizer, ResidualVQ
+from skcompress.codecs import Codec
 from skcompress.datasets import load_spoken_digits
-from skcompress.entropy import Codec
 from skcompress.nets import CodeEmbeddingClassifier, MDCTNetClassifier
 
 try:

@@ -8,7 +8,7 @@ coded by four codecs at several settings:
 
 * **our JPEG path**: :class:`~skcompress.BlockDCT` and
   :class:`~skcompress.PerceptualQuantizer` over IJG qualities, entropy-coded
-  for real by :class:`~skcompress.entropy.Codec`
+  for real by :class:`~skcompress.codecs.Codec`
   (:func:`~skcompress.metrics.rate_distortion_curve` cross-fits the entropy
   model: each half of the photographs is coded with a model learned on the
   other half);

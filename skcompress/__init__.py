@@ -2,18 +2,25 @@
 
 Transforms and quantizers from real codecs (JPEG, ...) as scikit-learn
 transformers. Every step keeps one data contract, described in
-:mod:`skcompress._contract`: batches ``(n_samples, *signal_shape)`` in,
+:mod:`skcompress._core._contract`: batches ``(n_samples, *signal_shape)`` in,
 ``layout="flat"`` (2-D, named features) out by default.
 """
 
+from . import entropy
+from .codecs import Codec
 from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 from .sparse import KSVD, OMPCoder, Patches
 from .transforms import MDCT, BlockDCT, ChromaSubsampler, ColorTransform, WaveletTransform
+
+# ``skcompress.entropy.Codec``, where Codec lived before the codecs package: an alias
+# set from above, so that entropy itself never imports the layer above it.
+entropy.Codec = Codec
 
 __version__ = "0.1.0"
 __all__ = [
     "BlockDCT",
     "ChromaSubsampler",
+    "Codec",
     "ColorTransform",
     "KSVD",
     "MDCT",

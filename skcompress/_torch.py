@@ -17,31 +17,12 @@ import pywt
 import torch
 import torch.nn.functional as F
 
-from ._contract import LAYOUTS
+from ._core._contract import LAYOUTS
 
 
 def kernel(estimator, method):
     """The torch kernel of ``type(estimator).method``, or None."""
     return _KERNELS.get((type(estimator).__name__, method))
-
-
-def checked_device(device, owner=""):
-    """``device`` as a ``torch.device`` that this torch can use, or a ValueError.
-
-    ``owner`` prefixes the messages (an estimator's name and a colon).
-    """
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"{owner}device must be 'auto' or a torch device name such as 'cpu' or 'cuda:0'; "
-            f"got {device!r}."
-        ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"{owner}device={str(device)!r} asks for CUDA, which this torch build cannot see."
-        )
-    return resolved
 
 
 def supports(estimator, method):

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from skcompress.__main__ import main
-from skcompress._demo import jpeg_sizes, run_demo
+from skcompress.cli.__main__ import main
+from skcompress.cli._demo import jpeg_sizes, run_demo
 from skcompress.datasets import load_mnist
 
 

@@ -5,8 +5,8 @@ import csv
 import numpy as np
 import pytest
 
-from skcompress.__main__ import main
-from skcompress._sweep import load_sweep_data, run_sweep
+from skcompress.cli.__main__ import main
+from skcompress.cli._sweep import load_sweep_data, run_sweep
 
 
 def test_rate_accuracy_sweep_on_mnist_writes_table_csv_and_plot(tmp_path, capsys):

@@ -10,8 +10,8 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import LAYOUTS, check_input_features, to_layout
-from ..transforms._basis import zigzag_order
+from .._core._basis import zigzag_order
+from .._core._contract import LAYOUTS, check_input_features, to_layout
 
 try:
     from . import _jpeg_reader

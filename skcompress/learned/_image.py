@@ -11,8 +11,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
-from .._contract import check_input_features
-from .._docs import fill_doc
+from .._core._contract import check_input_features
+from .._core._docs import fill_doc
 from ..entropy import BlockContextModel, CategoricalEntropyModel
 from ..nets._data import threads
 from ..transforms import WaveletTransform

@@ -7,7 +7,7 @@ from sklearn.model_selection import check_cv
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import Bunch
 
-from ..entropy import Codec
+from ..codecs import Codec
 from ._quality import mse, psnr, ssim
 
 
@@ -86,7 +86,7 @@ def rate_accuracy_curve(
     For every value and every cross-validation split, a clone of
     ``estimator`` with that value is fitted on the training part; the
     held-out part is scored, coded for real by a
-    :class:`~skcompress.entropy.Codec` of the pipeline's steps (entropy model
+    :class:`~skcompress.codecs.Codec` of the pipeline's steps (entropy model
     fitted on the training part), decoded, and compared with the original.
 
     Parameters
@@ -187,7 +187,7 @@ def rate_distortion_curve(
     """Bits and distortion of a transform-and-quantizer chain as one parameter sweeps.
 
     For every value, a clone of the steps with that value is fitted, ``X`` is
-    coded for real (:class:`~skcompress.entropy.Codec`), decoded, and
+    coded for real (:class:`~skcompress.codecs.Codec`), decoded, and
     compared with the original.
 
     Parameters

@@ -26,7 +26,7 @@ def bits_per_sample(estimator, X):
     See Also
     --------
     coded_bits : the length of real bitstreams instead of an estimate.
-    skcompress.entropy.Codec : writes those bitstreams.
+    skcompress.codecs.Codec : writes those bitstreams.
 
     Examples
     --------

@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.metrics import check_scoring
 
-from ..entropy import Codec
+from ..codecs import Codec
 from ._rate import bits_per_sample
 
 _UNITS = ("sample", "value")
@@ -27,7 +27,7 @@ def coded_bits(estimator, X, *, model="auto", unit="sample", n_splits=2):
     A scorer sees the fitted estimator and the held-out samples only, not the
     training data that an entropy model should be fitted on. So ``X`` is cut
     into ``n_splits`` interleaved parts; each part is coded (its bitstreams
-    written, :class:`~skcompress.entropy.Codec`) by a model fitted on the
+    written, :class:`~skcompress.codecs.Codec`) by a model fitted on the
     others (cross-fitting), and the lengths of the bitstreams, headers
     included, are averaged. No sample is coded by a model that saw it.
 
@@ -38,7 +38,7 @@ def coded_bits(estimator, X, *, model="auto", unit="sample", n_splits=2):
     X : array-like of shape (n_samples, ...)
         At least ``n_splits`` samples.
     model : str or entropy model, default="auto"
-        As for :class:`~skcompress.entropy.Codec`.
+        As for :class:`~skcompress.codecs.Codec`.
     unit : {"sample", "value"}, default="sample"
         Bits per sample, or per pixel (images) / per value of 1-D signals.
     n_splits : int >= 2, default=2
@@ -121,7 +121,7 @@ def make_rate_scorer(*, model="auto", unit="sample", rate="coded", n_splits=2):
     Parameters
     ----------
     model : str or entropy model, default="auto"
-        Entropy model of the codec (see :class:`~skcompress.entropy.Codec`).
+        Entropy model of the codec (see :class:`~skcompress.codecs.Codec`).
     unit : {"sample", "value"}, default="sample"
         Bits per sample, or per pixel / per value of 1-D signals.
     rate : {"coded", "estimate"}, default="coded"

@@ -22,7 +22,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 from skorch.history import History
 
-from .._torch import checked_device
+from .._core._device import checked_device
 from ._data import BatchIterator, CosineDecay, seeded, threads
 from ._modules import count_macs, count_parameters
 

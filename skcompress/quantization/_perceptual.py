@@ -7,11 +7,11 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import chunked
-from .._contract import LAYOUTS, check_signals
-from .._docs import chunk_parameters
-from ..entropy import CategoricalEntropyModel
-from ..transforms._basis import zigzag_order
+from .._core._basis import zigzag_order
+from .._core._chunks import chunked
+from .._core._contract import LAYOUTS, check_signals
+from .._core._docs import chunk_parameters
+from .._core._statistics import CategoricalStatistics
 from ._tables import TABLES, ijg_scale
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -66,7 +66,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     ----------
     steps_ : ndarray of float64, shape (n_steps,)
         Quantization step of each coefficient position, in input order.
-    entropy_model_ : CategoricalEntropyModel
+    entropy_model_ : symbol statistics
         Symbol statistics of the training data, one distribution per
         coefficient position, used by :meth:`bits_per_sample`.
     n_features_in_ : int
@@ -153,7 +153,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         X = check_signals(self, X, reset=True, max_ndim=None)
         self.steps_ = self._steps(X)
         self._check_fits(X)
-        self.entropy_model_ = CategoricalEntropyModel().fit(self._by_position(self._quantize(X)))
+        self.entropy_model_ = CategoricalStatistics().fit(self._by_position(self._quantize(X)))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)

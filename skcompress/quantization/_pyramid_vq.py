@@ -10,10 +10,10 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import chunked
-from .._contract import check_input_features, check_signals
-from .._docs import chunk_parameters
-from ..entropy import CategoricalEntropyModel
+from .._core._chunks import chunked
+from .._core._contract import check_input_features, check_signals
+from .._core._docs import chunk_parameters
+from .._core._statistics import CategoricalStatistics
 
 # celt/rate.h: no band gets more pulses than this, whatever its bit budget.
 _CELT_MAX_PULSES = 128
@@ -287,7 +287,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
     gain_offset_ : int
         Symbol ``s >= 1`` stands for the gain level ``s + gain_offset_``, the
         amplitude ``10 ** ((s + gain_offset_) * gain_step / 20)``.
-    entropy_model_ : CategoricalEntropyModel
+    entropy_model_ : symbol statistics
         Statistics of the gain symbols at ``fit``, one distribution per
         vector position, used by :meth:`bits_per_sample`.
     signal_shape_ : tuple of int
@@ -396,7 +396,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         loudest = int(audible.max()) if audible.size else 0
         self.gain_offset_ = loudest - math.ceil(self.dynamic_range / self.gain_step) - 1
         gains = self._gain_symbols(levels).reshape(len(X), -1)
-        self.entropy_model_ = CategoricalEntropyModel().fit(gains)
+        self.entropy_model_ = CategoricalStatistics().fit(gains)
         return self
 
     @chunked

@@ -9,9 +9,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import chunked
-from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
-from .._docs import chunk_parameters
+from .._core._chunks import chunked
+from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._docs import chunk_parameters
 
 # Distances are computed for chunks of about this many (vector, codeword)
 # pairs, which bounds memory whatever the batch and keeps a chunk in cache.

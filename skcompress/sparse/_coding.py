@@ -7,10 +7,10 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import chunked
-from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
-from .._docs import chunk_parameters
-from ..entropy import CategoricalEntropyModel
+from .._core._chunks import chunked
+from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._docs import chunk_parameters
+from .._core._statistics import CategoricalStatistics
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import check_dictionary, dense_codes, omp_support, resolve_sparsity
 
@@ -112,7 +112,7 @@ class _SparseCodes:
             :class:`~skcompress.entropy.CategoricalEntropyModel` of each atom's
             levels fitted on the training codes (zeros included, so an atom's
             index costs what its frequency says); what
-            :class:`skcompress.entropy.Codec` writes with
+            :class:`skcompress.codecs.Codec` writes with
             ``model=coder.entropy_model_``, within a few bits per sample.
 
         Returns
@@ -238,7 +238,7 @@ class _SparseCodes:
             return
         if len(V) > _ENTROPY_FIT_VECTORS:
             V = V[np.sort(rng.choice(len(V), _ENTROPY_FIT_VECTORS, replace=False))]
-        self.entropy_model_ = CategoricalEntropyModel().fit(
+        self.entropy_model_ = CategoricalStatistics().fit(
             dense_codes(*self._codes(V), self.n_components_)
         )
 
@@ -325,7 +325,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         The dictionary, in the dtype seen at ``fit``.
     n_components_ : int
         Number of atoms.
-    entropy_model_ : CategoricalEntropyModel
+    entropy_model_ : symbol statistics
         With ``quantization_step``: each atom's distribution of levels in the
         codes of the training samples.
     vector_size_ : int

@@ -5,7 +5,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..transforms import dct_matrix, zigzag_order
+from .._core._basis import dct_matrix, zigzag_order
 
 
 def overcomplete_dct(n_atoms, atom_shape):

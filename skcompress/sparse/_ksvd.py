@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._docs import chunk_parameters
+from .._core._docs import chunk_parameters
 from ._coding import _SPARSITY_CONSTRAINTS, _SparseCodes
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import (
@@ -140,7 +140,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         batches seen by ``partial_fit``.
     n_warm_up_iter_ : int
         Iterations on subsets that ``fit`` ran first (see ``warm_up``).
-    entropy_model_ : CategoricalEntropyModel
+    entropy_model_ : symbol statistics
         With ``quantization_step``: each atom's distribution of levels in the
         codes of the training vectors.
     vector_size_ : int

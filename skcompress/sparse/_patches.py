@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 
 
 def extract_patches(X, patch_size, step=None):

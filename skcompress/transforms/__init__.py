@@ -1,6 +1,6 @@
 """Analysis/synthesis transforms taken from the codecs (DCT, ...)."""
 
-from ._basis import dct_matrix, dst7_matrix, hevc_matrix, zigzag_order
+from .._core._basis import dct_matrix, dst7_matrix, hevc_matrix, zigzag_order
 from ._basis_images import basis_functions, subband_mosaic, tile_images
 from ._block_dct import BlockDCT
 from ._color import ChromaSubsampler, ColorTransform

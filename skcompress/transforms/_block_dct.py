@@ -8,14 +8,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
-from .._chunks import chunked, fit_on_shape
-from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
-from .._docs import chunk_parameters
-from ._basis import _dct_matrix_extended, _dst7_matrix_extended, zigzag_order
+from .._core._basis import dct_matrix_extended, dst7_matrix_extended, zigzag_order
+from .._core._chunks import chunked, fit_on_shape
+from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._docs import chunk_parameters
 from ._block_kernel import BlockPlan, row_sums
 from ._hevc import hevc_forward, hevc_inverse
 
-_MATRICES = {"dct": _dct_matrix_extended, "dst7": _dst7_matrix_extended}
+_MATRICES = {"dct": dct_matrix_extended, "dst7": dst7_matrix_extended}
 _HEVC_KINDS = {"dct": "dct2", "dst7": "dst7"}
 
 

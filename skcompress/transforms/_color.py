@@ -7,9 +7,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import chunked, fit_on_shape
-from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
-from .._docs import chunk_parameters
+from .._core._chunks import chunked, fit_on_shape
+from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._docs import chunk_parameters
 
 # Rec. 601 luma weights, as ITU-T T.871 (JFIF) uses them. Cb and Cr are B - Y and
 # R - Y scaled into [-1/2, 1/2]; T.871 prints these rows rounded to six digits.

@@ -8,7 +8,7 @@ right shift, so that coefficients fit 16 bits for 8-bit video.
 
 import numpy as np
 
-from ._basis import hevc_matrix
+from .._core._basis import hevc_matrix
 
 # Bit depth of the samples (HEVC Main profile) and the dynamic range of the
 # coefficients (H.265: 15 bits plus sign).

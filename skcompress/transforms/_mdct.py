@@ -9,9 +9,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import chunked, fit_on_shape
-from .._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
-from .._docs import chunk_parameters
+from .._core._chunks import chunked, fit_on_shape
+from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._docs import chunk_parameters
 
 # Opus celt/modes.c ``eband5ms`` (RFC 6716, section 4.3): CELT's band edges in
 # MDCT bins of a 2.5 ms frame, i.e. in units of 200 Hz at every sampling rate.

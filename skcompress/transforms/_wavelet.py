@@ -8,9 +8,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._chunks import chunked, fit_on_shape
-from .._contract import check_input_features, check_signals
-from .._docs import chunk_parameters
+from .._core._chunks import chunked, fit_on_shape
+from .._core._contract import check_input_features, check_signals
+from .._core._docs import chunk_parameters
 
 # JPEG 2000 Part 1 names of its two filter banks, and the PyWavelets wavelets
 # with the same filters (up to the scaling described in WaveletTransform).

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._chunks import (
+from .._core._chunks import (
     auto_batch_size,
     batch_size_of,
     is_dask_array,

@@ -9,8 +9,8 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 
 from skcompress import BlockDCT, PerceptualQuantizer
+from skcompress.codecs import Codec
 from skcompress.datasets import load_mnist
-from skcompress.entropy import Codec
 from skcompress.metrics import (
     bits_per_sample,
     coded_bits,

@@ -5,7 +5,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 
 from skcompress import KSVD, Patches
-from skcompress.entropy import Codec
+from skcompress.codecs import Codec
 from skcompress.metrics import bits_per_sample
 from skcompress.sparse import OMPCoder, overcomplete_dct
 

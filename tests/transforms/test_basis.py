@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import scipy.fft
 
-from skcompress.transforms import dct_matrix
-from skcompress.transforms._basis import dst7_matrix, hevc_matrix
+from skcompress.transforms import dct_matrix, dst7_matrix, hevc_matrix
 
 # ITU-T H.265 (8.6.4.2): rows 1 of the 8-, 16- and 32-point matrices (first halves),
 # the 4-point matrix and the 4x4 DST-VII.

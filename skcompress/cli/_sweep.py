@@ -12,7 +12,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import MDCT, BlockDCT, PerceptualQuantizer, WaveletTransform
+from ..quantization import PerceptualQuantizer
+from ..transforms import MDCT, BlockDCT, WaveletTransform
 from ._demo import _progress
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff")
@@ -87,7 +88,7 @@ def load_sweep_data(data, *, size=None, n_samples=None):
     >>> X.shape, y.shape, text
     ((100, 28, 28), (100,), 'MNIST (embedded)')
     """
-    from .datasets import load_mnist, load_photographs, load_spoken_digits
+    from ..datasets import load_mnist, load_photographs, load_spoken_digits
 
     if data == "mnist":
         X, y = load_mnist(return_X_y=True)
@@ -108,7 +109,7 @@ def load_sweep_data(data, *, size=None, n_samples=None):
 
 
 def _square(image, size):
-    from .datasets._photographs import _square as square
+    from ..datasets._photographs import _square as square
 
     return square(image, size)
 
@@ -173,7 +174,7 @@ def run_sweep(
     ``kind="distortion"``: :func:`~skcompress.metrics.rate_distortion_curve`
     codes every signal with steps and entropy model fitted on the other half.
     Bits are the length of real bitstreams
-    (:class:`~skcompress.entropy.Codec`, headers included).
+    (:class:`~skcompress.codecs.Codec`, headers included).
 
     Parameters
     ----------
@@ -214,7 +215,7 @@ def run_sweep(
     >>> [row["value"] for row in rows], bool(rows[0]["bits_per_value"] < rows[1]["bits_per_value"])
     ([20, 80], True)
     """
-    from .metrics import rate_accuracy_curve, rate_distortion_curve
+    from ..metrics import rate_accuracy_curve, rate_distortion_curve
 
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {sorted(CODECS)}; got {codec!r}.")
@@ -345,7 +346,7 @@ def format_sweep_table(rows, *, codec, kind, description, n_samples, cv):
         )
     lines = [
         header,
-        f"bits: real bitstreams (skcompress.entropy.Codec, headers included); value = {unit}",
+        f"bits: real bitstreams (skcompress.codecs.Codec, headers included); value = {unit}",
         "",
         columns,
     ]

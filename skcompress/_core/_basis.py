@@ -20,13 +20,13 @@ def dct_matrix(n):
     >>> bool(np.allclose(C @ C.T, np.eye(8)))
     True
     """
-    C = _dct_matrix_extended(n).astype(np.float64)
+    C = dct_matrix_extended(n).astype(np.float64)
     C.setflags(write=False)
     return C
 
 
 @lru_cache(maxsize=32)
-def _dct_matrix_extended(n):
+def dct_matrix_extended(n):
     # long double where the platform has it: entries scaled by sqrt(n) (see
     # BlockPlan) then round to exactly +-1 where they should.
     k = np.arange(n, dtype=np.longdouble)[:, None]
@@ -75,13 +75,13 @@ def dst7_matrix(n):
     >>> np.round(128 * S[0]).astype(int).tolist()   # HEVC's first row: 29 55 74 84
     [29, 55, 74, 84]
     """
-    S = _dst7_matrix_extended(n).astype(np.float64)
+    S = dst7_matrix_extended(n).astype(np.float64)
     S.setflags(write=False)
     return S
 
 
 @lru_cache(maxsize=32)
-def _dst7_matrix_extended(n):
+def dst7_matrix_extended(n):
     k = np.arange(n, dtype=np.longdouble)[:, None]
     i = np.arange(n, dtype=np.longdouble)[None, :]
     pi = np.longdouble("3.14159265358979323846264338327950288")

@@ -35,6 +35,8 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._device import torch_device
+
 # Bytes a step may use per input value for its temporaries (a few float64
 # copies): with scikit-learn's default working_memory of 1 GiB, chunks of
 # about 33 million values (42,000 MNIST digits, 42 photographs of 512x512x3).
@@ -82,34 +84,6 @@ def chunked(method):
     return wrapper
 
 
-def torch_device(estimator):
-    """The ``torch.device`` that ``estimator.device`` names, or None for numpy.
-
-    None (the default of every step) keeps numpy arrays on the numpy path;
-    ``"auto"`` is CUDA when torch sees a GPU and numpy otherwise; any other
-    value is a torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``, a
-    ``torch.device``), which must exist.
-    """
-    device = getattr(estimator, "device", None)
-    if device is None:
-        return None
-    name = type(estimator).__name__
-    try:
-        import torch
-    except ImportError as exc:
-        if isinstance(device, str) and device == "auto":
-            return None
-        raise ImportError(
-            f"{name}: device={device!r} computes with PyTorch, which is not installed "
-            "(pip install torch); device=None computes with numpy."
-        ) from exc
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda") if torch.cuda.is_available() else None
-    from ._torch import checked_device
-
-    return checked_device(device, f"{name}: ")
-
-
 def _on_device(estimator, method, X, device):
     """``method`` through the estimator's torch kernel on ``device``.
 
@@ -121,7 +95,7 @@ def _on_device(estimator, method, X, device):
     """
     import torch
 
-    from . import _torch
+    from .. import _torch
 
     if not _torch.supports(estimator, method.__name__):
         return NotImplemented
@@ -274,7 +248,7 @@ def _call_torch(estimator, method, X, args, kwargs):
     """The torch kernel where the estimator has one for its settings, else numpy."""
     import torch
 
-    from . import _torch
+    from .. import _torch
 
     kernel = _torch.kernel(estimator, method.__name__)
     if kernel is not None and not args and not kwargs:

@@ -10,10 +10,12 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import BlockDCT, PerceptualQuantizer
-from .datasets import load_mnist
-from .entropy import BlockContextModel, Codec
-from .metrics import bits_per_sample
+from ..codecs import Codec
+from ..datasets import load_mnist
+from ..entropy import BlockContextModel
+from ..metrics import bits_per_sample
+from ..quantization import PerceptualQuantizer
+from ..transforms import BlockDCT
 
 QUALITIES = (5, 10, 25, 50, 75, 90)
 N_COEFFICIENTS = 16
@@ -74,7 +76,7 @@ def _full_table_bits(X, folds, y, quality):
     """Held-out bits per digit when all 64 coefficients are kept (as JPEG does).
 
     Returns ``(estimate, coded)``: the quantizer's entropy estimate, and the
-    length of real bitstreams (:class:`~skcompress.entropy.Codec`, headers
+    length of real bitstreams (:class:`~skcompress.codecs.Codec`, headers
     included), both with models fitted on the training folds.
     """
     estimate, coded = [], []
@@ -182,7 +184,7 @@ def format_table(rows, n_samples, cv):
         "fitted on the training folds),",
         "  for the pipeline (16 coefficients per block) and with all 64 kept; 'coded': all 64 "
         "written as real bitstreams",
-        "  (skcompress.entropy.Codec, context model fitted on the training folds, headers "
+        "  (skcompress.codecs.Codec, context model fitted on the training folds, headers "
         "included)",
         "JPEG: Pillow/libjpeg at the same quality, all 64 coefficients, Huffman coded: whole "
         "file, and its entropy-coded scan alone",

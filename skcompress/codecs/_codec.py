@@ -6,11 +6,10 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import from_layout, to_layout
-from . import _coder
-from ._categorical import CategoricalEntropyModel
-from ._context import BlockContextModel
-from ._gain_shape import GainShapeModel
+from .._core._contract import from_layout, to_layout
+from .._core._statistics import CategoricalStatistics
+from ..entropy import BlockContextModel, CategoricalEntropyModel, GainShapeModel, _coder
+from ..quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 
 _MODELS = ("auto", "context", "categorical")
 
@@ -71,7 +70,7 @@ class Codec:
     >>> from sklearn.naive_bayes import GaussianNB
     >>> from skcompress import BlockDCT, PerceptualQuantizer
     >>> from skcompress.datasets import load_mnist
-    >>> from skcompress.entropy import Codec
+    >>> from skcompress.codecs import Codec
     >>> X, y = load_mnist(return_X_y=True)
     >>> pipe = make_pipeline(BlockDCT(), PerceptualQuantizer(quality=50),
     ...                      GaussianNB()).fit(X[:500], y[:500])
@@ -313,6 +312,11 @@ class _Layout:
         self.info = info
 
     def new_model(self, model):
+        if isinstance(model, CategoricalStatistics) and not isinstance(
+            model, CategoricalEntropyModel
+        ):
+            # a step's rate estimate (entropy_model_): code with the same counts
+            return CategoricalEntropyModel.from_statistics(model)
         if not isinstance(model, str):
             if not isinstance(model, (CategoricalEntropyModel, BlockContextModel, GainShapeModel)):
                 raise TypeError(
@@ -363,8 +367,6 @@ class _Layout:
 
 def _adapter(transforms, quantizer, model, B):
     """The layout of a quantizer's symbols for the chosen model."""
-    from ..quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
-
     if isinstance(model, str) and model not in _MODELS:
         raise ValueError(
             f"Codec: model must be one of {_MODELS} or an entropy model; got {model!r}."
@@ -403,8 +405,6 @@ def _adapter(transforms, quantizer, model, B):
 
 def _block_grid(transforms, quantizer, B):
     """Grid, channels, coefficients and layout when ``B`` are block-transform coefficients."""
-    from ..quantization import PerceptualQuantizer
-
     if not transforms or not isinstance(quantizer, PerceptualQuantizer):
         return None
     dct = transforms[-1]

@@ -1,0 +1,1 @@
+"""The command line: ``skcompress demo`` and ``skcompress sweep``."""
