@@ -3,12 +3,14 @@
 import copy
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils import Tags, TargetTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._core._contract import from_layout, to_layout
 from .._core._statistics import CategoricalStatistics
-from ..entropy import BlockContextModel, CategoricalEntropyModel, GainShapeModel, _coder
+from ..entropy import BlockContextModel, CategoricalEntropyModel, EntropyModel, GainShapeModel
 from ..quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 
 _MODELS = ("auto", "context", "categorical")
@@ -42,9 +44,10 @@ class Codec:
         position (per stage for ResidualVQ; per vector position for
         PyramidVQ's gains, its codewords then uniform, :class:`GainShapeModel`).
         "auto" takes "context" where it applies and "categorical" otherwise.
-        An unfitted model instance is copied and fitted; a fitted one is
-        copied and used as it is (fitted on other data, e.g. images of other
-        sizes), :meth:`fit` then only reads the shapes of ``X``.
+        An :class:`~skcompress.entropy.EntropyModel` instance is copied;
+        unfitted, the copy is fitted; fitted (``check_is_fitted`` passes), it
+        is used as it is (fitted on other data, e.g. images of other sizes)
+        and :meth:`fit` only reads the shapes of ``X``.
 
     Attributes
     ----------
@@ -52,8 +55,9 @@ class Codec:
         The steps before the quantizer.
     quantizer_ : estimator
         The quantizer whose symbols are coded.
-    model_ : CategoricalEntropyModel, BlockContextModel or GainShapeModel
-        The fitted entropy model.
+    model_ : EntropyModel
+        The fitted entropy model: a :class:`CategoricalEntropyModel`,
+        :class:`BlockContextModel` or :class:`GainShapeModel`.
     signal_shape_ : tuple of int
         Shape of one input signal.
     symbol_shape_ : tuple of int
@@ -144,7 +148,9 @@ class Codec:
         self.symbol_shape_, self.symbol_dtype_ = B.shape[1:], B.dtype
         self._adapter = _adapter(transforms, quantizer, self.model, B)
         self.model_ = self._adapter.new_model(self.model)
-        if not _is_fitted(self.model_):
+        try:
+            check_is_fitted(self.model_)
+        except NotFittedError:
             self.model_.fit(self._adapter.fit_input(B))
         return self
 
@@ -258,25 +264,28 @@ class Codec:
             CRC-32), and ``bits_per_value``: bits per pixel for images, per
             sample of a 1-D signal (audio).
         """
-        strings = self.compress(X)
-        total = np.array([8 * len(s) for s in strings], dtype=np.float64)
-        header = np.array([8 * _coder.header_length(s) for s in strings], dtype=np.float64)
+        self._check_fitted("rate")
+        S = self._adapter.to_model(self.symbols(X))
+        total = np.array([8 * len(s) for s in self.model_.compress(S)], dtype=np.float64)
+        header = float(self.model_.header_bits(S.shape[1:]))  # the same for every stream
         shape = self.signal_shape_
         values = int(np.prod(shape[:2])) if len(shape) >= 2 else int(np.prod(shape))
         return {
             "bits_per_sample": float(total.mean()),
-            "payload_bits_per_sample": float((total - header).mean()),
-            "header_bits_per_sample": float(header.mean()),
+            "payload_bits_per_sample": float(total.mean() - header),
+            "header_bits_per_sample": header,
             "bits_per_value": float(total.mean() / values),
         }
 
     def _check_fitted(self, name):
-        if not hasattr(self, "model_"):
-            raise ValueError(f"Codec.{name}: call fit first (it learns the entropy model).")
+        check_is_fitted(self, msg=f"Codec.{name}: call fit first (it learns the entropy model).")
 
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")
 
-def _is_fitted(model):
-    return any(hasattr(model, a) for a in ("low_", "probabilities_", "gain_model_"))
+    def __sklearn_tags__(self):
+        # what check_is_fitted reads; a Codec is not an estimator of (X, y)
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
 
 
 def _resolve_steps(steps):
@@ -318,11 +327,11 @@ class _Layout:
             # a step's rate estimate (entropy_model_): code with the same counts
             return CategoricalEntropyModel.from_statistics(model)
         if not isinstance(model, str):
-            if not isinstance(model, (CategoricalEntropyModel, BlockContextModel, GainShapeModel)):
+            if not isinstance(model, EntropyModel):
                 raise TypeError(
-                    f"Codec: model must be one of {_MODELS} or an entropy model "
-                    "(CategoricalEntropyModel, BlockContextModel, GainShapeModel); got "
-                    f"{type(model).__name__}."
+                    f"Codec: model must be one of {_MODELS} or an entropy model (an instance "
+                    "of skcompress.entropy.EntropyModel: CategoricalEntropyModel, "
+                    f"BlockContextModel, GainShapeModel); got {type(model).__name__}."
                 )
             return copy.deepcopy(model)
         if self.kind == "blocks":

@@ -4,9 +4,10 @@ import numpy as np
 
 from .._core._statistics import CategoricalStatistics
 from . import _coder
+from ._base import EntropyModel
 
 
-class CategoricalEntropyModel(CategoricalStatistics):
+class CategoricalEntropyModel(CategoricalStatistics, EntropyModel):
     """One categorical distribution per symbol position, with an escape.
 
     ``fit`` counts the symbols seen at each position (column). The code length
@@ -47,6 +48,11 @@ class CategoricalEntropyModel(CategoricalStatistics):
     True
     """
 
+    _kind = _coder.KIND_CATEGORICAL
+    # CategoricalStatistics comes first for fit and code lengths; its hook for
+    # derived tables is a no-op, the base's clears them.
+    _derived_changed = EntropyModel._derived_changed
+
     @classmethod
     def from_statistics(cls, statistics):
         """A model that codes with the counts of fitted symbol statistics.
@@ -68,8 +74,9 @@ class CategoricalEntropyModel(CategoricalStatistics):
         model._derived_changed()
         return model
 
-    def _derived_changed(self):
-        self._tables = self._fingerprint = None
+    def code_lengths(self, symbols):  # the docstring of CategoricalStatistics's
+        self._check_fitted("code_lengths")
+        return super().code_lengths(symbols)
 
     # -- real coding -------------------------------------------------------
 
@@ -90,25 +97,8 @@ class CategoricalEntropyModel(CategoricalStatistics):
             One bitstream per row: header byte, ``n_values``, payload, CRC-32.
         """
         S = self._check_rows(symbols, "compress")
-        n, m = S.shape
-        position = np.arange(m) % len(self.low_)
-        offset = S - self.low_[position]
-        inside = (offset >= 0) & (offset < self.alphabet_size_[position])
-        token = np.where(inside, offset, self.alphabet_size_[position])
-        segments = [(token[:, g], rows) for g, rows in self._segments(m)]
-        escapes = None
-        if not inside.all():
-            stream, column = np.nonzero(~inside)
-            values = S[stream, column]
-            negative = values < 0
-            magnitude = np.where(
-                negative, ~values.astype(np.uint64) + np.uint64(1), values.astype(np.uint64)
-            )
-            escapes = (stream, *_coder.escape_symbols(magnitude, negative))
-        return [
-            _coder.pack(_coder.KIND_CATEGORICAL, [m], payload, self.fingerprint_)
-            for payload in _coder.encode_streams(n, segments, escapes)
-        ]
+        segments, escapes = self._token_segments(S)
+        return self._pack([S.shape[1]], _coder.encode_streams(len(S), segments, escapes))
 
     def decompress(self, strings):
         """Decode bitstreams from :meth:`compress` back to the exact symbols.
@@ -129,58 +119,24 @@ class CategoricalEntropyModel(CategoricalStatistics):
             If a bitstream is truncated, corrupted or was written by another
             model (its checksum fails), or the streams differ in length.
         """
-        payloads, m = self._unpack_all(strings)
-        segments = self._segments(m)
-        position = np.arange(m) % len(self.low_)
-        low, width = self.low_[position], self.alphabet_size_[position]
+        payloads, fields = self._unpack_all(strings)
+        m = fields[0] if fields else len(self.low_)
+        if m % len(self.low_) or m > _coder.MAX_VALUES:
+            raise ValueError(
+                f"decompress: a bitstream declares {m} values, not a multiple of the "
+                f"{len(self.low_)} positions of this model."
+            )
+        read = self._row_reader(m)
         out = np.empty((len(payloads), m), dtype=np.int64)
-        limit = np.uint64(1) << np.uint64(63)
         for i, payload in enumerate(payloads):
-            reader = _coder.Reader(payload)
-            token = np.empty(m, dtype=np.int64)
-            for g, rows in segments:
-                token[g] = reader.categorical(rows)
-            if np.any(token > width):
-                raise ValueError(
-                    "decompress: a symbol lies outside its alphabet (corrupted data)."
-                )
-            out[i] = low + token
-            escaped = np.flatnonzero(token == width)
-            if escaped.size:
-                magnitude, negative = _coder.read_escapes(reader, escaped.size, signed=True)
-                if np.any(magnitude > limit) or np.any((magnitude == limit) & ~negative):
-                    raise ValueError(
-                        "decompress: an escaped value overflows int64 (corrupted data)."
-                    )
-                signed = magnitude.astype(np.int64)  # 2**63 wraps to the int64 minimum
-                out[i, escaped] = np.where(negative, -signed, signed)
+            out[i] = read(_coder.Reader(payload))
         return out
 
-    def header_bits(self, n_values):
-        """Bits a bitstream of ``n_values`` values spends outside its payload.
-
-        Parameters
-        ----------
-        n_values : int
-            Values per bitstream.
-
-        Returns
-        -------
-        bits : int
-            Header byte, the varint ``n_values`` and the 4-byte CRC-32.
-        """
-        return _coder.header_bits(_coder.KIND_CATEGORICAL, [n_values])
-
-    @property
-    def fingerprint_(self):
-        """CRC-32 of the fitted tables, mixed into every bitstream's checksum."""
-        if getattr(self, "_fingerprint", None) is None:
-            self._fingerprint = _coder.fingerprint(self.low_, self.alphabet_size_, self.counts_)
-        return self._fingerprint
+    def _fingerprint_arrays(self):
+        return self.low_, self.alphabet_size_, self.counts_
 
     def _check_rows(self, symbols, name):
-        if not hasattr(self, "low_"):
-            raise ValueError(f"CategoricalEntropyModel.{name}: call fit first.")
+        self._check_fitted(name)
         S = np.asarray(symbols)
         P = len(self.low_)
         if S.ndim != 2 or S.dtype.kind not in "iu" or S.shape[1] % P:
@@ -200,56 +156,96 @@ class CategoricalEntropyModel(CategoricalStatistics):
             )
         return S.astype(np.int64, copy=False)
 
-    def _unpack_all(self, strings):
-        if not hasattr(self, "low_"):
-            raise ValueError("CategoricalEntropyModel.decompress: call fit first.")
-        payloads, lengths = [], set()
-        for s in strings:
-            (m,), payload = _coder.unpack(
-                s, _coder.KIND_CATEGORICAL, 1, self.fingerprint_, "decompress"
-            )
-            payloads.append(payload)
-            lengths.add(m)
-        if len(lengths) > 1:
-            raise ValueError(
-                f"decompress: the bitstreams hold different numbers of values {sorted(lengths)}; "
-                "decompress them separately."
-            )
-        m = lengths.pop() if lengths else len(self.low_)
-        if m % len(self.low_) or m > _coder.MAX_VALUES:
-            raise ValueError(
-                f"decompress: a bitstream declares {m} values, not a multiple of the "
-                f"{len(self.low_)} positions of this model."
-            )
-        return payloads, m
+    def _token_segments(self, S):
+        """What :func:`~skcompress.entropy._coder.encode_streams` codes for rows ``S``.
 
-    def _coding_tables(self):
+        Parameters
+        ----------
+        S : ndarray of int64, shape (n_streams, m)
+            Value ``i`` of a row has the distribution of position ``i % P``.
+
+        Returns
+        -------
+        segments : list of (tokens, rows)
+            The in-range tokens (or the escape token) class by class.
+        escapes : tuple or None
+            The Elias-gamma codes and signs of the escaped values, by stream.
+        """
+        position = np.arange(S.shape[1]) % len(self.low_)
+        offset = S - self.low_[position]
+        inside = (offset >= 0) & (offset < self.alphabet_size_[position])
+        token = np.where(inside, offset, self.alphabet_size_[position])
+        segments = [(token[:, g], rows) for g, rows in self._segments(S.shape[1])]
+        escapes = None
+        if not inside.all():
+            stream, column = np.nonzero(~inside)
+            values = S[stream, column]
+            negative = values < 0
+            magnitude = np.where(
+                negative, ~values.astype(np.uint64) + np.uint64(1), values.astype(np.uint64)
+            )
+            escapes = (stream, *_coder.escape_symbols(magnitude, negative))
+        return segments, escapes
+
+    def _row_reader(self, m):
+        """A function that reads the ``m`` values of one stream from a ``Reader``.
+
+        The inverse of :meth:`_token_segments` for one stream: its tokens,
+        then its escaped values. It returns them as int64 and raises a
+        ValueError on what no stream of this model holds.
+        """
+        segments = self._segments(m)
+        position = np.arange(m) % len(self.low_)
+        low, width = self.low_[position], self.alphabet_size_[position]
+        limit = np.uint64(1) << np.uint64(63)
+
+        def read(reader):
+            token = np.empty(m, dtype=np.int64)
+            for g, rows in segments:
+                token[g] = reader.categorical(rows)
+            if np.any(token > width):
+                raise ValueError(
+                    "decompress: a symbol lies outside its alphabet (corrupted data)."
+                )
+            values = low + token
+            escaped = np.flatnonzero(token == width)
+            if escaped.size:
+                magnitude, negative = _coder.read_escapes(reader, escaped.size, signed=True)
+                if np.any(magnitude > limit) or np.any((magnitude == limit) & ~negative):
+                    raise ValueError(
+                        "decompress: an escaped value overflows int64 (corrupted data)."
+                    )
+                signed = magnitude.astype(np.int64)  # 2**63 wraps to the int64 minimum
+                values[escaped] = np.where(negative, -signed, signed)
+            return values
+
+        return read
+
+    def _build_tables(self):
         """Probability rows grouped by alphabet size (powers of two, escape included).
 
         Rows of one group have the same width, so every group is one family
         of a :class:`~skcompress.entropy._coder.StreamPlan` and a symbol's
         row costs its own alphabet, not the widest.
         """
-        if getattr(self, "_tables", None) is None:
-            width = self.alphabet_size_ + 1
-            klass_of = np.ceil(np.log2(np.maximum(width, 2))).astype(np.int64)
-            classes = np.unique(klass_of)
-            klass = np.searchsorted(classes, klass_of)
-            rank = np.zeros(len(width), dtype=np.int64)
-            tables = []
-            probs = np.exp2(-self.bits_)  # inf -> 0 beyond each alphabet
-            for c, k in enumerate(classes):
-                members = np.flatnonzero(klass == c)
-                rank[members] = np.arange(len(members))
-                table = np.zeros((len(members), 1 << int(k)), dtype=np.float32)
-                span = min(table.shape[1], probs.shape[1])
-                table[:, :span] = probs[members, :span]
-                table[np.arange(len(members)), width[members] - 1] = np.exp2(
-                    -self.escape_bits_[members]
-                )
-                tables.append(table)
-            self._tables = (tables, klass, rank)
-        return self._tables
+        width = self.alphabet_size_ + 1
+        klass_of = np.ceil(np.log2(np.maximum(width, 2))).astype(np.int64)
+        classes = np.unique(klass_of)
+        klass = np.searchsorted(classes, klass_of)
+        rank = np.zeros(len(width), dtype=np.int64)
+        tables = []
+        probs = np.exp2(-self.bits_)  # inf -> 0 beyond each alphabet
+        for c, k in enumerate(classes):
+            members = np.flatnonzero(klass == c)
+            rank[members] = np.arange(len(members))
+            table = np.zeros((len(members), 1 << int(k)), dtype=np.float32)
+            span = min(table.shape[1], probs.shape[1])
+            table[:, :span] = probs[members, :span]
+            table[np.arange(len(members)), width[members] - 1] = np.exp2(
+                -self.escape_bits_[members]
+            )
+            tables.append(table)
+        return tables, klass, rank
 
     def _segments(self, m):
         """``[(columns, rows)]``: the values of a stream of ``m`` values, class by class."""
@@ -260,8 +256,3 @@ class CategoricalEntropyModel(CategoricalStatistics):
             columns = np.flatnonzero(klass[position] == c)
             out.append((columns, table[rank[position[columns]]]))
         return out
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_tables"] = None  # derived; rebuilt on first use
-        return state

@@ -433,19 +433,6 @@ def unpack(data, kind, n_fields, fingerprint, name):
     return fields, body[at:]
 
 
-_N_FIELDS = {KIND_CATEGORICAL: 1, KIND_CONTEXT: 5, KIND_PYRAMID: 1}
-
-
-def header_length(data):
-    """Bytes of a bitstream from :func:`pack` outside its payload (header and CRC)."""
-    at = 1
-    for _ in range(_N_FIELDS.get(data[0] & 0x0F, 0)):
-        while at < len(data) and data[at] & 0x80:
-            at += 1
-        at += 1
-    return min(at, len(data)) + 4
-
-
 def header_bits(kind, fields):
     """Bits that :func:`pack` spends besides the payload."""
     return 8 * (1 + sum(len(_varint(int(f))) for f in fields) + 4)

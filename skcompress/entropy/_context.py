@@ -5,6 +5,7 @@ from numbers import Real
 import numpy as np
 
 from . import _coder
+from ._base import EntropyModel
 
 # Magnitudes are coded as tokens (JPEG XL's hybrid unsigned integers): 0..15 as
 # themselves, then two tokens per power of two (the leading bit and the one
@@ -108,7 +109,7 @@ def _shifted(A, rs, cs, dr, dc, fill):
     return np.where(inside.reshape(shape), out, fill), inside
 
 
-class BlockContextModel:
+class BlockContextModel(EntropyModel):
     """Context-adaptive model of block-transform coefficients, coded for real.
 
     The model JPEG's Huffman coder approximates with run lengths, made
@@ -212,6 +213,9 @@ class BlockContextModel:
     True
     """
 
+    _kind = _coder.KIND_CONTEXT
+    _n_fields = 5
+
     def __init__(self, *, positional="auto", dc_prediction="auto", prior_strength=4.0):
         self.positional = positional
         self.dc_prediction = dc_prediction
@@ -285,10 +289,6 @@ class BlockContextModel:
         if len(choices) > 1:
             _, self.dc_prediction_, counts = best
             self._set_counts(counts)
-        self.fingerprint_ = _coder.fingerprint(
-            self.probabilities_,
-            np.array([self.positional_, self.dc_prediction_ == "med", *self.grid_shape_]),
-        )
         return self
 
     def partial_fit(self, symbols):
@@ -327,7 +327,7 @@ class BlockContextModel:
         >>> streamed.compress(B[:5]) == whole.compress(B[:5])
         True
         """
-        if not hasattr(self, "counts_"):
+        if not self.__sklearn_is_fitted__():
             return self.fit(symbols)
         arrays = symbols if isinstance(symbols, (list, tuple)) else [symbols]
         grids = [_grid(a, "partial_fit")[0] for a in arrays]
@@ -346,21 +346,27 @@ class BlockContextModel:
                 )
         counts = self.counts_ + sum(self._count(g) for g in grids if len(g))
         self._set_counts(counts)
-        self.fingerprint_ = _coder.fingerprint(
-            self.probabilities_,
-            np.array([self.positional_, self.dc_prediction_ == "med", *self.grid_shape_]),
-        )
         return self
 
     def _set_counts(self, counts):
         self.counts_ = counts
         self.probabilities_ = self._estimate(counts)
-        self._top = self._top_tokens(counts)
+        self._derived_changed()
+
+    def _fingerprint_arrays(self):
+        return (
+            self.probabilities_,
+            np.array([self.positional_, self.dc_prediction_ == "med", *self.grid_shape_]),
+        )
+
+    def _build_tables(self):
+        """The coder's rows (token distributions, then uniform rows of raw bits) and
+        the largest token of every context's alphabet."""
         table = np.zeros((len(self.probabilities_) + _RAW_CHUNK, _WIDTH), dtype=np.float32)
         table[: len(self.probabilities_)] = self.probabilities_
         for b in range(1, _RAW_CHUNK + 1):
             table[len(self.probabilities_) + b - 1, : 1 << b] = 1.0
-        self._table = table
+        return table, self._top_tokens(self.counts_)
 
     def _layout(self):
         """Numbers of contexts and parents of the three kinds, and their offsets."""
@@ -592,13 +598,14 @@ class BlockContextModel:
         payloads = []
         for start in range(0, n, chunk):  # bounded memory: batches of samples
             payloads += self._encode(S[start : start + chunk])
-        return [_coder.pack(_coder.KIND_CONTEXT, fields, p, self.fingerprint_) for p in payloads]
+        return self._pack(fields, payloads)
 
     def _encode(self, S):
         n, H, W, C, K = S.shape
         parts = self._symbols(S)
         rs, cs, stage = parts["blocks"]
         plan = _coder.StreamPlan(n)
+        table, top = self._coding_tables()
         escapes = []
         sample = np.arange(n)[:, None, None]
         slot = rs[:, None] * C + np.arange(C)  # (nb, C): order inside a stage
@@ -607,7 +614,7 @@ class BlockContextModel:
         def tokens(ctx, u, sub, index, keep=None):
             """Queue the tokens of magnitudes ``u``; returns raw bit counts and bits."""
             token, bits, extra = _tokens(u)
-            escaped = token > self._top[ctx]
+            escaped = token > top[ctx]
             keep = np.ones(ctx.shape, dtype=bool) if keep is None else keep
             where = np.broadcast_to(group.reshape(group.shape + (1,) * (ctx.ndim - 3)), ctx.shape)
             streams = np.broadcast_to(sample.reshape((n,) + (1,) * (ctx.ndim - 1)), ctx.shape)
@@ -671,7 +678,7 @@ class BlockContextModel:
             plan.add(streams[sign], key[sign], 0, (AC < 0)[sign], parts["sign"][sign])
         if escapes:
             self._queue_escapes(plan, escapes)
-        return plan.encode([self._table])
+        return plan.encode([table])
 
     def _raw_row(self, width):
         """Row of the uniform distribution over ``2 ** width`` raw values."""
@@ -711,22 +718,10 @@ class BlockContextModel:
             If a bitstream is truncated, corrupted or written by another model
             (its checksum fails), or the bitstreams hold different shapes.
         """
-        self._check_fitted("decompress")
-        payloads, shapes = [], set()
-        for s in strings:
-            fields, payload = _coder.unpack(
-                s, _coder.KIND_CONTEXT, 5, self.fingerprint_, "decompress"
-            )
-            payloads.append(payload)
-            shapes.add(tuple(fields))
-        if len(shapes) > 1:
-            raise ValueError(
-                "decompress: the bitstreams hold coefficients of different shapes "
-                f"{sorted(shapes)}; decompress them separately."
-            )
-        if not shapes:
+        payloads, fields = self._unpack_all(strings)
+        if fields is None:
             raise ValueError("decompress expects at least one bitstream.")
-        ndim, H, W, C, K = shapes.pop()
+        ndim, H, W, C, K = fields
         grid = (self.grid_shape_ if self.positional_ else (H, W)) + (C, K)
         if (
             ndim not in (3, 4, 5)
@@ -831,14 +826,15 @@ class BlockContextModel:
         if counts is None:
             counts = np.full(n, ctx.shape[1] if ctx.ndim > 1 else 0)
         bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        rows = self._table[flat]
+        table, top = self._coding_tables()
+        rows = table[flat]
         token = np.empty(len(flat), dtype=np.int64)
         for i, reader in enumerate(readers):
             a, b = bounds[i], bounds[i + 1]
             if b > a:
                 token[a:b] = reader.categorical(rows[a:b])
         escaped = token == _ESCAPE
-        if np.any(token[~escaped] > self._top[flat[~escaped]]):
+        if np.any(token[~escaped] > top[flat[~escaped]]):
             raise ValueError("decompress: a token lies outside its alphabet (corrupted data).")
         base, bits = _untoken(np.where(escaped, 0, token))
         if escaped.any():
@@ -867,7 +863,7 @@ class BlockContextModel:
         sample ``i`` being those where ``present[i]`` holds, sample-major."""
         counts = present.reshape(len(readers), -1).sum(axis=1)
         bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        rows = self._table[row]
+        rows = self._coding_tables()[0][row]
         decoded = np.empty(len(rows), dtype=np.int64)
         for i, reader in enumerate(readers):
             a, b = bounds[i], bounds[i + 1]
@@ -896,11 +892,12 @@ class BlockContextModel:
         S, _ = _grid(symbols, "code_lengths")
         self._check_grid(S, "code_lengths")
         n = len(S)
+        top = self._coding_tables()[1]
         total = np.zeros(n)
         log_p = -np.log2(np.maximum(self.probabilities_.astype(np.float64), 1e-30))
         for ctx, u, sign, keep in self._magnitudes(S):
             token, bits, _ = _tokens(u)
-            escaped = token > self._top[ctx]
+            escaped = token > top[ctx]
             prefix, _ = _coder.gamma_parts(np.where(escaped, u, 0).astype(np.uint64))
             cost = np.where(
                 escaped,
@@ -925,24 +922,16 @@ class BlockContextModel:
             sign_bits = log_p[parts["sign"], (AC < 0) * 1] * (AC != 0)
             yield np.where(coded, ctx, 0), u, sign_bits, coded
 
-    def header_bits(self, shape):
-        """Bits a bitstream spends outside its payload.
-
-        Parameters
-        ----------
-        shape : tuple of int
-            Shape of one sample's coefficients, e.g. ``(4, 4, 64)``.
-
-        Returns
-        -------
-        bits : int
-        """
-        S, ndim = _grid(np.zeros((1, *shape), dtype=np.int64), "header_bits")
-        return _coder.header_bits(_coder.KIND_CONTEXT, [ndim, *S.shape[1:]])
-
-    def _check_fitted(self, name):
-        if not hasattr(self, "probabilities_"):
-            raise ValueError(f"BlockContextModel.{name}: call fit first.")
+    def _header_fields(self, shape):
+        """``[ndim, h, w, channels, k]`` of one sample's coefficients of ``shape``."""
+        grids = {2: (1, *shape[:1], 1), 3: (*shape[:2], 1), 4: shape[:3]}
+        if len(shape) not in grids or min(shape, default=0) < 1:
+            raise ValueError(
+                "BlockContextModel.header_bits expects the shape of one sample's coefficients "
+                "in the 'blocks' layout: (n_blocks, k), (h, w, k) or (h, w, channels, k); got "
+                f"{shape}."
+            )
+        return [len(shape) + 1, *grids[len(shape)], shape[-1]]
 
 
 def _rank(stream, group):

@@ -3,12 +3,13 @@
 import numpy as np
 
 from . import _coder
+from ._base import EntropyModel
 from ._categorical import CategoricalEntropyModel
 
 _INT64_LIMIT = 1 << 63
 
 
-class GainShapeModel:
+class GainShapeModel(EntropyModel):
     """Entropy model of :class:`~skcompress.quantization.PyramidVQ` symbols.
 
     Each vector's gain symbol is coded under one categorical distribution per
@@ -46,6 +47,10 @@ class GainShapeModel:
     True
     """
 
+    _kind = _coder.KIND_PYRAMID
+    _fitted_attribute = "gain_model_"
+    _derived = ("_fingerprint",)
+
     def __init__(self, codebook_size):
         self.codebook_size = codebook_size
 
@@ -69,7 +74,7 @@ class GainShapeModel:
         gains, _ = self._split(symbols, "fit")
         self.n_vectors_ = gains.shape[1]
         self.gain_model_ = CategoricalEntropyModel().fit(gains)
-        self._set_fingerprint()
+        self._derived_changed()
         return self
 
     def partial_fit(self, symbols):
@@ -87,17 +92,17 @@ class GainShapeModel:
         -------
         self : GainShapeModel
         """
-        if not hasattr(self, "gain_model_"):
+        if not self.__sklearn_is_fitted__():
             return self.fit(symbols)
         gains, _ = self._split(symbols, "partial_fit")
         self.gain_model_.partial_fit(gains)
-        self._set_fingerprint()
+        self._derived_changed()
         return self
 
-    def _set_fingerprint(self):
-        size = self.codebook_size
-        self.fingerprint_ = _coder.fingerprint(
-            np.array([self.gain_model_.fingerprint_]), np.frombuffer(str(size).encode(), np.uint8)
+    def _fingerprint_arrays(self):
+        return (
+            np.array([self.gain_model_.fingerprint_]),
+            np.frombuffer(str(self.codebook_size).encode(), np.uint8),
         )
 
     def _split(self, symbols, name):
@@ -150,22 +155,7 @@ class GainShapeModel:
         """
         self._check_fitted("compress")
         gains, index = self._split(symbols, "compress")
-        n = len(gains)
-        g = self.gain_model_
-        position = np.arange(self.n_vectors_)
-        offset = gains - g.low_[position]
-        inside = (offset >= 0) & (offset < g.alphabet_size_[position])
-        token = np.where(inside, offset, g.alphabet_size_[position])
-        segments = [(token[:, cols], rows) for cols, rows in g._segments(self.n_vectors_)]
-        escapes = None
-        if not inside.all():
-            stream, column = np.nonzero(~inside)
-            values = gains[stream, column]
-            negative = values < 0
-            magnitude = np.where(
-                negative, ~values.astype(np.uint64) + np.uint64(1), values.astype(np.uint64)
-            )
-            escapes = (stream, *_coder.escape_symbols(magnitude, negative))
+        segments, escapes = self.gain_model_._token_segments(gains)
         sizes, shifts = _coder.index_digits(int(self.codebook_size))
         tail = None
         stream, column = np.nonzero(gains > 0)
@@ -182,9 +172,8 @@ class GainShapeModel:
                 np.stack(digits, axis=1).ravel(),
                 np.tile(np.asarray(sizes, dtype=np.int64), len(stream)),
             )
-        fields = [2 * self.n_vectors_]
-        payloads = _coder.encode_streams(n, segments, escapes, tail)
-        return [_coder.pack(_coder.KIND_PYRAMID, fields, p, self.fingerprint_) for p in payloads]
+        payloads = _coder.encode_streams(len(gains), segments, escapes, tail)
+        return self._pack([2 * self.n_vectors_], payloads)
 
     def decompress(self, strings):
         """Decode bitstreams from :meth:`compress`.
@@ -199,43 +188,20 @@ class GainShapeModel:
             int64, or object (Python ints) when ``codebook_size > 2**63``, as
             ``PyramidVQ.transform`` gives them.
         """
-        self._check_fitted("decompress")
-        payloads = []
-        for s in strings:
-            (m,), payload = _coder.unpack(
-                s, _coder.KIND_PYRAMID, 1, self.fingerprint_, "decompress"
+        payloads, fields = self._unpack_all(strings)
+        if fields is not None and fields[0] != 2 * self.n_vectors_:
+            raise ValueError(
+                f"decompress: the bitstreams hold {fields[0]} symbols each; this model codes "
+                f"{2 * self.n_vectors_}."
             )
-            if m != 2 * self.n_vectors_:
-                raise ValueError(
-                    f"decompress: a bitstream holds {m} symbols; this model codes "
-                    f"{2 * self.n_vectors_}."
-                )
-            payloads.append(payload)
         size = int(self.codebook_size)
         sizes, shifts = _coder.index_digits(size)
         big = size >= _INT64_LIMIT
         out = np.zeros((len(payloads), 2 * self.n_vectors_), dtype=object if big else np.int64)
-        g = self.gain_model_
-        segments = g._segments(self.n_vectors_)
-        low, width = g.low_, g.alphabet_size_
-        limit = np.uint64(1) << np.uint64(63)
+        read_gains = self.gain_model_._row_reader(self.n_vectors_)
         for i, payload in enumerate(payloads):
             reader = _coder.Reader(payload)
-            token = np.empty(self.n_vectors_, dtype=np.int64)
-            for cols, rows in segments:
-                token[cols] = reader.categorical(rows)
-            if np.any(token > width):
-                raise ValueError(
-                    "decompress: a gain symbol lies outside its alphabet (corrupted)."
-                )
-            gains = low + token
-            escaped = np.flatnonzero(token == width)
-            if escaped.size:
-                magnitude, negative = _coder.read_escapes(reader, escaped.size, signed=True)
-                if np.any(magnitude > limit) or np.any((magnitude == limit) & ~negative):
-                    raise ValueError("decompress: an escaped gain overflows int64 (corrupted).")
-                signed = magnitude.astype(np.int64)
-                gains[escaped] = np.where(negative, -signed, signed)
+            gains = read_gains(reader)
             coded = np.flatnonzero(gains > 0)
             out[i, 0::2] = gains
             if sizes and len(coded):
@@ -263,18 +229,3 @@ class GainShapeModel:
         gains, _ = self._split(symbols, "code_lengths")
         bits = self.gain_model_.code_lengths(gains).sum(axis=1)
         return bits + np.log2(float(self.codebook_size)) * (gains > 0).sum(axis=1)
-
-    def header_bits(self):
-        """Bits a bitstream spends outside its payload.
-
-        Returns
-        -------
-        bits : int
-            Header byte, the varint number of symbols and the 4-byte CRC-32.
-        """
-        self._check_fitted("header_bits")
-        return _coder.header_bits(_coder.KIND_PYRAMID, [2 * self.n_vectors_])
-
-    def _check_fitted(self, name):
-        if not hasattr(self, "gain_model_"):
-            raise ValueError(f"GainShapeModel.{name}: call fit first.")

@@ -98,7 +98,6 @@ def test_index_digits_carry_any_index_at_log2_cost(size):
 
 def test_container_checks_kind_checksum_and_length():
     data = _coder.pack(_coder.KIND_CONTEXT, [4, 300, 1, 1, 64], b"\x12\x34", fingerprint=99)
-    assert _coder.header_length(data) == len(data) - 2
     assert _coder.header_bits(_coder.KIND_CONTEXT, [4, 300, 1, 1, 64]) == 8 * (len(data) - 2)
     fields, payload = _coder.unpack(data, _coder.KIND_CONTEXT, 5, 99, "f")
     assert fields == [4, 300, 1, 1, 64] and payload == b"\x12\x34"

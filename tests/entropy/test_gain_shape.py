@@ -40,7 +40,7 @@ def test_codewords_cost_log2_of_the_codebook():
     assert symbols.dtype == object and pvq.codebook_size_ > 2**75
     model = GainShapeModel(pvq.codebook_size_).fit(symbols[:50])
     strings = model.compress(symbols[50:])
-    payload = np.array([8 * len(s) for s in strings]) - model.header_bits()
+    payload = np.array([8 * len(s) for s in strings]) - model.header_bits(symbols.shape[1:])
     ideal = model.code_lengths(symbols[50:])
     assert np.all(ideal >= 4 * math.log2(pvq.codebook_size_))
     assert abs(payload.sum() / ideal.sum() - 1) < 0.02

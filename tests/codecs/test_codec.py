@@ -7,17 +7,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.exceptions import NotFittedError
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from skcompress import MDCT, BlockDCT, PerceptualQuantizer, PyramidVQ, ResidualVQ
-from skcompress.entropy import (
-    BlockContextModel,
-    CategoricalEntropyModel,
-    Codec,
-    GainShapeModel,
-)
+from skcompress.codecs import Codec
+from skcompress.entropy import BlockContextModel, CategoricalEntropyModel, GainShapeModel
 from skcompress.quantization import JPEG_CHROMA, JPEG_LUMA
 
 
@@ -162,24 +160,40 @@ def test_errors_name_what_was_expected():
         Codec(steps, model="huffman").fit(X)
     with pytest.raises(ValueError, match="needs a quantizer that follows a block transform"):
         Codec(steps, model="context").fit(X)
-    with pytest.raises(ValueError, match="call fit first"):
+    with pytest.raises(ValueError, match=r"^Codec\.compress: call fit first"):
         Codec(steps).compress(X)
+    with pytest.raises(TypeError, match="an instance of skcompress.entropy.EntropyModel"):
+        Codec(steps, model=StandardScaler()).fit(X)
     with pytest.raises(TypeError, match="expects a sklearn Pipeline"):
         Codec.from_pipeline(steps)
     codec = Codec(steps).fit(X)
     with pytest.raises(TypeError, match="Wrap it in a list"):
         codec.decompress(codec.compress(X)[0])
-    from sklearn.exceptions import NotFittedError
-
     with pytest.raises(NotFittedError):
         Codec([PerceptualQuantizer(table=1.0)]).fit(X)
 
 
-def test_a_fitted_model_is_used_as_it_is(photo_blocks):
+def test_check_is_fitted_reads_the_codec():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 32))
+    codec = Codec(_fit(_steps("scalar", "flat", rng), X))
+    with pytest.raises(NotFittedError, match=r"^Codec\.rate: call fit first"):
+        codec.rate(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(codec)
+    check_is_fitted(codec.fit(X))
+    check_is_fitted(codec.model_)
+
+
+def test_a_fitted_model_is_used_as_it_is():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (1, 64, 80)).astype(np.uint8)
     steps = _fit([BlockDCT(), PerceptualQuantizer(quality=50)], image)
-    model = BlockContextModel().fit(photo_blocks)  # photographs of another size
+    # blocks of images of another size: 9 x 11 blocks, too many for positional contexts
+    other = rng.integers(0, 256, (2, 72, 88)).astype(np.uint8)
+    blocks = [BlockDCT(layout="blocks"), PerceptualQuantizer(quality=50, layout="blocks")]
+    model = BlockContextModel().fit(_fit(blocks, other)[-1].transform(blocks[0].transform(other)))
+    assert not model.positional_
     codec = Codec(steps, model=model).fit(image)
     np.testing.assert_array_equal(codec.model_.probabilities_, model.probabilities_)
     strings = codec.compress(image)

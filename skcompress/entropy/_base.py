@@ -1,0 +1,260 @@
+"""The base class of every entropy model: one interface, and the plumbing they share."""
+
+from abc import ABC, abstractmethod
+from numbers import Integral
+
+from sklearn.utils import Tags, TargetTags
+from sklearn.utils.validation import check_is_fitted
+
+from . import _coder
+
+
+class EntropyModel(ABC):
+    """Base class of the entropy models: code lengths, and real bitstreams.
+
+    An entropy model learns the statistics of quantized symbols (:meth:`fit`,
+    or :meth:`partial_fit` batch by batch), says what each sample would cost
+    an ideal coder (:meth:`code_lengths`), and writes one self-describing
+    bitstream per sample (:meth:`compress`: format byte, shape, payload and a
+    CRC-32 tied to the model by :attr:`fingerprint_`), which
+    :meth:`decompress` reads back exactly. :meth:`header_bits` gives what a
+    bitstream spends outside its payload, from the shape of the symbols it
+    holds. Before :meth:`fit`, every method that needs the fitted tables
+    raises :class:`~sklearn.exceptions.NotFittedError` (a ``ValueError``),
+    and :func:`~sklearn.utils.validation.check_is_fitted` works on every
+    model.
+
+    The models are not scikit-learn estimators: they fit integer symbols, not
+    ``(X, y)``, and have no ``transform`` or ``predict``. A
+    :class:`~skcompress.codecs.Codec` puts one behind transform and quantizer
+    steps.
+
+    Attributes
+    ----------
+    fingerprint_ : int
+        CRC-32 of the fitted tables, mixed into every bitstream's checksum,
+        so that a bitstream decodes only with the model that wrote it.
+
+    See Also
+    --------
+    CategoricalEntropyModel : one distribution per symbol position.
+    BlockContextModel : context modelling of block-transform coefficients.
+    GainShapeModel : pyramid VQ gains and codewords.
+
+    Notes
+    -----
+    A subclass implements the five public methods above, names its bitstream
+    kind (``_kind``) and the number of its header fields (``_n_fields``),
+    what fit sets (``_fitted_attribute``), the arrays its fingerprint hashes
+    (``_fingerprint_arrays``) and, for shapes of more than one dimension, its
+    header fields (``_header_fields``). Tables derived from the fitted state
+    (``_derived``, built by ``_build_tables``) are rebuilt on first use, after
+    a refit and after unpickling, rather than stored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.exceptions import NotFittedError
+    >>> from sklearn.utils.validation import check_is_fitted
+    >>> from skcompress.entropy import CategoricalEntropyModel, EntropyModel
+    >>> model = CategoricalEntropyModel()
+    >>> isinstance(model, EntropyModel)
+    True
+    >>> try:
+    ...     model.compress(np.zeros((1, 2), dtype=int))
+    ... except NotFittedError as error:
+    ...     print(error)
+    CategoricalEntropyModel.compress: the model is not fitted yet; call fit first.
+    >>> model = model.fit(np.array([[0, 1], [0, 2], [1, 1]]))
+    >>> check_is_fitted(model)
+    >>> strings = model.compress(np.array([[0, 1, 0, 2]]))
+    >>> model.header_bits((4,))   # format byte, the varint 4 and the CRC-32
+    48
+    >>> np.array_equal(model.decompress(strings), [[0, 1, 0, 2]])
+    True
+    """
+
+    #: Bitstream kind (``_coder.KIND_*``) and number of varint fields in its header.
+    _kind = None
+    _n_fields = 1
+    #: The attribute that fit sets: the model is fitted once it exists.
+    _fitted_attribute = "counts_"
+    #: Attributes derived from the fitted state: cleared on refit, not pickled.
+    _derived = ("_fingerprint", "_tables")
+
+    @abstractmethod
+    def fit(self, symbols):
+        """Learn the statistics of training symbols.
+
+        Parameters
+        ----------
+        symbols : array-like of int
+            In the layout the model codes.
+
+        Returns
+        -------
+        self : EntropyModel
+        """
+
+    @abstractmethod
+    def partial_fit(self, symbols):
+        """Add one more batch to the statistics; the first call is :meth:`fit`.
+
+        Parameters
+        ----------
+        symbols : array-like of int
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        self : EntropyModel
+        """
+
+    @abstractmethod
+    def code_lengths(self, symbols):
+        """Ideal code lengths in bits under the fitted model.
+
+        Parameters
+        ----------
+        symbols : array-like of int
+
+        Returns
+        -------
+        bits : ndarray of float64
+        """
+
+    @abstractmethod
+    def compress(self, symbols):
+        """Code every sample (row) of ``symbols`` into its own bitstream.
+
+        Parameters
+        ----------
+        symbols : array-like of int
+            One sample per bitstream along the first axis.
+
+        Returns
+        -------
+        strings : list of bytes
+        """
+
+    @abstractmethod
+    def decompress(self, strings):
+        """Decode bitstreams from :meth:`compress` back to the exact symbols.
+
+        A bitstream that is truncated, corrupted or was written by another
+        model fails its checksum and raises a ValueError before anything is
+        decoded; so do bitstreams of different shapes passed together.
+
+        Parameters
+        ----------
+        strings : list of bytes
+
+        Returns
+        -------
+        symbols : ndarray
+        """
+
+    def header_bits(self, symbol_shape):
+        """Bits a bitstream spends outside its payload.
+
+        Parameters
+        ----------
+        symbol_shape : tuple of int, or int
+            Shape of the symbols of one bitstream: ``symbols.shape[1:]`` of
+            what :meth:`compress` is given. An int ``n`` stands for ``(n,)``.
+
+        Returns
+        -------
+        bits : int
+            The format byte, the varint fields of the shape and the 4-byte
+            CRC-32.
+        """
+        if isinstance(symbol_shape, Integral):
+            shape = (int(symbol_shape),)
+        else:
+            shape = tuple(int(s) for s in symbol_shape)
+        return _coder.header_bits(self._kind, self._header_fields(shape))
+
+    def _header_fields(self, shape):
+        """Header fields of a bitstream of symbols of ``shape``: one value count."""
+        if len(shape) != 1 or shape[0] < 0:
+            raise ValueError(
+                f"{type(self).__name__}.header_bits expects the shape of one bitstream's "
+                f"symbols, (n_values,); got {shape}."
+            )
+        return [shape[0]]
+
+    @abstractmethod
+    def _fingerprint_arrays(self):
+        """The arrays of the fitted state that :attr:`fingerprint_` hashes."""
+
+    @property
+    def fingerprint_(self):
+        """CRC-32 of the fitted tables, mixed into every bitstream's checksum."""
+        if getattr(self, "_fingerprint", None) is None:
+            self._check_fitted("fingerprint_")
+            self._fingerprint = _coder.fingerprint(*self._fingerprint_arrays())
+        return self._fingerprint
+
+    def _coding_tables(self):
+        """The coder's tables, built from the fitted state on first use."""
+        if getattr(self, "_tables", None) is None:
+            self._tables = self._build_tables()
+        return self._tables
+
+    def _build_tables(self):
+        return None
+
+    def _derived_changed(self):
+        """Forget what was derived from the fitted state (it changed)."""
+        for name in self._derived:
+            setattr(self, name, None)
+
+    def _pack(self, fields, payloads):
+        """Bitstreams of ``payloads``, each with the header ``fields`` and a checksum."""
+        return [_coder.pack(self._kind, fields, p, self.fingerprint_) for p in payloads]
+
+    def _unpack_all(self, strings):
+        """Check bitstreams of this model; their payloads and their common header fields.
+
+        Returns
+        -------
+        payloads : list of bytes
+        fields : tuple of int or None
+            The header fields all the bitstreams share; None for no bitstream.
+        """
+        self._check_fitted("decompress")
+        if isinstance(strings, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                "decompress expects a list of bitstreams (one per sample); got a single bytes "
+                "object. Wrap it in a list."
+            )
+        payloads, headers = [], set()
+        for s in strings:
+            fields, payload = _coder.unpack(
+                s, self._kind, self._n_fields, self.fingerprint_, "decompress"
+            )
+            payloads.append(payload)
+            headers.add(tuple(fields))
+        if len(headers) > 1:
+            raise ValueError(
+                "decompress: the bitstreams hold symbols of different shapes (header fields "
+                f"{sorted(headers)}); decompress them separately."
+            )
+        return payloads, headers.pop() if headers else None
+
+    def _check_fitted(self, name):
+        check_is_fitted(self, msg=f"%(name)s.{name}: the model is not fitted yet; call fit first.")
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, self._fitted_attribute)
+
+    def __sklearn_tags__(self):
+        # what check_is_fitted reads; the models are not estimators of (X, y)
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in self._derived:
+            state[name] = None
+        return state
