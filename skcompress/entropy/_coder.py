@@ -372,7 +372,8 @@ def _short_seal_works():
 # -- bitstream container ---------------------------------------------------
 
 
-def _varint(value):
+def varint(value):
+    """``value`` (an int >= 0) as a LEB128 varint: 7 bits a byte, low bits first."""
     out = bytearray()
     while True:
         byte, value = value & 0x7F, value >> 7
@@ -383,7 +384,7 @@ def _varint(value):
 
 def pack(kind, fields, payload, fingerprint):
     """A bitstream: header byte, varint ``fields``, ``payload``, CRC-32 trailer."""
-    body = bytes([VERSION << 4 | kind]) + b"".join(_varint(int(f)) for f in fields) + payload
+    body = bytes([VERSION << 4 | kind]) + b"".join(varint(int(f)) for f in fields) + payload
     crc = zlib.crc32(body, fingerprint & 0xFFFFFFFF)
     return body + crc.to_bytes(4, "little")
 
@@ -419,23 +420,30 @@ def unpack(data, kind, n_fields, fingerprint, name):
         )
     fields, at = [], 1
     for _ in range(n_fields):
-        value, shift = 0, 0
-        while True:
-            if at >= len(body) or shift > 63:
-                raise ValueError(f"{name}: bitstream header is cut short.")
-            byte = body[at]
-            at += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
+        value, at = read_varint(body, at, name)
         fields.append(value)
     return fields, body[at:]
 
 
+def read_varint(data, at, name):
+    """The :func:`varint` at ``data[at]``, and the position after it.
+
+    At most 64 bits: a longer or cut-short varint is a ValueError naming ``name``.
+    """
+    value, shift = 0, 0
+    while True:
+        if at >= len(data) or shift > 63:
+            raise ValueError(f"{name}: bitstream header is cut short.")
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if not byte & 0x80:
+            return value, at
+
+
 def header_bits(kind, fields):
     """Bits that :func:`pack` spends besides the payload."""
-    return 8 * (1 + sum(len(_varint(int(f))) for f in fields) + 4)
+    return 8 * (1 + sum(len(varint(int(f))) for f in fields) + 4)
 
 
 def fingerprint(*arrays):

@@ -1,8 +1,9 @@
 """Learned transforms: end-to-end trained codecs as scikit-learn transformers.
 
-Besides :mod:`skcompress.nets`, the only part of skcompress that imports torch
-and skorch: ``import skcompress`` does not load them, ``import
-skcompress.learned`` does.
+With :mod:`skcompress.nets`, the only part of skcompress that needs torch and
+skorch (the ``[torch]`` extra: ``pip install "skcompress[torch]"``): ``import
+skcompress`` does not load them, ``import skcompress.learned`` does, and
+raises an ImportError that names the extra where they are missing.
 
 Codecs (trained through skorch; ``transform`` gives integer symbols,
 ``inverse_transform`` decodes them, ``compress`` / ``decompress`` write and
@@ -23,6 +24,15 @@ Torch modules: :class:`GDN`, :class:`EntropyBottleneck`, :class:`BalleNet`,
 :class:`WaveletCodecNet`, :class:`SoundStreamEncoder`,
 :class:`SoundStreamDecoder`, :class:`SoundStreamNet`.
 """
+
+try:
+    import skorch  # noqa: F401
+    import torch  # noqa: F401
+except ImportError as exc:
+    raise ImportError(
+        'skcompress.learned needs PyTorch and skorch: pip install "skcompress[torch]" '
+        f"(importing them failed: {exc})"
+    ) from exc
 
 from ._audio import SoundStreamCodec, WaveformLoss
 from ._image import BalleCodec, LearnedWaveletCodec, RateDistortionLoss

@@ -7,16 +7,16 @@ import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._core._contract import check_input_features
+from .._core._contract import check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import fill_doc
 from ..entropy import CategoricalEntropyModel
-from ..nets._data import threads
+from ..nets._skorch import FITTED_ATTRIBUTES
 from ..quantization import ResidualVQ
 from ._base import (
-    _COMMON_CONSTRAINTS,
+    _CODEC_CONSTRAINTS,
     PERSISTENCE_NOTES,
     TRAINING_PARAMS,
     LearnedCodec,
@@ -165,16 +165,7 @@ class SoundStreamCodec(LearnedCodec):
         net_ : skorch.NeuralNet
             The trained skorch net (``net_.history``: loss, distortion, spectral
             distance and commitment per epoch, both training steps).
-        n_iter_ : int
-            Epochs trained (steps 1 and 3 together).
-        n_parameters_ : int
-            Trainable parameters of the module.
-        device_ : str
-            The device in use.
-        n_features_in_ : int
-            Samples per training signal.
-        feature_names_in_ : ndarray of str
-            Column names, when ``fit`` was given a DataFrame.
+    {fitted}
 
         See Also
         --------
@@ -210,7 +201,7 @@ class SoundStreamCodec(LearnedCodec):
 
     _loss_parts = ("distortion", "spectral", "commitment")
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_CODEC_CONSTRAINTS,
         "n_stages": [Interval(Integral, 1, None, closed="left")],
         "codebook_size": [Interval(Integral, 2, None, closed="left")],
         "channels": [Interval(Integral, 1, None, closed="left")],
@@ -294,15 +285,13 @@ class SoundStreamCodec(LearnedCodec):
                 f"SoundStreamCodec takes 1-D signals, X of shape (n_samples, length); got an "
                 f"array of shape {X.shape}."
             )
-        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
+        X = check_signals(self, X, reset=reset)
         stride = self._stride()
         if X.shape[1] < stride:
             raise ValueError(
                 f"SoundStreamCodec: signals must be at least prod(strides)={stride} samples "
                 f"long (one latent frame); got X of shape {X.shape} (n_features={X.shape[1]})."
             )
-        if reset:
-            self.signal_shape_ = X.shape[1:]
         return X
 
     def _module_input(self, X):
@@ -362,7 +351,7 @@ class SoundStreamCodec(LearnedCodec):
         self.scale_ = scale if scale > 0 else 1.0
         self.n_frames_ = padded // stride
         self.frame_rate_ = self.sample_rate / stride
-        self._setup_training()
+        self._start_training()
         Z = self._module_input(X)
         self._n_train = len(Z)
         self._initialize_net()
@@ -389,19 +378,15 @@ class SoundStreamCodec(LearnedCodec):
         ]
         return self
 
-    @torch.no_grad()
     def _latents(self, Z):
         """Latent frames ``(n * n_frames, latent_dim)`` of module input ``Z``."""
         encoder = self.net_.module_.encoder
-        parts = []
-        with threads(self.n_threads):
-            for start in range(0, len(Z), self.batch_size):
-                z = torch.from_numpy(Z[start : start + self.batch_size]).to(self.device_)
-                y = encoder(z).transpose(1, 2).reshape(-1, self.latent_dim)
-                parts.append(y.cpu().numpy())
-        if not parts:
-            return np.zeros((0, self.latent_dim), dtype=np.float32)
-        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+        def encode(z):
+            return encoder(self._tensor(z)).transpose(1, 2).cpu().numpy()
+
+        frames = self._map_module(encode, Z)
+        return np.ascontiguousarray(frames.reshape(-1, self.latent_dim), dtype=np.float32)
 
     # -- transform ---------------------------------------------------------
 
@@ -422,32 +407,20 @@ class SoundStreamCodec(LearnedCodec):
         check_is_fitted(self, "quantizer_")
         X = self._signals(X, reset=False)
         codes = self.quantizer_.transform(self._latents(self._module_input(X)))
-        codes = codes.reshape(len(X), self.n_frames_, self.n_stages)
-        if self.layout == "flat":
-            return codes.reshape(len(X), -1)
-        if self.layout == "blocks":
-            return codes
-        return np.ascontiguousarray(codes.transpose(0, 2, 1))
+        codes = codes.reshape(len(X), self.n_frames_, 1, self.n_stages)
+        return to_layout(codes, self.layout)
 
     def _codes(self, X, name):
+        """Codes in ``layout`` (or flat 2-D) to ``(n, n_frames, n_stages)``."""
         codes = np.asarray(X)
-        S, T = self.n_stages, self.n_frames_
         if codes.dtype.kind not in "iu":
             raise ValueError(
                 f"SoundStreamCodec.{name} expects integer codes; got dtype {codes.dtype}."
             )
-        if codes.ndim == 2 and codes.shape[1] == T * S:
-            return codes.reshape(len(codes), T, S)
-        if codes.ndim == 3 and self.layout == "blocks" and codes.shape[1:] == (T, S):
-            return codes
-        if codes.ndim == 3 and self.layout == "channels_first" and codes.shape[1:] == (S, T):
-            return codes.transpose(0, 2, 1)
-        raise ValueError(
-            f"SoundStreamCodec.{name} expects codes of shape (n_samples, {T * S}) or, in the "
-            f"{self.layout!r} layout, with {T} frames and {S} stages; got shape {codes.shape}."
-        )
+        T, S = self.n_frames_, self.n_stages
+        name = f"SoundStreamCodec.{name}"
+        return from_layout(codes, (T,), 1, S, self.layout, name=name)[:, :, 0]
 
-    @torch.no_grad()
     def inverse_transform(self, X, n_stages=None):
         """Decode codes (all stages, or the first ``n_stages``: a lower bitrate).
 
@@ -470,12 +443,11 @@ class SoundStreamCodec(LearnedCodec):
         )
         Y = frames.reshape(n, self.n_frames_, self.latent_dim).transpose(0, 2, 1)
         decoder = self.net_.module_.decoder
-        parts = []
-        with threads(self.n_threads):
-            for start in range(0, n, self.batch_size):
-                y = torch.from_numpy(np.ascontiguousarray(Y[start : start + self.batch_size]))
-                parts.append(decoder(y.float().to(self.device_))[:, 0].cpu().numpy())
-        out = np.concatenate(parts) if parts else np.zeros((0, self.n_frames_ * self._stride()))
+
+        def decode(y):
+            return decoder(self._tensor(y))[:, 0].cpu().numpy()
+
+        out = self._map_module(decode, Y)
         return np.ascontiguousarray(out[:, : self.signal_shape_[0]] * self.scale_, np.float32)
 
     # -- rate --------------------------------------------------------------
@@ -642,9 +614,8 @@ class SoundStreamCodec(LearnedCodec):
 SoundStreamCodec.__doc__ = fill_doc(
     SoundStreamCodec.__doc__,
     {
-        "{training}": TRAINING_PARAMS.format(
-            max_epochs=10, batch_size=16, lr=0.001, lr_schedule="constant"
-        ),
+        "{training}": TRAINING_PARAMS,
+        "{fitted}": FITTED_ATTRIBUTES,
         "{persistence}": PERSISTENCE_NOTES,
     },
 )

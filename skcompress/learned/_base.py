@@ -1,83 +1,58 @@
-"""The machinery of every learned codec: skorch training, seeding, persistence, weights on disk."""
+"""What the learned codecs add to the skorch foundation: their loss, patches, weights on disk."""
 
-import warnings
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import TransformerMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import Callback, GradientNormClipping, ProgressBar
-from skorch.history import History
+from skorch.callbacks import Callback, GradientNormClipping
 
-from ..nets import resolve_device
-from ..nets._base import plain_history, to_numpy_tree, to_torch_tree
-from ..nets._data import seeded, threads
+from .._core._chunks import map_numpy_chunks
+from ..nets._data import threads
+from ..nets._modules import count_parameters
+from ..nets._skorch import PERSISTENCE_NOTES as SKORCH_PERSISTENCE_NOTES
+from ..nets._skorch import TRAINING_CONSTRAINTS, _SkorchEstimator, runtime_params
 
-_SEED_LIMIT = np.iinfo(np.int32).max
-
-_COMMON_CONSTRAINTS = {
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "lr": [Interval(Real, 0, None, closed="neither")],
-    "lr_schedule": [StrOptions({"constant", "cosine"})],
-    "device": [str],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
-    "callbacks": [list, None],
-    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+_CODEC_CONSTRAINTS = {
+    **TRAINING_CONSTRAINTS,
     "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
 }
 
 # shared parts of the docstrings
 TRAINING_PARAMS = """\
-    max_epochs : int, default={max_epochs}
+    max_epochs : int, default=10
         Passes over the training data in ``fit``.
-    batch_size : int, default={batch_size}
+    batch_size : int, default=16
         Signals (or patches) per mini-batch; also the chunk size of
         ``transform`` and ``inverse_transform``.
-    lr : float, default={lr}
+    lr : float, default=0.001
         Learning rate of Adam.
     max_grad_norm : float or None, default=1.0
         Clip the gradient's norm to this before every step (skorch's
         ``GradientNormClipping``), which keeps GDN training stable at
         larger learning rates. None: no clipping.
-    lr_schedule : {{"constant", "cosine"}}, default="{lr_schedule}"
+    lr_schedule : {"constant", "cosine"}, default="constant"
         "cosine": batch by batch, a linear warm-up over the first 5% of the
         batches of ``fit``, then a cosine decay to 0 at its last (skorch's
         ``LRScheduler``); later ``partial_fit`` calls run at ``lr``.
-    device : str, default="auto"
-        "auto": CUDA when torch sees a GPU, else the CPU; or any torch device
-        name ("cpu", "cuda:1"), as in :mod:`skcompress.nets`.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the order of the mini-batches, the crops and the
-        quantization noise. torch is seeded inside a forked RNG state, so
-        fitting leaves torch's global generators as they were, and two fits
-        with the same int give the same model on the same device.
-    verbose : int, default=0
-        0: silent; 1: skorch's table of the loss (and its parts: rate,
-        distortion) per epoch; 2: and a progress bar over the batches.
-    callbacks : list of skorch callbacks or None, default=None
-        More skorch callbacks, added to those above.
-    n_threads : int or None, default=None
-        torch's intra-op threads during every call (training, coding,
-        decoding), set for the call and restored after it, as in
-        :mod:`skcompress.nets`. None leaves torch's setting; small models
-        run fastest on 1 thread where several processes share the cores."""
+""" + runtime_params(
+    "the weights, the order of the mini-batches, the crops and the quantization noise"
+)
 
-PERSISTENCE_NOTES = """\
+PERSISTENCE_NOTES = (
+    """\
     Training runs through skorch (a ``NeuralNet`` whose loss is the codec's
-    objective), reproducibly from ``random_state``. Pickle,
-    :func:`~sklearn.base.clone` and ``skops.io`` keep a fitted codec: its
-    state is saved as numpy arrays (weights, optimizer state, history) and the
-    skorch net is rebuilt on loading, on the saved device or, when that CUDA
-    device is missing, on the CPU. :meth:`save_params` and :meth:`load_params`
-    write and read the weights alone (skorch's, as safetensors when that
-    package is installed)."""
+    objective), reproducibly from ``random_state``.
+"""
+    + SKORCH_PERSISTENCE_NOTES.format(what="codec")
+    + """
+    :meth:`save_params` and :meth:`load_params` write and read the weights
+    alone (skorch's, as safetensors when that package is installed)."""
+)
 
 
 class PatchIterator:
@@ -213,19 +188,6 @@ class _CodecNet(NeuralNet):
         return loss
 
 
-def _loading_device(device):
-    try:
-        return resolve_device(device)
-    except ValueError:
-        warnings.warn(
-            f"The codec was saved with device={device!r}, which is not available here; it "
-            "is loaded on the CPU.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return "cpu"
-
-
 def _has_safetensors():
     try:
         import safetensors  # noqa: F401
@@ -234,12 +196,14 @@ def _has_safetensors():
     return True
 
 
-class LearnedCodec(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
-    """Training, seeding and persistence shared by the learned codecs.
+class LearnedCodec(TransformerMixin, _SkorchEstimator, metaclass=ABCMeta):
+    """The skorch net of the learned codecs: a loss that sees the input, patches, clipping.
 
-    Subclasses provide ``_build_module()``, ``_criterion()`` (class and
-    kwargs), ``_loss_parts`` and ``_patch_size()``; ``_train(Z, reset,
-    epochs)`` trains the module on the module-ready tensor ``Z``.
+    Seeding, training calls and persistence come from ``_SkorchEstimator``
+    (:mod:`skcompress.nets`). Subclasses provide ``_build_module()``,
+    ``_criterion()`` (class and kwargs), ``_loss_parts`` and
+    ``_patch_size()``; ``_train(Z, reset, epochs)`` trains the module on the
+    module-ready array ``Z``.
     """
 
     _loss_parts = ()
@@ -262,7 +226,7 @@ class LearnedCodec(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return self.max_epochs
 
     def _make_net(self):
-        callbacks = list(self.callbacks or [])
+        callbacks = []
         if self.max_grad_norm is not None:
             callbacks.append(
                 ("clip", GradientNormClipping(gradient_clip_value=self.max_grad_norm))
@@ -270,42 +234,22 @@ class LearnedCodec(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         if self.lr_schedule == "cosine":
             batches = -(-getattr(self, "_n_train", 1) // self.batch_size)
             callbacks.append(("lr_schedule", WarmupCosine(batches * self._schedule_epochs())))
-        if self.verbose and self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
         criterion, criterion_kwargs = self._criterion()
         return _CodecNet(
             module=self._build_module(),
             criterion=criterion,
             optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=PatchIterator,
-            iterator_valid=PatchIterator,
-            iterator_train__shuffle=True,
             iterator_train__patch_size=self._patch_size(),
-            train_split=None,
-            callbacks=callbacks,
-            verbose=int(self.verbose or 0),
-            device=self.device_,
             loss_parts=self._loss_parts,
             # the densities learn faster than the transforms need to
             optimizer__param_groups=[("entropy_bottleneck.*", {"lr": 10 * self.lr})],
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+            **self._net_params(PatchIterator, callbacks),
         )
-
-    def _setup_training(self):
-        self.device_ = resolve_device(self.device)
-        self._seed = int(check_random_state(self.random_state).randint(_SEED_LIMIT))
-        self._n_calls = 0
 
     def _initialize_net(self):
-        with seeded(self._seed, self.device_):
-            self.net_ = self._make_net()
-            self.net_.initialize()
-        self.n_parameters_ = int(
-            sum(p.numel() for p in self.net_.module_.parameters() if p.requires_grad)
-        )
+        self.net_ = self._new_net()
+        self.n_parameters_ = count_parameters(self.net_.module_)
 
     def _train(self, Z, *, reset, epochs):
         """Train on ``Z`` (numpy, the module's input) for ``epochs`` passes."""
@@ -313,12 +257,23 @@ class LearnedCodec(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         if reset:
             self._initialize_net()
         Zt = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32)).to(self.device_)
-        self._n_calls += 1
-        with threads(self.n_threads), seeded(self._seed + self._n_calls, self.device_):
+        with self._training_call():
             self.net_.partial_fit(Zt, None, epochs=epochs)
-        self.n_iter_ = len(self.net_.history)
         self.net_.module_.eval()
         return self
+
+    def _tensor(self, A):
+        """``A`` as a float32 tensor on the fitted device."""
+        return torch.from_numpy(np.asarray(A, dtype=np.float32)).to(self.device_)
+
+    def _map_module(self, function, A):
+        """``function`` (numpy to numpy) over chunks of ``batch_size`` signals of ``A``.
+
+        The chunks' outputs fill one array; torch runs without gradients on
+        ``n_threads`` threads.
+        """
+        with threads(self.n_threads), torch.no_grad():
+            return map_numpy_chunks(function, A, self.batch_size)
 
     @property
     def module_(self):
@@ -378,41 +333,7 @@ class LearnedCodec(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     def _after_load(self):
         """Refresh what derives from the weights (entropy coding tables)."""
 
-    # -- persistence: numpy state only, so skops loads it --------------------
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        net = state.pop("net_", None)
-        if net is not None:
-            state["_net_state"] = {
-                "module": to_numpy_tree(net.module_.state_dict()),
-                "optimizer": to_numpy_tree(net.optimizer_.state_dict()),
-                "history": plain_history(list(net.history)),
-            }
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        net_state = state.pop("_net_state", None)
-        super().__setstate__(state)
-        if net_state is not None:
-            self.device_ = _loading_device(self.device)
-            with seeded(self._seed, self.device_):
-                net = self._make_net()
-                net.initialize()
-            module_state = to_torch_tree(net_state["module"], self.device_)
-            self._prepare_module_for_state(net.module_, module_state)
-            net.module_.load_state_dict(module_state)
-            net.optimizer_.load_state_dict(to_torch_tree(net_state["optimizer"], "cpu"))
-            net.history_ = History(net_state["history"])
-            net.module_.eval()
-            self.net_ = net
-
-    def _prepare_module_for_state(self, module, state):
-        """Give buffers whose shape the state sets (codebooks) that shape before loading."""
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
         tags.transformer_tags.preserves_dtype = []  # emits integer symbols
         return tags

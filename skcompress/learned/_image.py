@@ -8,16 +8,18 @@ import pywt
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
-from .._core._contract import check_input_features
+from .._core._contract import check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import fill_doc
 from ..entropy import BlockContextModel, CategoricalEntropyModel
+from ..entropy._coder import read_varint, varint
 from ..nets._data import threads
+from ..nets._skorch import FITTED_ATTRIBUTES
 from ..transforms import WaveletTransform
 from ._base import (
-    _COMMON_CONSTRAINTS,
+    _CODEC_CONSTRAINTS,
     PERSISTENCE_NOTES,
     TRAINING_PARAMS,
     LearnedCodec,
@@ -26,7 +28,6 @@ from ._modules import BalleNet, WaveletCodecNet
 
 #: Pseudo-observations per channel from which the coding tables are counted.
 _TABLE_COUNTS = 1 << 14
-_SIGNAL_KINDS = {1: "1-D signals", 2: "images"}
 
 
 class RateDistortionLoss(nn.Module):
@@ -68,27 +69,6 @@ class RateDistortionLoss(nn.Module):
         return loss, {"rate": rate.detach(), "distortion": distortion.detach()}
 
 
-def _varint(value):
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _read_varint(data, at):
-    value, shift = 0, 0
-    while True:
-        if at >= len(data) or shift > 56:
-            raise ValueError("decompress: truncated or corrupted header.")
-        byte = data[at]
-        value |= (byte & 0x7F) << shift
-        at, shift = at + 1, shift + 7
-        if not byte & 0x80:
-            return value, at
-
-
 class _LatentImageCodec(LearnedCodec):
     """Images (or 1-D signals) to integer latents and back, with real bitstreams.
 
@@ -100,34 +80,27 @@ class _LatentImageCodec(LearnedCodec):
     # -- validation ----------------------------------------------------------
 
     def _signals(self, X, *, reset):
-        """Validated signals ``(n, *spatial[, channels])``, float32 or float64."""
+        """Validated signals ``(n, *spatial[, channels])``, float32 or float64.
+
+        ``fit`` checks and records them as the data contract says
+        (:func:`~skcompress._core._contract.check_signals`). Later calls take
+        signals of the same kind and channels, of any size; flat 2-D rows
+        keep the fitted number of features.
+        """
         name = type(self).__name__
-        dtype = (np.float64, np.float32)
-        flat = getattr(X, "ndim", 2) <= 2
-        if flat:
-            X = validate_data(self, X, reset=reset, dtype=dtype)
-            if self.signal_shape is not None:
-                shape = tuple(int(s) for s in self.signal_shape)
-                if not 1 <= len(shape) <= 3 or prod(shape) != X.shape[1]:
-                    raise ValueError(
-                        f"{name}: signal_shape={self.signal_shape!r} must have 1 to 3 entries "
-                        f"whose product is the number of values per row; X has shape "
-                        f"{X.shape}."
-                    )
-                X = X.reshape(len(X), *shape)
+        if reset or getattr(X, "ndim", 2) <= 2:
+            X = check_signals(self, X, reset=reset, signal_shape=self.signal_shape)
         else:
+            dtype = (np.float64, np.float32)
             X = check_array(X, allow_nd=True, dtype=dtype, input_name="X", estimator=self)
             if X.ndim > 4:
                 raise ValueError(
                     f"{name} expects X of shape (n_samples, length), (n_samples, height, "
                     f"width) or (n_samples, height, width, channels); got shape {X.shape}."
                 )
-            if reset:
-                validate_data(self, X.reshape(len(X), -1), reset=True, skip_check_array=True)
         ndim = 1 if X.ndim == 2 else 2
         channels = X.shape[3] if X.ndim == 4 else 1
         if reset:
-            self.signal_shape_ = X.shape[1:]
             self.n_spatial_dims_ = ndim
             self.n_channels_ = channels
         else:
@@ -182,13 +155,17 @@ class _LatentImageCodec(LearnedCodec):
 
     def _latent_layout(self, Y):
         """``(n, M, *grid)`` integer latents in ``layout``."""
-        if self.layout == "channels_first":
-            return Y
-        moved = np.ascontiguousarray(np.moveaxis(Y, 1, -1))
-        return moved if self.layout == "blocks" else moved.reshape(len(Y), -1)
+        blocks = np.moveaxis(Y, 1, -1)[..., np.newaxis, :]  # one channel of M latents
+        return np.ascontiguousarray(to_layout(blocks, self.layout))
 
     def _from_latent_layout(self, Xt, size):
-        """Latents in ``layout`` (or flat 2-D) to ``(n, M, *grid)`` and the output size."""
+        """Latents in ``layout`` (or flat 2-D) to ``(n, M, *grid)`` and the output size.
+
+        The grid is read from the array, or for flat latents from ``size``
+        (the fitted size by default); arrays with ``nd + 2`` dimensions are
+        read in the "channels_first" layout where that is the codec's, else
+        in "blocks".
+        """
         name = f"{type(self).__name__}.inverse_transform"
         M, nd = self.n_latents, self.n_spatial_dims_
         Xt = np.asarray(Xt)
@@ -200,6 +177,7 @@ class _LatentImageCodec(LearnedCodec):
                     f"{size!r}."
                 )
         if Xt.ndim == 2:
+            layout = "flat"
             spatial = size if size is not None else self.signal_shape_[:nd]
             grid = self._grid(spatial)
             if Xt.shape[1] != prod(grid) * M:
@@ -208,16 +186,15 @@ class _LatentImageCodec(LearnedCodec):
                     f"{prod(grid) * M} values per row ({M} latents on a {grid} grid); got an "
                     f"array of shape {Xt.shape}. Pass size=... for signals of other sizes."
                 )
-            Y = np.moveaxis(Xt.reshape(len(Xt), *grid, M), -1, 1)
         elif Xt.ndim == nd + 2:
-            channel_axis = 1 if self.layout == "channels_first" else -1
+            layout = "channels_first" if self.layout == "channels_first" else "blocks"
+            channel_axis = 1 if layout == "channels_first" else -1
             if Xt.shape[channel_axis] != M:
                 raise ValueError(
                     f"{name}: latents in the {self.layout!r} layout have {M} channels on axis "
                     f"{channel_axis}; got an array of shape {Xt.shape}."
                 )
-            Y = Xt if channel_axis == 1 else np.moveaxis(Xt, -1, 1)
-            grid = Y.shape[2:]
+            grid = Xt.shape[2:] if layout == "channels_first" else Xt.shape[1:-1]
             if size is None:
                 fitted = self.signal_shape_[:nd]
                 size = fitted if self._grid(fitted) == tuple(grid) else None
@@ -233,7 +210,8 @@ class _LatentImageCodec(LearnedCodec):
                 f"{name}: signals of size {size} have latents on a {self._grid(size)} grid; "
                 f"got a {tuple(grid)} grid."
             )
-        return Y, size
+        Y = from_layout(Xt, grid, 1, M, layout, name=name)[..., 0, :]
+        return np.moveaxis(Y, -1, 1), size
 
     def _finish(self, P, size):
         """Channels-first padded output to the caller's signals: cropped, channels last."""
@@ -246,30 +224,16 @@ class _LatentImageCodec(LearnedCodec):
 
     # -- the module on numpy arrays ----------------------------------------
 
-    def _chunks(self, n):
-        return range(0, n, self.batch_size)
-
-    @torch.no_grad()
     def _encode(self, X):
         """Latents before rounding, ``(n, M, *grid)`` float32 (numpy)."""
-        Z = self._module_input(self._channels_first(X))
         module = self.module_
-        parts = []
-        with threads(self.n_threads):
-            for start in self._chunks(len(Z)):
-                z = torch.from_numpy(Z[start : start + self.batch_size]).to(self.device_)
-                parts.append(module.encode(z).cpu().numpy())
-        return np.concatenate(parts) if parts else np.zeros((0, self.n_latents), np.float32)
+        Z = self._module_input(self._channels_first(X))
+        return self._map_module(lambda z: module.encode(self._tensor(z)).cpu().numpy(), Z)
 
-    @torch.no_grad()
     def _decode(self, Y):
         module = self.module_
-        parts = []
-        with threads(self.n_threads):
-            for start in self._chunks(len(Y)):
-                y = torch.from_numpy(np.asarray(Y[start : start + self.batch_size], np.float32))
-                parts.append(module.decode(y.to(self.device_)).cpu().numpy())
-        return self._module_output(np.concatenate(parts))
+        out = self._map_module(lambda y: module.decode(self._tensor(y)).cpu().numpy(), Y)
+        return self._module_output(out)
 
     # -- fitting -----------------------------------------------------------
 
@@ -279,7 +243,7 @@ class _LatentImageCodec(LearnedCodec):
             self._check_continuation(X)
         X = self._signals(X, reset=first)
         if first:
-            self._setup_training()
+            self._start_training()
         Z = self._training_input(X, reset=first)
         self._check_patch_size(Z)
         self._n_train = len(Z)
@@ -388,7 +352,7 @@ class _LatentImageCodec(LearnedCodec):
         """
         self._validate_params()
         X = self._signals(X, reset=True)
-        self._setup_training()
+        self._start_training()
         self._training_input(X, reset=True)
         self._initialize_net()
         self.net_.module_.eval()
@@ -478,17 +442,15 @@ class _LatentImageCodec(LearnedCodec):
 
     # -- rate --------------------------------------------------------------
 
-    @torch.no_grad()
     def _estimated_bits(self, Y):
         """Bits of each signal's integer latents ``(n, M, *grid)`` under the learned model."""
         eb = self.module_.entropy_bottleneck
-        out = []
-        with threads(self.n_threads):
-            for start in self._chunks(len(Y)):
-                y = torch.from_numpy(np.asarray(Y[start : start + self.batch_size], np.float32))
-                lik = eb.likelihood(y.to(self.device_))
-                out.append((-torch.log2(lik)).flatten(1).sum(1).double().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros(0)
+
+        def bits(y):
+            lik = eb.likelihood(self._tensor(y))
+            return (-torch.log2(lik)).flatten(1).sum(1).double().cpu().numpy()
+
+        return self._map_module(bits, Y)
 
     def bits_per_sample(self, X):
         """Mean bits per signal of the latents of ``X``, as the learned entropy model estimates.
@@ -535,7 +497,7 @@ class _LatentImageCodec(LearnedCodec):
         return self._compress_latents(Y, X.shape[1 : 1 + self.n_spatial_dims_])
 
     def _compress_latents(self, Y, spatial):
-        header = b"".join(_varint(int(s)) for s in spatial)
+        header = b"".join(varint(int(s)) for s in spatial)
         return [header + s for s in self._code_latents(Y)]
 
     def _code_latents(self, Y):
@@ -571,7 +533,7 @@ class _LatentImageCodec(LearnedCodec):
                 )
             at, size = 0, []
             for _ in range(self.n_spatial_dims_):
-                value, at = _read_varint(s, at)
+                value, at = read_varint(s, at, "decompress")
                 size.append(value)
             sizes.add(tuple(size))
             payloads.append(bytes(s[at:]))
@@ -630,7 +592,7 @@ class _LatentImageCodec(LearnedCodec):
         spatial = X.shape[1 : 1 + self.n_spatial_dims_]
         strings = self._compress_latents(Y, spatial)
         total = np.array([8 * len(s) for s in strings], dtype=np.float64)
-        ours = 8 * sum(len(_varint(int(s))) for s in spatial)
+        ours = 8 * sum(len(varint(int(s))) for s in spatial)
         header = ours + self._coder_header_bits(Y)
         estimate = self._ideal_bits(Y)
         pixels = prod(spatial)
@@ -708,16 +670,7 @@ _IMAGE_ATTRIBUTES = """\
         1 for 1-D signals, 2 for images.
     n_channels_ : int
         Channels of the signals (1 for gray images and 1-D signals).
-    n_iter_ : int
-        Epochs trained so far.
-    n_parameters_ : int
-        Trainable parameters of the module.
-    device_ : str
-        The device in use.
-    n_features_in_ : int
-        Values per training signal.
-    feature_names_in_ : ndarray of str
-        Column names, when ``fit`` was given a DataFrame."""
+"""
 
 _PADDING_NOTES = """\
     Signals whose sizes the total stride does not divide are padded at the
@@ -801,7 +754,7 @@ class BalleCodec(_LatentImageCodec):
 
     _loss_parts = ("rate", "distortion")
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_CODEC_CONSTRAINTS,
         "lmbda": [Interval(Real, 0, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
         "n_latents": [Interval(Integral, 1, None, closed="left")],
@@ -1031,7 +984,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
 
     _loss_parts = ("rate", "distortion")
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_CODEC_CONSTRAINTS,
         "lmbda": [Interval(Real, 0, None, closed="left")],
         "wavelet": [str],
         "level": [Interval(Integral, 1, None, closed="left")],
@@ -1402,10 +1355,8 @@ class LearnedWaveletCodec(_LatentImageCodec):
 def _fill_docs(cls):
     parts = {
         "{input}": _IMAGE_INPUT,
-        "{training}": TRAINING_PARAMS.format(
-            max_epochs=10, batch_size=16, lr=0.001, lr_schedule="constant"
-        ),
-        "{attributes}": _IMAGE_ATTRIBUTES,
+        "{training}": TRAINING_PARAMS,
+        "{attributes}": _IMAGE_ATTRIBUTES + FITTED_ATTRIBUTES,
         "{padding}": _PADDING_NOTES,
         "{persistence}": PERSISTENCE_NOTES,
     }

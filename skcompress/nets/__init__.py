@@ -1,7 +1,9 @@
 """Torch modules and skorch estimators for compressed representations.
 
-The only part of skcompress that imports torch and skorch: ``import
-skcompress`` does not load them, ``import skcompress.nets`` does.
+With :mod:`skcompress.learned`, the only part of skcompress that needs torch
+and skorch (the ``[torch]`` extra: ``pip install "skcompress[torch]"``):
+``import skcompress`` does not load them, ``import skcompress.nets`` does, and
+raises an ImportError that names the extra where they are missing.
 
 Modules (:class:`torch.nn.Module`): :class:`BlockDCTNet` (block-DCT
 coefficients as channels at block resolution), :class:`WaveletNet`
@@ -18,7 +20,15 @@ skcompress step directly in a Pipeline: :class:`BlockDCTNetClassifier`,
 ``...Regressor`` of each.
 """
 
-from ._base import resolve_device
+try:
+    import skorch  # noqa: F401
+    import torch  # noqa: F401
+except ImportError as exc:
+    raise ImportError(
+        'skcompress.nets needs PyTorch and skorch: pip install "skcompress[torch]" '
+        f"(importing them failed: {exc})"
+    ) from exc
+
 from ._data import BatchIterator
 from ._estimators import (
     BlockDCTNetClassifier,
@@ -41,6 +51,7 @@ from ._modules import (
     count_macs,
     count_parameters,
 )
+from ._skorch import resolve_device
 
 __all__ = [
     "BatchIterator",

@@ -1,13 +1,11 @@
-"""The skorch machinery shared by every network estimator: validation, seeding, persistence."""
+"""The network estimators' machinery: input validation, standardization, the skorch net."""
 
-import warnings
 from math import prod
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -18,104 +16,22 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
-from skorch.history import History
 
-from .._core._device import checked_device
-from ._data import BatchIterator, CosineDecay, seeded, threads
+from ._data import BatchIterator, CosineDecay, threads
 from ._modules import count_macs, count_parameters
+from ._skorch import TRAINING_CONSTRAINTS, _SkorchEstimator
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-_SEED_LIMIT = np.iinfo(np.int32).max
 
-
-def resolve_device(device):
-    """``"auto"``: CUDA when torch sees a GPU, else the CPU; any other name is checked.
-
-    Parameters
-    ----------
-    device : str or torch.device
-        "auto", or a torch device name ("cpu", "cuda", "cuda:1", ...).
-
-    Returns
-    -------
-    device : str
-        The torch device name to use.
-
-    Raises
-    ------
-    ValueError
-        For a name torch does not know, or CUDA when torch sees no GPU.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skcompress.nets import resolve_device
-    >>> resolve_device("cpu")
-    'cpu'
-    >>> resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
-    True
-    >>> resolve_device("abacus")
-    Traceback (most recent call last):
-    ...
-    ValueError: device must be 'auto' or a torch device name such as 'cpu' or ...
-    """
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(checked_device(device))
-
-
-def to_numpy_tree(value):
-    """Tensors in nested dicts/lists/tuples to numpy arrays; int dict keys kept."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, dict):
-        return {k: to_numpy_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_numpy_tree(v) for v in value)
-    return value
-
-
-def to_torch_tree(value, device):
-    """Numpy arrays in nested dicts/lists/tuples to tensors on ``device``."""
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.array(value)).to(device)
-    if isinstance(value, dict):
-        return {k: to_torch_tree(v, device) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_torch_tree(v, device) for v in value)
-    return value
-
-
-def plain_history(value):
-    """skorch's History, or any part of it, as plain lists, dicts, scalars and arrays."""
-    if isinstance(value, dict):
-        return {str(k): plain_history(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_history(v) for v in value]
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-_COMMON_CONSTRAINTS = {
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "lr": [Interval(Real, 0, None, closed="neither")],
+_NET_CONSTRAINTS = {
+    **TRAINING_CONSTRAINTS,
     "optimizer": [StrOptions(set(_OPTIMIZERS))],
-    "lr_schedule": [StrOptions({"constant", "cosine"})],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    "device": [str],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
-    "callbacks": [list, None],
-    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
 }
 _HEAD_CONSTRAINTS = {
     "widths": [tuple, list],
@@ -125,8 +41,8 @@ _HEAD_CONSTRAINTS = {
 }
 
 
-class _NetEstimator(BaseEstimator):
-    """Validation, seeding, the skorch net and its persistence; families fill in the input."""
+class _NetEstimator(_SkorchEstimator):
+    """Validation, standardization and the skorch net; families fill in the input."""
 
     # set by the families
     _module_class = None
@@ -250,7 +166,7 @@ class _NetEstimator(BaseEstimator):
         return {}
 
     def _make_net(self):
-        callbacks = list(self.callbacks or [])
+        callbacks = []
         if self.early_stopping:
             callbacks.append(
                 (
@@ -263,8 +179,6 @@ class _NetEstimator(BaseEstimator):
                     ),
                 )
             )
-        if self.verbose and self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
         if self.lr_schedule == "cosine":
             steps = self.max_epochs * -(-self._n_train // self.batch_size)
             callbacks.append(("lr_schedule", CosineDecay(steps)))
@@ -282,16 +196,7 @@ class _NetEstimator(BaseEstimator):
         return self._net_class()(
             module=self._module_class,
             optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=BatchIterator,
-            iterator_valid=BatchIterator,
-            iterator_train__shuffle=True,
-            train_split=train_split,
-            callbacks=callbacks,
-            verbose=int(self.verbose or 0),
-            device=self.device_,
+            **self._net_params(BatchIterator, callbacks, train_split=train_split),
             **optimizer_params,
             **module_params,
             **self._net_extra(),
@@ -304,14 +209,11 @@ class _NetEstimator(BaseEstimator):
         """
         if reset:
             self._n_train = len(X)
-            self.device_ = resolve_device(self.device)
-            self._seed = int(check_random_state(self.random_state).randint(_SEED_LIMIT))
-            self._n_calls = 0
+            self._start_training()
             self._fit_standardization(self._to_module_input(X))
         Xt = self._prepare(X)
         yt = torch.from_numpy(y).to(self.device_)
-        self._n_calls += 1
-        with threads(self.n_threads), seeded(self._seed + self._n_calls, self.device_):
+        with self._training_call():
             if reset:
                 self.net_ = self._make_net()
                 self.net_.initialize()
@@ -321,7 +223,6 @@ class _NetEstimator(BaseEstimator):
             if schedule is not None and fit:
                 schedule.start()
             self.net_.partial_fit(Xt, yt, epochs=epochs)
-        self.n_iter_ = len(self.net_.history)
         return self
 
     def _outputs(self, X):
@@ -351,36 +252,8 @@ class _NetEstimator(BaseEstimator):
     def _finish(self, out):
         return out
 
-    # -- persistence: numpy state only, so skops loads it --------------------
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        net = state.pop("net_", None)
-        if net is not None:
-            state["_net_state"] = {
-                "module": to_numpy_tree(net.module_.state_dict()),
-                "optimizer": to_numpy_tree(net.optimizer_.state_dict()),
-                "history": plain_history(list(net.history)),
-            }
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        net_state = state.pop("_net_state", None)
-        super().__setstate__(state)
-        if net_state is not None:
-            self.device_ = _loading_device(self.device)
-            with seeded(self._seed, self.device_):
-                net = self._make_net()
-                net.initialize()
-            net.module_.load_state_dict(to_torch_tree(net_state["module"], self.device_))
-            net.optimizer_.load_state_dict(to_torch_tree(net_state["optimizer"], "cpu"))
-            net.history_ = History(net_state["history"])
-            self.net_ = net
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
         if self._integer_input:
             tags.input_tags.categorical = True
             tags.input_tags.positive_only = True
@@ -389,20 +262,6 @@ class _NetEstimator(BaseEstimator):
 
 def _silent(*args, **kwargs):
     pass
-
-
-def _loading_device(device):
-    """The device to load a saved net on: its own, or the CPU when that CUDA is gone."""
-    try:
-        return resolve_device(device)
-    except ValueError:
-        warnings.warn(
-            f"The network was saved with device={device!r}, which is not available here; "
-            "it is loaded on the CPU.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return "cpu"
 
 
 class NetClassifierMixin(ClassifierMixin):

@@ -8,13 +8,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..transforms import WaveletTransform
 from ._base import (
-    _COMMON_CONSTRAINTS,
     _HEAD_CONSTRAINTS,
+    _NET_CONSTRAINTS,
     NetClassifierMixin,
     NetRegressorMixin,
     _NetEstimator,
 )
 from ._modules import BlockDCTNet, CodeEmbeddingNet, MDCTNet, PixelNet, WaveletNet
+from ._skorch import FITTED_ATTRIBUTES, PERSISTENCE_NOTES, runtime_params
 
 # Training of the instances that tests/test_common.py checks: tiny and quick.
 _TEST_TRAINING = {
@@ -70,29 +71,7 @@ _TRAINING_PARAMS = """\
     validation_fraction : float in (0, 1), default=0.1
         Share held out by ``early_stopping``.
     n_iter_no_change : int, default=5
-        Patience of ``early_stopping``, in epochs.
-    device : str, default="auto"
-        "auto": CUDA when torch sees a GPU, else the CPU; or any torch device
-        name ("cpu", "cuda:1").
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the order of the mini-batches, dropout and the
-        early-stopping split. torch is seeded inside a forked RNG state, so
-        fitting leaves torch's global generators as they were, and two fits
-        with the same int give the same network on the same device (CUDA
-        kernels may add their own non-determinism).
-    verbose : int, default=0
-        0: silent; 1: skorch's table of losses per epoch; 2: and a progress
-        bar over the batches of every epoch.
-    callbacks : list of skorch callbacks or None, default=None
-        More skorch callbacks (learning-rate schedulers, checkpoints...),
-        added to those above.
-    n_threads : int or None, default=None
-        torch's intra-op threads during ``fit``, ``partial_fit`` and
-        prediction, set for the call and restored after it
-        (``torch.set_num_threads`` is process-wide). None leaves torch's
-        setting. Small networks on small batches often run fastest on 1
-        thread, and need it where several processes share the cores (joblib
-        workers, ``pytest -n``): oversubscribed threads wait on each other."""
+        Patience of ``early_stopping``, in epochs."""
 
 _ATTRIBUTES = """\
     net_ : skorch.{skorch}
@@ -100,19 +79,10 @@ _ATTRIBUTES = """\
         ``net_.history`` its training history (loss, duration per epoch).
     input_shape_ : tuple of int
         Shape of one input sample seen at ``fit``.
-{extra}    n_iter_ : int
-        Epochs trained so far (``fit`` and ``partial_fit`` together).
-    n_parameters_ : int
-        Trainable parameters of the network.
-    macs_ : int
+{extra}    macs_ : int
         Multiply-accumulates per sample of one forward pass
         (:func:`~skcompress.nets.count_macs`; FLOPs are about twice as many).
-    device_ : str
-        The device in use.
-    n_features_in_ : int
-        Values per input sample.
-    feature_names_in_ : ndarray of str
-        Column names, when ``fit`` was given a DataFrame."""
+"""
 
 _CLASSIFIER_ATTRIBUTES = """\
     classes_ : ndarray of shape (n_classes,)
@@ -130,11 +100,10 @@ _NOTES = """\
     Training runs through skorch (``NeuralNet{kind}``): the estimator checks
     and reshapes the input, standardizes it, then hands whole tensors to the
     net, whose mini-batches are slices of them (no per-sample collation).
-    ``partial_fit`` trains one epoch on the batch it is given. Pickle,
-    :func:`~sklearn.base.clone` and ``skops.io`` keep a fitted estimator: its
-    state is saved as numpy arrays (weights, optimizer state, history) and the
-    skorch net is rebuilt on loading, on the saved device or, when that CUDA
-    device is missing, on the CPU."""
+    ``partial_fit`` trains one epoch on the batch it is given.
+"""
+
+_SEEDED = "the weights, the order of the mini-batches, dropout and the early-stopping split"
 
 
 def _doc(summary, params, examples, *, kind, groups, attributes="", see_also=""):
@@ -146,12 +115,14 @@ def _doc(summary, params, examples, *, kind, groups, attributes="", see_also="")
         _HEAD_PARAMS,
         _STANDARDIZE.format(groups=groups) if groups else None,
         _TRAINING_PARAMS.format(stratified=", stratified by class," if classifier else ""),
+        runtime_params(_SEEDED),
         "",
         "    Attributes\n    ----------\n"
-        + _ATTRIBUTES.format(skorch=f"NeuralNet{kind}", extra=extra),
+        + _ATTRIBUTES.format(skorch=f"NeuralNet{kind}", extra=extra)
+        + FITTED_ATTRIBUTES,
         "",
         see_also,
-        _NOTES.format(kind=kind),
+        _NOTES.format(kind=kind) + PERSISTENCE_NOTES.format(what="estimator"),
         "",
         "    Examples\n    --------\n" + examples,
     ]
@@ -179,7 +150,7 @@ def _shape(shape):
 class _BlockDCTInput:
     _module_class = BlockDCTNet
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
         "n_color_channels": [Interval(Integral, 1, None, closed="left"), None],
         "n_coefficients": [Interval(Integral, 1, None, closed="left"), None],
@@ -409,7 +380,7 @@ _BLOCK_DCT_REGRESSOR_EXAMPLES = """\
 class _PixelInput:
     _module_class = PixelNet
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
         "layout": [StrOptions({"signals", "channels_first"})],
         "signal_shape": [tuple, list, None],
@@ -563,7 +534,7 @@ _PIXEL_REGRESSOR_EXAMPLES = """\
 class _WaveletInput:
     _module_class = WaveletNet
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
         "signal_shape": [tuple, list, None],
         "wavelet": [str],
@@ -749,7 +720,7 @@ _COMPANDERS = {
 class _MDCTInput:
     _module_class = MDCTNet
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
         "layout": [StrOptions({"channels_first", "blocks"})],
         "compand": [StrOptions({"log", "power"}), None],
@@ -913,7 +884,7 @@ class _CodeInput:
     _module_class = CodeEmbeddingNet
     _integer_input = True
     _parameter_constraints = {
-        **_COMMON_CONSTRAINTS,
+        **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
         "n_codes": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._core._basis import dct_matrix_extended, zigzag_order
+from ..transforms import dct_matrix, zigzag_order
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
 _BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
@@ -69,7 +69,7 @@ def _idct_sub_block_weights(n_coefficients, block_size, factor, d):
     :class:`~skcompress.BlockDCT` emits them, so the map is its inverse.
     """
     b, f = block_size, factor
-    C = np.asarray(dct_matrix_extended(b), dtype=np.float64)  # C[frequency, sample]
+    C = dct_matrix(b)  # C[frequency, sample]
     if d == 2:
         basis = np.einsum("ui,vj->uvij", C, C).reshape(b * b, b, b)[zigzag_order(b)]
     else:
