@@ -70,27 +70,20 @@ def fit_data(estimator):
     return make(np.random.default_rng(0))
 
 
-# Steps with torch kernels: their first test-parameter set runs again with
-# device="cpu", so that every check also goes through the torch path.
-TORCH_KERNEL_STEPS = (
-    "BlockDCT",
-    "ColorTransform",
-    "MDCT",
-    "PyramidVQ",
-    "ResidualVQ",
-    "WaveletTransform",
-)
-
-
 def estimator_instances():
-    """One instance per test-parameter set of every public estimator."""
+    """One instance per test-parameter set of every public estimator.
+
+    A step with a torch kernel (a ``_torch_kernel`` method) runs its first
+    set again with ``device="cpu"``, so that every check also goes through
+    the torch path.
+    """
     instances = []
     with_torch = importlib.util.find_spec("torch") is not None
-    for name, cls in all_estimators():
+    for _, cls in all_estimators():
         sets = getattr(cls, "_get_test_params", lambda: [{}])()
         for params in sets:
             instances.append(cls(**params))
-        if with_torch and name in TORCH_KERNEL_STEPS:
+        if with_torch and hasattr(cls, "_torch_kernel"):
             instances.append(cls(**{**sets[0], "device": "cpu"}))
     return instances
 

@@ -49,6 +49,11 @@ def _module_name(path):
     return ".".join(parts)
 
 
+def _is_module(name):
+    path = PACKAGE.parent / name.replace(".", "/")
+    return path.is_dir() or path.with_suffix(".py").exists()
+
+
 def _imports(path, module):
     """``(line, target module)`` of every skcompress import in ``path``, nested ones too."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
@@ -63,12 +68,7 @@ def _imports(path, module):
                 stem = node.module
             # ``from . import x`` names a module when x is one
             targets = [
-                f"{stem}.{alias.name}"
-                if (PACKAGE.parent / f"{stem}.{alias.name}".replace(".", "/")).exists()
-                or (PACKAGE.parent / f"{stem}.{alias.name}".replace(".", "/")).with_suffix(
-                    ".py"
-                ).exists()
-                else stem
+                f"{stem}.{alias.name}" if _is_module(f"{stem}.{alias.name}") else stem
                 for alias in node.names
             ]
         else:

@@ -8,6 +8,7 @@ vectors identical too. The same holds for numpy arrays given to a step whose
 ``device`` is set.
 """
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,9 @@ from skcompress import (
     ResidualVQ,
     WaveletTransform,
 )
+from skcompress._core import _array_api
+from skcompress._core._chunks import torch_kernel
+from skcompress._core._contract import LAYOUTS, from_layout, to_layout
 from skcompress.datasets import load_mnist
 from skcompress.utils import transform_in_chunks
 
@@ -61,6 +65,9 @@ CASES = [
 ]
 QUANTIZERS = (PerceptualQuantizer, ResidualVQ, PyramidVQ)
 IDS = [f"{type(step).__name__}-{i}" for i, (step, _) in enumerate(CASES)]
+# the settings with a torch kernel (libjpeg's fixed point has none)
+KERNEL_CASES = [case for case in CASES if getattr(case[0], "method", "float") == "float"]
+KERNEL_IDS = [f"{type(step).__name__}-{i}" for i, (step, _) in enumerate(KERNEL_CASES)]
 
 
 def _close(actual, expected, dtype):
@@ -195,3 +202,82 @@ def test_a_jpeg_pipeline_on_tensors_gives_the_same_symbols():
     symbols = jpeg.transform(torch.from_numpy(DIGITS.astype(np.float64)))
     assert symbols.dtype == torch.int32
     np.testing.assert_array_equal(symbols.numpy(), jpeg.transform(DIGITS))
+
+
+def test_no_registry_of_kernels_by_class_name():
+    assert importlib.util.find_spec("skcompress._torch") is None
+
+
+@pytest.mark.parametrize(("step", "X"), KERNEL_CASES, ids=KERNEL_IDS)
+def test_a_subclass_keeps_the_torch_kernel_and_tensors_never_reach_numpy(step, X, monkeypatch):
+    subclass = type(f"My{type(step).__name__}", (type(step),), {})
+    mine = subclass(**step.get_params()).fit(X)
+    assert torch_kernel(mine, "transform") is not None
+    assert torch_kernel(mine, "inverse_transform") is not None
+    expected = mine.transform(X)
+    expected_back = mine.inverse_transform(expected)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a tensor went through numpy")
+
+    tensor = torch.from_numpy(X.astype(np.float64))
+    monkeypatch.setattr(torch.Tensor, "numpy", refuse)
+    monkeypatch.setattr(torch.Tensor, "__array__", refuse)
+    out = mine.transform(tensor)
+    back = mine.inverse_transform(out)
+    monkeypatch.undo()
+    _close(out, expected, np.float64)
+    _close(back, expected_back, np.float64)
+
+
+def test_settings_without_a_kernel_say_so():
+    for step, X in [
+        (BlockDCT(integer=True), DIGITS),
+        (ColorTransform(method="libjpeg"), PHOTOS),
+        (ColorTransform(space="rct"), PHOTOS),
+        (WaveletTransform("db2", mode="smooth"), DIGITS),
+        (PyramidVQ(vector_size=16, pulses=80), VECTORS),
+    ]:
+        step.fit(X)
+        assert torch_kernel(step, "transform") is None
+        assert torch_kernel(step, "inverse_transform") is None
+    assert torch_kernel(ChromaSubsampler().fit(PHOTOS), "transform") is None
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("shape", [(3, 4, 1, 5), (2, 3, 4, 3, 2)])
+def test_layouts_lay_out_tensors_as_arrays(layout, shape):
+    blocks = RNG.standard_normal(shape)
+    grid, channels, k = shape[1:-2], shape[-2], shape[-1]
+    expected = to_layout(blocks, layout)
+    out = to_layout(torch.from_numpy(blocks), layout)
+    assert isinstance(out, torch.Tensor) and out.is_contiguous()
+    np.testing.assert_array_equal(out.numpy(), expected)
+    back = from_layout(out, grid, channels, k, layout)
+    assert isinstance(back, torch.Tensor)
+    np.testing.assert_array_equal(back.numpy(), blocks)
+    with pytest.raises(ValueError, match=r"got an array of shape \(3, 7\)"):
+        from_layout(torch.zeros(3, 7), grid, channels, k, layout)
+
+
+def test_array_namespace_helpers_agree_on_numpy_and_torch():
+    X = RNG.standard_normal((2, 3, 4))
+    T = torch.from_numpy(X)
+    assert _array_api.get_namespace(X) is np and _array_api.get_namespace(X, T) is torch
+    for mode in ("edge", "constant"):
+        widths = [(0, 0), (1, 2), (0, 3)]
+        np.testing.assert_array_equal(
+            _array_api.pad(T, widths, mode=mode).numpy(), _array_api.pad(X, widths, mode=mode)
+        )
+    assert _array_api.pad(T, [(0, 0)] * 3) is T
+    assert _array_api.astype(T, np.float32).dtype == torch.float32
+    # torch's wide unsigned integers support few operations: int64 instead
+    assert _array_api.astype(T, np.uint16).dtype == torch.int64
+    assert _array_api.asarray([1.5, 2.5], like=T.float(), dtype="like").dtype == torch.float32
+    assert _array_api.asarray(np.arange(3), like=T).dtype == torch.int64
+    assert _array_api.float_dtype(T.int()) == np.float64
+    assert _array_api.float_dtype(T.float()) == np.float32
+    assert _array_api.is_integer(T.int()) and not _array_api.is_integer(T > 0)
+    assert _array_api.as_index(torch.tensor([1, 0], dtype=torch.uint8)).dtype == torch.int64
+    order = _array_api.stable_argsort(torch.tensor([2, 1, 2, 1]))
+    np.testing.assert_array_equal(order.numpy(), np.argsort([2, 1, 2, 1], kind="stable"))

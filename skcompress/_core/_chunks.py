@@ -15,12 +15,20 @@ method itself:
   one task per chunk of samples (``map_blocks``), nothing computed inside
   ``transform``;
 * **torch tensors** come back as tensors on the same device, computed by the
-  estimator's torch kernel where it has one (:mod:`skcompress._torch`), by
-  numpy otherwise;
+  estimator's torch kernel where it has one, by numpy otherwise;
 * a step whose ``device`` is set (``"cuda"``, ``"cpu"``, ``"auto"``) sends
   numpy chunks to that device as tensors, through its torch kernel, and
   returns numpy; tensors are computed there and come back on their own
   device.
+
+A step offers torch kernels through a method, ``_torch_kernel(method_name)``,
+which returns a callable ``(tensor) -> tensor or NotImplemented`` for the
+step's current settings, or None where they have none; a subclass inherits
+it. Most kernels are the step's own code written over the array namespace
+(:mod:`skcompress._core._array_api`); where torch computes differently (a
+compiled kernel on numpy's side, a convolution for PyWavelets), the kernel
+lives beside its step. A kernel may return NotImplemented to leave an input
+to the numpy path (which computes it, or refuses it with its own message).
 
 Neither dask nor torch is imported here: an input can only be one of their
 arrays if its library is already loaded.
@@ -35,6 +43,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._array_api import is_torch as is_torch_tensor
 from ._device import torch_device
 
 # Bytes a step may use per input value for its temporaries (a few float64
@@ -50,12 +59,6 @@ def is_dask_array(X):
     """Whether ``X`` is a ``dask.array.Array`` (without importing dask)."""
     da = sys.modules.get("dask.array")
     return da is not None and isinstance(X, da.Array)
-
-
-def is_torch_tensor(X):
-    """Whether ``X`` is a ``torch.Tensor`` (without importing torch)."""
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(X, torch.Tensor)
 
 
 def chunked(method):
@@ -81,6 +84,9 @@ def chunked(method):
                 )
         return method(self, X, *args, **kwargs)
 
+    # what unchunked() returns (wrappers that copy __dict__, such as
+    # scikit-learn's set_output, carry it along)
+    wrapper._unchunked = method
     return wrapper
 
 
@@ -95,9 +101,7 @@ def _on_device(estimator, method, X, device):
     """
     import torch
 
-    from .. import _torch
-
-    if not _torch.supports(estimator, method.__name__):
+    if torch_kernel(estimator, method.__name__) is None:
         return NotImplemented
     if is_torch_tensor(X):
         out = _call_torch(estimator, method, X.to(device), (), {})
@@ -244,16 +248,34 @@ def _map_dask(estimator, method, X, args, kwargs, name=None):
     )
 
 
+def torch_kernel(estimator, name):
+    """The torch kernel of ``estimator.name`` for its settings, or None.
+
+    Asked of the step's ``_torch_kernel`` method, once the step is fitted.
+    """
+    kernel_of = getattr(estimator, "_torch_kernel", None)
+    if kernel_of is None:
+        return None
+    check_is_fitted(estimator)
+    return kernel_of(name)
+
+
+def unchunked(estimator, name):
+    """``estimator.name`` as written, without :func:`chunked`.
+
+    The torch kernel of a step whose method is written over the array
+    namespace: tensors then run through the numpy path's own code.
+    """
+    return functools.partial(getattr(type(estimator), name)._unchunked, estimator)
+
+
 def _call_torch(estimator, method, X, args, kwargs):
     """The torch kernel where the estimator has one for its settings, else numpy."""
     import torch
 
-    from .. import _torch
-
-    kernel = _torch.kernel(estimator, method.__name__)
-    if kernel is not None and not args and not kwargs:
-        check_is_fitted(estimator)
-        out = kernel(estimator, X)
+    kernel = None if args or kwargs else torch_kernel(estimator, method.__name__)
+    if kernel is not None:
+        out = kernel(X)
         if out is not NotImplemented:
             return out
     result = np.asarray(method(estimator, X.detach().cpu().numpy(), *args, **kwargs))

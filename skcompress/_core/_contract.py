@@ -31,16 +31,33 @@ Every transform offers one ``layout`` parameter:
 ``inverse_transform`` accepts any of the three and returns signals in the shape
 seen by ``fit``. Floating point input keeps its dtype (float32 stays float32);
 integer input is converted to float64.
+
+Tensors
+-------
+A fitted step with a torch kernel takes torch tensors too: the same checks of
+the signal shape and of finiteness, the same layouts, and a tensor back on the
+input's device.
 """
 
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
+from ._array_api import as_array, contiguous, get_namespace, is_torch
+
 LAYOUTS = ("flat", "blocks", "channels_first")
 _SIGNAL_KINDS = {1: "1-D signals", 2: "gray images", 3: "channels-last images"}
 
 
-def check_signals(estimator, X, *, reset, signal_shape=None, dtype=("numeric",), max_ndim=4):
+def check_signals(
+    estimator,
+    X,
+    *,
+    reset,
+    signal_shape=None,
+    dtype=("numeric",),
+    max_ndim=4,
+    keep_tensors=False,
+):
     """Validate a batch of signals and record or check its shape.
 
     Parameters
@@ -60,12 +77,19 @@ def check_signals(estimator, X, *, reset, signal_shape=None, dtype=("numeric",),
     max_ndim : int or None
         Largest accepted ``X.ndim`` (coefficient arrays in the "blocks" layout
         of colour images have 5 dimensions).
+    keep_tensors : bool
+        True in code that also runs as a torch kernel: after ``fit``, a torch
+        tensor is checked for its signal shape and finiteness (scikit-learn's
+        checks need numpy) and returned as a tensor of floats. False converts
+        it, as any array-like.
 
     Returns
     -------
     X : ndarray of shape (n_samples, *signal_shape)
     """
     name = type(estimator).__name__
+    if keep_tensors and not reset and is_torch(X):
+        return _check_tensor(estimator, X, signal_shape)
     if getattr(X, "ndim", 2) <= 2:
         # 2-D input keeps scikit-learn's path: feature names from DataFrames.
         X = validate_data(estimator, X, reset=reset, dtype=_float_dtype(dtype))
@@ -105,13 +129,32 @@ def check_signals(estimator, X, *, reset, signal_shape=None, dtype=("numeric",),
 
 
 def _check_same_signal_shape(estimator, X):
-    fitted = estimator.signal_shape_
-    if X.shape[1:] != fitted:
+    fitted = tuple(estimator.signal_shape_)
+    shape = tuple(X.shape)
+    if shape[1:] != fitted:
         kind = _SIGNAL_KINDS.get(len(fitted), f"{len(fitted)}-D arrays")
         raise ValueError(
             f"{type(estimator).__name__} was fitted on signals of shape {fitted} ({kind}) "
-            f"but X has signals of shape {X.shape[1:]} (X.shape={X.shape})."
+            f"but X has signals of shape {shape[1:]} (X.shape={shape})."
         )
+
+
+def _check_tensor(estimator, X, signal_shape):
+    """A tensor of signals of the fitted shape, as floats, or the numpy path's ValueError.
+
+    float32 and float64 keep their dtype, other floats become float32 and
+    integers float64 (as ``check_array`` converts them).
+    """
+    shape = tuple(estimator.signal_shape_)
+    if signal_shape is not None and X.ndim == 2 and X.shape[1] == int(np.prod(shape)):
+        X = X.reshape(len(X), *shape)
+    _check_same_signal_shape(estimator, X)
+    torch = get_namespace(X)
+    if X.dtype not in (torch.float32, torch.float64):
+        X = X.to(torch.float32 if X.is_floating_point() else torch.float64)
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError(f"{type(estimator).__name__}: X contains NaN or infinity.")
+    return X
 
 
 def _float_dtype(dtype):
@@ -129,37 +172,37 @@ def check_input_features(estimator, input_features):
         )
 
 
-def check_layout(estimator, layout):
-    """Raise a ValueError naming ``layout`` if it is not one of :data:`LAYOUTS`."""
-    if layout not in LAYOUTS:
-        raise ValueError(
-            f"{type(estimator).__name__}: layout must be one of {LAYOUTS}; got {layout!r}."
-        )
-
-
 def to_layout(blocks, layout):
     """Turn ``(n, *grid, channels, k)`` coefficients into the requested layout.
 
     ``blocks`` has the channel axis just before the coefficient axis; gray and
     1-D signals carry a channel axis of length 1, which the "blocks" layout
-    drops.
+    drops. A numpy array or a torch tensor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> blocks = np.arange(12).reshape(1, 2, 3, 1, 2)  # 2x3 blocks of 2 coefficients
+    >>> to_layout(blocks, "channels_first").shape
+    (1, 2, 2, 3)
     """
     n, *grid, channels, k = blocks.shape
     if layout == "flat":
         return blocks.reshape(n, -1)
     if layout == "blocks":
         return blocks if channels > 1 else blocks.reshape(n, *grid, k)
-    moved = np.moveaxis(blocks.reshape(n, -1, channels * k), -1, 1)
-    return np.ascontiguousarray(moved).reshape(n, channels * k, *grid)
+    xp = get_namespace(blocks)
+    moved = xp.moveaxis(blocks.reshape(n, -1, channels * k), -1, 1)
+    return contiguous(moved).reshape(n, channels * k, *grid)
 
 
 def from_layout(Xt, grid, channels, k, layout, name="inverse_transform"):
     """Inverse of :func:`to_layout`: back to ``(n, *grid, channels, k)``.
 
     A 2-D array is always read as the "flat" layout; otherwise ``layout`` (the
-    step's own) says how to read it.
+    step's own) says how to read it. A torch tensor comes back as one.
     """
-    Xt = np.asarray(Xt)
+    Xt = as_array(Xt)
     grid = tuple(grid)
     per_sample = int(np.prod(grid)) * channels * k
     if layout == "channels_first" and Xt.ndim > 2:
@@ -168,13 +211,14 @@ def from_layout(Xt, grid, channels, k, layout, name="inverse_transform"):
         expected = (*grid, channels, k) if channels > 1 else (*grid, k)
     else:
         expected = (per_sample,)
-    if Xt.ndim < 2 or Xt.shape[1:] != expected:
+    if Xt.ndim < 2 or tuple(Xt.shape[1:]) != expected:
         raise ValueError(
             f"{name} expects coefficients of shape (n_samples, {per_sample}) or, in the "
             f"{layout!r} layout, (n_samples, {', '.join(map(str, expected))}); got an "
-            f"array of shape {Xt.shape}."
+            f"array of shape {tuple(Xt.shape)}."
         )
     n = len(Xt)
     if layout == "channels_first" and Xt.ndim > 2:
-        return np.moveaxis(Xt.reshape(n, channels * k, -1), 1, -1).reshape(n, *grid, channels, k)
+        moved = get_namespace(Xt).moveaxis(Xt.reshape(n, channels * k, -1), 1, -1)
+        return moved.reshape(n, *grid, channels, k)
     return Xt.reshape(n, *grid, channels, k)

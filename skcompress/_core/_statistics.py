@@ -13,28 +13,11 @@ MAX_MAGNITUDE = 2048
 
 
 class CategoricalStatistics:
-    """One categorical distribution per symbol position, with an escape.
+    """Counts of symbols per position and their ideal code lengths, without a coder.
 
-    ``fit`` counts the symbols seen at each position (column). The code length
-    of a symbol is ``-log2 p`` under the Krichevsky-Trofimov estimate
-    ``p(s) = (count(s) + 1/2) / (N + (A + 1) / 2)`` over the A symbols between
-    the smallest and largest seen at that position plus one escape symbol. A
-    symbol outside that range costs the escape plus an Elias-gamma code of its
-    magnitude and a sign bit, so no symbol is ever unencodable.
-
-    :meth:`code_lengths` is an *estimate*: the ideal code length under this
-    static model, without the cost of transmitting the model itself.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> symbols = np.array([[0, 1], [0, -1], [0, 1], [1, 1]])
-    >>> stats = CategoricalStatistics().fit(symbols)
-    >>> bits = stats.code_lengths(symbols)
-    >>> bits.shape
-    (4, 2)
-    >>> bool(bits[0, 0] < bits[3, 0])   # 0 is more frequent than 1 in column 0
-    True
+    The estimate of :class:`skcompress.entropy.CategoricalEntropyModel` (its
+    docstring gives the probabilities and the escape), which adds range
+    coding under the same counts; the quantizers' ``entropy_model_``.
     """
 
     def fit(self, symbols):

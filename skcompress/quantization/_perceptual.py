@@ -7,8 +7,9 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._core._array_api import as_array, asarray, astype, get_namespace, is_floating, size
 from .._core._basis import zigzag_order
-from .._core._chunks import chunked
+from .._core._chunks import chunked, unchunked
 from .._core._contract import LAYOUTS, check_signals
 from .._core._docs import chunk_parameters
 from .._core._statistics import CategoricalStatistics
@@ -198,7 +199,8 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         symbols : ndarray of int32, same shape as X
         """
         check_is_fitted(self)
-        return self._quantize(check_signals(self, X, reset=False, max_ndim=None))
+        X = check_signals(self, X, reset=False, max_ndim=None, keep_tensors=True)
+        return self._quantize(X)
 
     @chunked
     def inverse_transform(self, X):
@@ -213,15 +215,13 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         coefficients : ndarray of float64 (float32 if fitted on float32)
         """
         check_is_fitted(self)
-        B = np.asarray(X)
-        if B.shape[1:] != self.signal_shape_:
+        B = as_array(X)
+        if tuple(B.shape[1:]) != tuple(self.signal_shape_):
             raise ValueError(
                 f"PerceptualQuantizer.inverse_transform expects symbols of shape "
-                f"(n_samples, {', '.join(map(str, self.signal_shape_))}); got {B.shape}."
+                f"(n_samples, {', '.join(map(str, self.signal_shape_))}); got {tuple(B.shape)}."
             )
-        if self.deadzone is not None:
-            B = np.where(B == 0, 0.0, B + np.copysign(self.deadzone, B))
-        return self._with_steps(B, np.multiply).astype(self._dtype, copy=False)
+        return self._dequantize(B)
 
     def bits_per_sample(self, X):
         """Estimated bits per sample to code the quantized ``X``.
@@ -324,29 +324,46 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
             )
         self._dtype = X.dtype
 
+    def _torch_kernel(self, method):
+        """Tensors run through this step's own code (see :mod:`skcompress._core._chunks`)."""
+        return unchunked(self, method)
+
     def _with_steps(self, X, op):
         """``op(X, steps)`` with the steps repeated over every block of X."""
         m = self.steps_.size
+        steps = asarray(self.steps_, like=X)
         if self.layout == "channels_first" and X.ndim > 2:
-            return op(X, self.steps_.reshape(1, m, *([1] * (X.ndim - 2))))
-        return op(X.reshape(len(X), -1, m), self.steps_).reshape(X.shape)
+            return op(X, steps.reshape(1, m, *([1] * (X.ndim - 2))))
+        return op(X.reshape(len(X), -1, m), steps).reshape(X.shape)
 
     def _quantize(self, X):
-        scaled = self._with_steps(X, np.divide)
-        peak = np.abs(scaled).max(initial=0.0)
+        """int32 symbols of coefficients ``X`` (numpy or torch)."""
+        xp = get_namespace(X)
+        scaled = self._with_steps(X, xp.divide)
+        magnitude = xp.abs(scaled)
+        peak = float(xp.amax(magnitude)) if size(magnitude) else 0.0
         if peak >= _INT32_MAX:
             raise ValueError(
                 f"PerceptualQuantizer: X / Q reaches {peak:.3g}, beyond int32 symbols; "
                 f"use larger steps than table={self._table_name()}, quality={self.quality}."
             )
-        magnitude = np.abs(scaled)
-        whole = np.floor(magnitude)
+        whole = xp.floor(magnitude)
         if self.deadzone is None:
             # Half away from zero, as libjpeg rounds. floor(|x| + 0.5) would send
             # 0.49999999999999994 to 1; comparing the exact fraction does not.
             magnitude -= whole
             whole += magnitude >= 0.5
-        return np.copysign(whole, scaled, out=whole).astype(np.int32)
+        return astype(xp.copysign(whole, scaled, out=whole), np.int32)
+
+    def _dequantize(self, B):
+        """Coefficients of symbols ``B`` (numpy or torch), in the dtype seen at ``fit``."""
+        xp = get_namespace(B)
+        if not is_floating(B):
+            B = astype(B, np.float64)
+        if self.deadzone is not None:
+            # sign(B) (|B| + r); the sign of 0 is 0, and B == 0 gives 0 either way
+            B = xp.where(B == 0, 0.0, B + self.deadzone * xp.sign(B))
+        return astype(self._with_steps(B, xp.multiply), self._dtype)
 
     def _by_position(self, B):
         """Symbols as (observations, positions) for the entropy model."""

@@ -10,7 +10,20 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._core._chunks import chunked
+from .._core._array_api import (
+    arange,
+    as_array,
+    asarray,
+    astype,
+    contiguous,
+    copy,
+    get_namespace,
+    is_integer,
+    pad,
+    stable_argsort,
+    zeros,
+)
+from .._core._chunks import chunked, unchunked
 from .._core._contract import check_input_features, check_signals
 from .._core._docs import chunk_parameters
 from .._core._statistics import CategoricalStatistics
@@ -84,41 +97,48 @@ def pvq_search(X, k):
     """
     X = _check_float_rows(X, "pvq_search")
     _, k = _check_nk(X.shape[1], k, "pvq_search")
-    n_vectors, n = X.shape
-    if n == 0 and k > 0:
+    if X.shape[1] == 0 and k > 0:
         raise ValueError(f"pvq_search: no codeword of length 0 holds k={k} pulses.")
-    Y = np.zeros((n_vectors, n), dtype=np.int64)
+    return _search(X, k)
+
+
+def _search(X, k):
+    """:func:`pvq_search` of checked float64 rows, numpy or torch."""
+    xp = get_namespace(X)
+    n_vectors, n = X.shape
+    Y = zeros((n_vectors, n), np.int64, like=X)
     if k == 0 or n_vectors == 0:
         return Y
-    magnitude = np.abs(X)
-    peak = magnitude.max(axis=1, keepdims=True)
-    np.divide(magnitude, peak, out=magnitude, where=peak > 0)
+    magnitude = xp.abs(X)
+    peak = xp.amax(magnitude, axis=1, keepdims=True)
+    magnitude = xp.where(peak > 0, magnitude / xp.where(peak > 0, peak, 1.0), magnitude)
     magnitude[peak[:, 0] == 0, 0] = 1.0
     if k > n // 2:
-        l1 = magnitude.sum(axis=1, keepdims=True)
-        Y = np.floor((k + 0.8) / l1 * magnitude).astype(np.int64)
-    left = k - Y.sum(axis=1)
+        l1 = xp.sum(magnitude, axis=1, keepdims=True)
+        Y = astype(xp.floor((k + 0.8) / l1 * magnitude), np.int64)
+    left = k - xp.sum(Y, axis=1)
     # Rows sorted by pulses left, most first: the rows still placing pulses are
     # then a leading slice, worked on in place.
-    order = np.argsort(-left, kind="stable")
+    order = stable_argsort(-left)
     magnitude, Y, descending = magnitude[order], Y[order], -left[order]
-    xy = (magnitude * Y).sum(axis=1)
-    yy = (Y * Y).sum(axis=1).astype(np.float64)
-    growth = 2.0 * Y + 1  # a pulse at i adds 2 y_i + 1 to y . y (and |x_i| to x . y)
-    score, energy = np.empty_like(magnitude), np.empty_like(magnitude)
-    rows = np.arange(n_vectors)
+    xy = xp.sum(magnitude * Y, axis=1)
+    yy = astype(xp.sum(Y * Y, axis=1), np.float64)
+    # a pulse at i adds 2 y_i + 1 to y . y (and |x_i| to x . y)
+    growth = astype(2 * Y + 1, np.float64)
+    score, energy = xp.empty_like(magnitude), xp.empty_like(magnitude)
+    rows = arange(n_vectors, like=X)
     for placed in range(-int(descending[0])):
-        m = int(np.searchsorted(descending, -placed))
+        m = int(xp.searchsorted(descending, -placed))
         s, e, g = score[:m], energy[:m], growth[:m]
-        np.square(np.add(xy[:m, None], magnitude[:m], out=s), out=s)
-        np.divide(s, np.add(yy[:m, None], g, out=e), out=s)
-        best = np.argmax(s, axis=1)
+        xp.square(xp.add(xy[:m, None], magnitude[:m], out=s), out=s)
+        xp.divide(s, xp.add(yy[:m, None], g, out=e), out=s)
+        best = xp.argmax(s, axis=1)
         xy[:m] += magnitude[rows[:m], best]
         yy[:m] += g[rows[:m], best]
         g[rows[:m], best] += 2
         Y[rows[:m], best] += 1
-    Y[order] = Y.copy()
-    return np.where(X < 0, -Y, Y)
+    Y[order] = copy(Y)
+    return xp.where(X < 0, -Y, Y)
 
 
 def pvq_encode(Y, k):
@@ -163,13 +183,22 @@ def pvq_encode(Y, k):
     V, P = _tables(n, k)
     if len(Y) == 0 or n == 0:
         return np.zeros(len(Y), dtype=V.dtype)
-    left = k - np.cumsum(A, axis=1) + A
-    m = np.arange(n - 1, -1, -1)
+    return _rank(Y, k, V, P)
+
+
+def _rank(Y, k, V, P):
+    """Indices of checked codewords ``Y`` (numpy or torch), from the tables of :func:`_tables`."""
+    xp = get_namespace(Y)
+    V, P = asarray(V, like=Y), asarray(P, like=Y)
+    n = Y.shape[1]
+    A = xp.abs(astype(Y, np.int64))
+    left = k - xp.cumsum(A, axis=1) + A
+    m = asarray(np.arange(n - 1, -1, -1), like=Y)
     # Codewords that come before y_i = +j at this position: those with 0, then
     # +-1 .. +-(j-1) here. P[m, t + 1] = V(m, 0) + ... + V(m, t).
     offset = V[m, left] + 2 * (P[m, left] - P[m, left - A + 1])
     offset = offset + (Y < 0) * V[m, left - A]
-    return np.where(A > 0, offset, 0).sum(axis=1)
+    return xp.sum(xp.where(A > 0, offset, 0), axis=1)
 
 
 def pvq_decode(index, n, k):
@@ -194,11 +223,17 @@ def pvq_decode(index, n, k):
     [[0, 0, 2], [0, 0, -2], [2, 0, 0], [-2, 0, 0]]
     """
     n, k = _check_nk(n, k, "pvq_decode")
+    V, _ = _tables(n, k)
+    return _decode(_check_indices(index, V[n, k], "pvq_decode"), n, k)
+
+
+def _decode(r, n, k):
+    """:func:`pvq_decode` of checked indices ``r`` (numpy or torch)."""
     V, P = _tables(n, k)
-    r = _check_indices(index, V[n, k], "pvq_decode").astype(V.dtype)
-    Y = np.zeros((len(r), n), dtype=np.int64)
-    left = np.full(len(r), k, dtype=np.int64)
-    return _unrank(V, P, r, left, Y, np)
+    r = astype(r, V.dtype)
+    Y = zeros((len(r), n), np.int64, like=r)
+    left = zeros(len(r), np.int64, like=r) + k
+    return _unrank(asarray(V, like=r), asarray(P, like=r), r, left, Y, get_namespace(r))
 
 
 def _unrank(V, P, r, left, Y, xp):
@@ -414,15 +449,18 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
             Python ints, when ``V(N, K) >= 2**63``).
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, max_ndim=None)
+        X = check_signals(self, X, reset=False, max_ndim=None, keep_tensors=True)
         vectors = self._vectors(X)
         gains = self._gain_symbols(self._gain_levels(vectors))
         coded = gains > 0  # silent vectors send no codeword
-        exact = self.codebook_size_ < _INT64_LIMIT
-        symbols = np.zeros((len(vectors), 2), dtype=np.int64 if exact else object)
-        symbols[:, 0] = gains if exact else gains.astype(object)
-        k = self.pulses_
-        symbols[coded, 1] = pvq_encode(pvq_search(vectors[coded], k), k)
+        if self.codebook_size_ < _INT64_LIMIT:
+            symbols = zeros((len(vectors), 2), np.int64, like=vectors)
+            symbols[:, 0] = gains
+        else:
+            symbols = np.zeros((len(vectors), 2), dtype=object)
+            symbols[:, 0] = gains.astype(object)
+        n, k = self.vector_size_, self.pulses_
+        symbols[coded, 1] = _rank(_search(vectors[coded], k), k, *_tables(n, k))
         return symbols.reshape(len(X), -1)
 
     @chunked
@@ -440,27 +478,30 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
             float32 if fitted on float32, float64 otherwise.
         """
         check_is_fitted(self)
-        S = np.asarray(X)
+        S = as_array(X)
         width = 2 * self.n_vectors_
-        if S.ndim != 2 or S.shape[1] != width or S.dtype.kind not in "iuO":
+        if S.ndim != 2 or S.shape[1] != width or not (is_integer(S) or S.dtype == object):
             raise ValueError(
                 f"PyramidVQ.inverse_transform expects integer symbols of shape (n_samples, "
-                f"{width}); got shape {S.shape} and dtype {S.dtype}."
+                f"{width}); got shape {tuple(S.shape)} and dtype {S.dtype}."
             )
+        xp = get_namespace(S)
         pairs = S.reshape(-1, 2)
         gains = _check_indices(
             pairs[:, 0], self._max_level() - self.gain_offset_ + 1, "PyramidVQ gain symbols"
-        ).astype(np.int64)
+        )
+        gains = astype(gains, np.int64)
         index = _check_indices(pairs[:, 1], self.codebook_size_, "PyramidVQ codeword indices")
         n, k = self.vector_size_, self.pulses_
-        Y = np.zeros((len(pairs), n))
+        Y = zeros((len(pairs), n), np.float64, like=S)
         coded = (gains > 0) & (k > 0)
-        shapes = pvq_decode(index[coded], n, k).astype(np.float64)
-        level = (gains[coded] + self.gain_offset_) * (self.gain_step / 20)
-        Y[coded] = shapes * (10.0**level / np.sqrt((shapes * shapes).sum(axis=1)))[:, None]
+        shapes = astype(_decode(index[coded], n, k), np.float64)
+        level = astype(gains[coded] + self.gain_offset_, np.float64) * (self.gain_step / 20)
+        norms = xp.sqrt(xp.sum(shapes * shapes, axis=1))
+        Y[coded] = shapes * (10.0**level / norms)[:, None]
         length = self.signal_shape_[-1]
         rows = Y.reshape(-1, -(-length // n) * n)[:, :length]
-        return rows.reshape(len(S), *self.signal_shape_).astype(self._dtype)
+        return contiguous(astype(rows.reshape(len(S), *self.signal_shape_), self._dtype))
 
     def bits_per_sample(self, X):
         """Estimated bits per sample to code ``X``.
@@ -515,6 +556,14 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
     def _get_test_params(cls):
         return [{}, {"vector_size": 2, "pulses": 3, "gain_step": 6.0}]
 
+    def _torch_kernel(self, method):
+        """Tensors run through this step's own code (see :mod:`skcompress._core._chunks`).
+
+        None for codebooks of ``2**63`` codewords or more, whose indices are
+        Python ints, which no tensor holds.
+        """
+        return unchunked(self, method) if self.codebook_size_ < _INT64_LIMIT else None
+
     # -- helpers -----------------------------------------------------------
 
     def _max_level(self):
@@ -524,23 +573,22 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
     def _vectors(self, X):
         """``(n_samples * n_vectors_, N)`` float64, the last axis zero-padded."""
         n, length = self.vector_size_, X.shape[-1]
-        rows = X.reshape(-1, length).astype(np.float64)
-        if length % n:
-            rows = np.pad(rows, [(0, 0), (0, -length % n)])
-        return rows.reshape(-1, n)
+        rows = astype(X.reshape(-1, length), np.float64)
+        return pad(rows, [(0, 0), (0, -length % n)]).reshape(-1, n)
 
     def _gain_levels(self, vectors):
         """``round(20 log10 ||x|| / gain_step)`` as float64, -inf for zero vectors."""
-        peak = np.abs(vectors).max(axis=1, initial=0.0)
-        safe = np.where(peak > 0, peak, 1.0)
+        xp = get_namespace(vectors)
+        peak = xp.amax(xp.abs(vectors), axis=1)
+        safe = xp.where(peak > 0, peak, 1.0)
         # log of the scaled norm: ||x|| itself may overflow near the float maximum
         with np.errstate(divide="ignore"):
-            energy = ((vectors / safe[:, None]) ** 2).sum(axis=1)
-            db = 20 * np.log10(peak) + 10 * np.log10(energy)
-        return np.minimum(np.rint(db / self.gain_step), self._max_level())
+            energy = xp.sum((vectors / safe[:, None]) ** 2, axis=1)
+            db = 20 * xp.log10(peak) + 10 * xp.log10(energy)
+        return xp.clip(xp.round(db / self.gain_step), None, self._max_level())
 
     def _gain_symbols(self, levels):
-        return np.maximum(levels - self.gain_offset_, 0).astype(np.int64)
+        return astype(get_namespace(levels).clip(levels - self.gain_offset_, 0, None), np.int64)
 
 
 def _pulses_for(n, bits):
@@ -597,12 +645,15 @@ def _check_float_rows(X, name):
 
 
 def _check_indices(values, size, name):
-    """Integers in ``[0, size)`` (``size`` None: no upper bound), as int64 or object."""
-    values = np.asarray(values)
-    if values.ndim != 1 or values.dtype.kind not in "iuO":
+    """Integers in ``[0, size)`` (``size`` None: no upper bound), as int64 or object.
+
+    numpy arrays or torch tensors (of int64: torch holds no Python ints).
+    """
+    values = as_array(values)
+    if values.ndim != 1 or not (is_integer(values) or values.dtype == object):
         raise ValueError(
-            f"{name} must be a 1-D array of integers; got shape {values.shape} and dtype "
-            f"{values.dtype}."
+            f"{name} must be a 1-D array of integers; got shape {tuple(values.shape)} and "
+            f"dtype {values.dtype}."
         )
     if values.dtype == object:
         try:
@@ -612,7 +663,7 @@ def _check_indices(values, size, name):
         if size is None or size < _INT64_LIMIT:
             values = values.astype(np.int64)
     bad = values < 0 if size is None else (values < 0) | (values >= size)
-    if np.any(bad):
+    if bool(bad.any()):
         expected = "[0, inf)" if size is None else f"[0, {size})"
-        raise ValueError(f"{name} must lie in {expected}; got {values[np.flatnonzero(bad)[0]]}.")
+        raise ValueError(f"{name} must lie in {expected}; got {int(values[bad][0])}.")
     return values

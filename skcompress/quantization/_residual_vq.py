@@ -9,7 +9,20 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._core._chunks import chunked
+from .._core._array_api import (
+    arange,
+    as_array,
+    as_index,
+    asarray,
+    astype,
+    contiguous,
+    empty,
+    get_namespace,
+    is_integer,
+    size,
+    zeros,
+)
+from .._core._chunks import chunked, unchunked
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
 
@@ -293,8 +306,9 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
             65536, int64 beyond.
         """
         check_is_fitted(self)
-        V = self._vectors(X, reset=False)
-        codes = _encode(V, self.codebooks_, self.beam_size)[0].astype(self._code_dtype)
+        V = self._vectors(X, reset=False, keep_tensors=True)
+        codebooks = asarray(self.codebooks_, like=V)
+        codes = astype(_encode(V, codebooks, self.beam_size)[0], self._code_dtype)
         n = len(V) // self.n_vectors_
         return to_layout(codes.reshape(n, *self._grid, 1, self.n_stages), self.layout)
 
@@ -319,17 +333,17 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         S, K = self.n_stages, self.codebook_size
-        codes = np.asarray(X)
-        if codes.dtype.kind not in "iu":
+        codes = as_array(X)
+        if not is_integer(codes):
             raise ValueError(
                 f"ResidualVQ.inverse_transform expects integer codes; got an array of dtype "
                 f"{codes.dtype}."
             )
         codes = from_layout(codes, self._grid, 1, S, self.layout, "ResidualVQ.inverse_transform")
-        if codes.size and (codes.min() < 0 or codes.max() >= K):
+        if size(codes) and (int(codes.min()) < 0 or int(codes.max()) >= K):
             raise ValueError(
                 f"ResidualVQ.inverse_transform expects codes in [0, {K - 1}] "
-                f"(codebook_size={K}); got codes in [{codes.min()}, {codes.max()}]."
+                f"(codebook_size={K}); got codes in [{int(codes.min())}, {int(codes.max())}]."
             )
         if n_stages is None:
             n_stages = S
@@ -338,7 +352,8 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
                 f"ResidualVQ.inverse_transform: n_stages must be an int in [1, {S}]; "
                 f"got {n_stages!r}."
             )
-        vectors = _decode(codes.reshape(-1, S)[:, :n_stages], self.codebooks_)
+        codebooks = asarray(self.codebooks_, like=codes)
+        vectors = _decode(codes.reshape(-1, S)[:, :n_stages], codebooks)
         return vectors.reshape(len(codes), *self.signal_shape_)
 
     def bits_per_sample(self, X, *, coding="fixed"):
@@ -416,6 +431,10 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
             },
         ]
 
+    def _torch_kernel(self, method):
+        """Tensors run through this step's own code (see :mod:`skcompress._core._chunks`)."""
+        return unchunked(self, method)
+
     # -- helpers -----------------------------------------------------------
 
     def _fit(self, V, rng, n_rounds, beam_size):
@@ -464,29 +483,36 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
             )
         return V
 
-    def _vectors(self, X, *, reset):
-        """``X`` as a C-contiguous ``(n_samples * n_vectors, vector_size)`` array."""
-        X = check_signals(self, X, reset=reset, max_ndim=None)
+    def _vectors(self, X, *, reset, keep_tensors=False):
+        """``X`` as a C-contiguous ``(n_samples * n_vectors, vector_size)`` array.
+
+        ``keep_tensors``: a tensor stays a tensor (see :func:`check_signals`).
+        """
+        X = check_signals(self, X, reset=reset, max_ndim=None, keep_tensors=keep_tensors)
         length = X.shape[-1]
         if reset:
-            size = length if self.vector_size is None else self.vector_size
-            if length % size:
+            vector_size = length if self.vector_size is None else self.vector_size
+            if length % vector_size:
                 raise ValueError(
-                    f"ResidualVQ: vector_size={size} must divide the length of the last "
+                    f"ResidualVQ: vector_size={vector_size} must divide the length of the last "
                     f"axis of X; got {length} (X.shape={X.shape})."
                 )
-            self.vector_size_ = size
-            self.n_vectors_ = X[0].size // size
+            self.vector_size_ = vector_size
+            self.n_vectors_ = X[0].size // vector_size
             self._code_dtype = _unsigned_dtype(self.codebook_size)
-        dtype = self.codebooks_.dtype if hasattr(self, "codebooks_") and not reset else X.dtype
-        V = np.ascontiguousarray(X.reshape(-1, self.vector_size_), dtype=dtype)
+        if hasattr(self, "codebooks_") and not reset:
+            V = contiguous(astype(X.reshape(-1, self.vector_size_), self.codebooks_.dtype))
+        else:
+            V = np.ascontiguousarray(X.reshape(-1, self.vector_size_))
+        xp = get_namespace(V)
         with np.errstate(over="ignore"):
             # distances add terms up to 4 max ||x||^2; they must stay finite
-            overflow = V.size and not np.isfinite(4 * _row_squares(V).max())
+            overflow = size(V) and not bool(xp.isfinite(4 * xp.amax(_row_squares(V))))
         if overflow:
             raise ValueError(
-                f"ResidualVQ: the squared norms of the vectors overflow {dtype}; "
-                f"got values up to {np.abs(V).max():.3g}. Scale X down or use float64."
+                f"ResidualVQ: the squared norms of the vectors overflow {V.dtype}; "
+                f"got values up to {float(xp.amax(xp.abs(V))):.3g}. Scale X down or use "
+                "float64."
             )
         return V
 
@@ -516,7 +542,7 @@ def _sum_squares(V):
 
 
 def _row_squares(V):
-    return np.einsum("...d,...d->...", V, V)
+    return get_namespace(V).einsum("...d,...d->...", V, V)
 
 
 def _nearest(V, codebook):
@@ -555,11 +581,11 @@ def _smallest_per_row(D, k):
     """Columns and values of the ``k`` smallest entries of each row; overwrites ``D``.
 
     ``k`` passes of argmin: for the small beams of a vector quantizer this
-    beats a partition, and ties are broken by column.
+    beats a partition, and ties are broken by column. numpy or torch.
     """
-    rows = np.arange(len(D))
-    columns = np.empty((len(D), k), dtype=np.intp)
-    values = np.empty((len(D), k), dtype=D.dtype)
+    rows = arange(len(D), like=D)
+    columns = empty((len(D), k), np.intp, like=D)
+    values = empty((len(D), k), None, like=D)
     for i in range(k):
         best = D.argmin(axis=1)
         columns[:, i] = best
@@ -642,21 +668,23 @@ def _encode(V, codebooks, beam_size):
 
     Each of the ``beam_size`` partial codes of a vector is extended by every
     codeword of the next stage; the ``beam_size`` extensions with the
-    smallest error survive. ``beam_size=1`` is the greedy encoder.
+    smallest error survive. ``beam_size=1`` is the greedy encoder. numpy
+    arrays or torch tensors, ``V`` and ``codebooks`` alike.
     """
+    xp = get_namespace(V)
     S, K, d = codebooks.shape
-    scaled = -2 * codebooks.transpose(0, 2, 1)
+    scaled = -2 * codebooks.swapaxes(1, 2)
     norms = _row_squares(codebooks)
-    codes = np.empty((len(V), S), dtype=np.intp)
-    residual = np.empty_like(V)
+    codes = empty((len(V), S), np.intp, like=V)
+    residual = xp.empty_like(V)
     step = max(1, _CHUNK_PAIRS // (K * beam_size))
     for start in range(0, len(V), step):
         x = V[start : start + step]
         n = len(x)
-        rows = np.arange(n)[:, None]
+        rows = arange(n, like=V)[:, None]
         residuals = x[:, None, :]
         errors = _row_squares(x)[:, None]
-        paths = np.zeros((n, 1, 0), dtype=np.intp)
+        paths = zeros((n, 1, 0), np.intp, like=V)
         for s in range(S):
             beams = residuals.shape[1]
             scores = residuals.reshape(n * beams, d) @ scaled[s]
@@ -667,16 +695,17 @@ def _encode(V, codebooks, beam_size):
             keep = 1 if s == S - 1 else min(beam_size, beams * K)
             kept, values = _smallest_per_row(scores.reshape(n, beams * K), keep)
             errors = values if beams > 1 else values + errors
-            parent, code = np.divmod(kept, K)
+            parent, code = kept // K, kept % K
             residuals = residuals[rows, parent] - codebooks[s][code]
-            paths = np.concatenate([paths[rows, parent], code[..., None]], axis=2)
+            paths = xp.concatenate([paths[rows, parent], code[..., None]], axis=2)
         codes[start : start + n] = paths[:, 0]
         residual[start : start + n] = residuals[:, 0]
     return codes, residual
 
 
 def _decode(codes, codebooks):
-    """Sum over stages of the chosen codewords: ``(m, d)``."""
+    """Sum over stages of the chosen codewords: ``(m, d)`` (numpy or torch)."""
+    codes = as_index(codes)
     out = codebooks[0][codes[:, 0]]
     for s in range(1, codes.shape[1]):
         out += codebooks[s][codes[:, s]]

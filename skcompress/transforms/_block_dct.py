@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import assert_all_finite, check_is_fitted
 
+from .._core._array_api import asarray, astype, contiguous, float_dtype, get_namespace, pad, zeros
 from .._core._basis import dct_matrix_extended, dst7_matrix_extended, zigzag_order
 from .._core._chunks import chunked, fit_on_shape
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
@@ -260,7 +261,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = np.asarray(X)
-        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        dtype = float_dtype(X)
         coefs = from_layout(
             X,
             self.grid_shape_,
@@ -277,6 +278,61 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         else:
             out = self._inverse_1d(coefs.astype(dtype, copy=False))
         return out.reshape(n, *self.signal_shape_)
+
+    def _torch_kernel(self, method):
+        """The kernel of tensors (see :mod:`skcompress._core._chunks`), None for ``integer``.
+
+        The compiled kernel takes numpy arrays; tensors of images take the same
+        products as einsums, 1-D signals the numpy path's own code.
+        """
+        if self.integer:
+            return None
+        kernels = {"transform": self._transform_tensor, "inverse_transform": self._inverse_tensor}
+        return kernels.get(method)
+
+    def _transform_tensor(self, X):
+        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape, keep_tensors=True)
+        if self._n_block_axes == 1:
+            return to_layout(self._forward_1d(X, float_dtype(X)), self.layout)
+        xp = get_namespace(X)
+        b, n, (h, w), C = self.block_size, len(X), self.grid_shape_, self._channels
+        H, W = self.signal_shape_[:2]
+        images = xp.moveaxis(X.reshape(n, H, W, C), -1, 1) - self.level_shift_
+        images = pad(images, [(0, 0), (0, 0), (0, h * b - H), (0, w * b - W)], mode="edge")
+        blocks = images.reshape(n, C, h, b, w, b)
+        # As the compiled kernel: rows scaled by sqrt(b), so the DCT's rows 0 and b/2
+        # are exactly +-1 and the coefficients exact in theory (DC, frequencies 0 and
+        # 4 of 8x8 blocks) come out exact, as the kernel's do: quantizing them then
+        # rounds the same way at ties.
+        root = np.sqrt(np.longdouble(b))
+        A = asarray((root * self._matrix()).astype(np.float64), like=X, dtype="like")
+        B = asarray((root * self._matrix() / b).astype(np.float64), like=X, dtype="like")
+        coefs = xp.einsum("nchuwv,pu,qv->nhwcpq", blocks, A, B).reshape(n, h, w, C, b * b)
+        positions = asarray(self._coefficient_positions(), like=X)
+        return to_layout(coefs[..., positions], self.layout)
+
+    def _inverse_tensor(self, Xt):
+        Xt = astype(Xt, float_dtype(Xt))
+        coefs = from_layout(
+            Xt,
+            self.grid_shape_,
+            self._channels,
+            self.n_coefficients_,
+            self.layout,
+            name="BlockDCT.inverse_transform",
+        )
+        n = len(coefs)
+        if self._n_block_axes == 1:
+            return self._inverse_1d(coefs).reshape(n, *self.signal_shape_)
+        xp = get_namespace(Xt)
+        b, (h, w), C = self.block_size, self.grid_shape_, self._channels
+        full = zeros((*coefs.shape[:-1], b * b), None, like=coefs)
+        full[..., asarray(self._coefficient_positions(), like=Xt)] = coefs
+        M = asarray(self._matrix().astype(np.float64), like=Xt, dtype="like")
+        blocks = xp.einsum("nhwcpq,pu,qv->nchuwv", full.reshape(n, h, w, C, b, b), M, M)
+        H, W = self.signal_shape_[:2]
+        images = blocks.reshape(n, C, h * b, w * b)[:, :, :H, :W] + self.level_shift_
+        return contiguous(xp.moveaxis(images, 1, -1)).reshape(n, *self.signal_shape_)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the "flat" output features, e.g. ``blk2_3_dct0_1``.
@@ -363,26 +419,25 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         return state
 
     def _forward_1d(self, X, dtype):
-        """Coefficients ``(n, w, 1, k)`` of 1-D signals: one matrix product."""
+        """Coefficients ``(n, w, 1, k)`` of 1-D signals (numpy or torch): one matrix product."""
         b, (w,) = self.block_size, self.grid_shape_
         M = self._matrix()
-        basis = np.ascontiguousarray(M[self._coefficient_positions()].T, dtype=dtype)
-        signals = X.astype(dtype, copy=False)
-        if w * b > X.shape[1]:
-            signals = np.pad(signals, [(0, 0), (0, w * b - X.shape[1])], mode="edge")
+        positions = self._coefficient_positions()
+        basis = contiguous(asarray(M[positions].T.astype(dtype), like=X))
+        signals = pad(astype(X, dtype), [(0, 0), (0, w * b - X.shape[1])], mode="edge")
         out = (signals.reshape(-1, b) @ basis).reshape(len(X), w, 1, -1)
         if self.level_shift_:
-            out -= (self.level_shift_ * row_sums(M)[self._coefficient_positions()]).astype(dtype)
+            out -= asarray((self.level_shift_ * row_sums(M)[positions]).astype(dtype), like=X)
         return out
 
     def _inverse_1d(self, coefs):
+        """Signals ``(n, L)`` of 1-D coefficients (numpy or torch)."""
         b, (w,), L = self.block_size, self.grid_shape_, self.signal_shape_[0]
-        basis = np.ascontiguousarray(
-            self._matrix()[self._coefficient_positions()], dtype=coefs.dtype
-        )
+        basis = self._matrix()[self._coefficient_positions()]
+        basis = contiguous(asarray(basis.astype(float_dtype(coefs)), like=coefs))
         out = coefs.reshape(-1, basis.shape[0]) @ basis
         if self.level_shift_:
-            out += coefs.dtype.type(self.level_shift_)
+            out += self.level_shift_
         return out.reshape(len(coefs), w * b)[:, :L]
 
     def _check_hevc(self):

@@ -7,7 +7,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._core._chunks import chunked, fit_on_shape
+from .._core._array_api import as_array, asarray, astype, contiguous, copy, float_dtype
+from .._core._chunks import chunked, fit_on_shape, unchunked
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
 
@@ -211,11 +212,11 @@ class ColorTransform(TransformerMixin, BaseEstimator):
             float64 otherwise.
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape)
+        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape, keep_tensors=True)
         channels = self._channels
         pixels = X.reshape(-1, channels)
         if self.space == "identity":
-            out = pixels.copy()
+            out = copy(pixels)
         elif self.space == "rct":
             _check_integers(self, pixels, "space='rct'")
             r, g, b = pixels.T
@@ -227,7 +228,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
             acc *= 1 / (1 << 16)
             out = np.floor(acc, out=acc).astype(X.dtype, copy=False)
         else:
-            out = pixels @ _YCBCR.T.astype(X.dtype)
+            out = pixels @ asarray(_YCBCR.T, like=X, dtype="like")
             if self.offset_:
                 offsets = [0, self.offset_, self.offset_]
                 out = _add_per_channel(out, offsets, self.signal_shape_[1])
@@ -249,12 +250,13 @@ class ColorTransform(TransformerMixin, BaseEstimator):
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        X = np.asarray(X)
-        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        X = as_array(X)
         channels = self._channels
         values = from_layout(
             X, self._spatial, 1, channels, self.layout, name="ColorTransform.inverse_transform"
-        ).astype(dtype)
+        )
+        # a copy: the offsets are subtracted in place
+        values = astype(values, float_dtype(values), copy=True)
         n = len(values)
         pixels = values.reshape(-1, channels)
         if self.space == "identity":
@@ -264,12 +266,12 @@ class ColorTransform(TransformerMixin, BaseEstimator):
             g = y - np.floor((u + v) / 4)
             out = np.stack([v + g, g, u + g], axis=1)
         elif self.method == "libjpeg":
-            out = _libjpeg_ycc_to_rgb(pixels).astype(dtype)
+            out = _libjpeg_ycc_to_rgb(pixels).astype(values.dtype)
         else:
             if self.offset_:
                 offsets = [0, -self.offset_, -self.offset_]
                 pixels = _add_per_channel(pixels, offsets, self.signal_shape_[1])
-            out = pixels @ _YCBCR_INVERSE.T.astype(dtype)
+            out = pixels @ asarray(_YCBCR_INVERSE.T, like=pixels, dtype="like")
         return out.reshape(n, *self.signal_shape_)
 
     def get_feature_names_out(self, input_features=None):
@@ -310,6 +312,15 @@ class ColorTransform(TransformerMixin, BaseEstimator):
         # scikit-learn's checks feed 2-D data with 1 to 10 features; only
         # "identity" takes signals without a 3-channel axis.
         return [{"space": "identity"}]
+
+    def _torch_kernel(self, method):
+        """Tensors run through this step's own code (see :mod:`skcompress._core._chunks`).
+
+        The floating point matrices only: RCT and libjpeg's fixed point go through numpy.
+        """
+        if self.method != "float" or self.space == "rct":
+            return None
+        return unchunked(self, method)
 
     @property
     def _spatial(self):
@@ -747,8 +758,8 @@ def _add_per_channel(pixels, values, width):
 
     Adds in place when ``pixels`` is C-contiguous (the caller's array is consumed).
     """
-    rows = np.ascontiguousarray(pixels).reshape(-1, 3 * width)
-    rows += np.tile(np.asarray(values, dtype=pixels.dtype), width)  # long rows: fast
+    rows = contiguous(pixels).reshape(-1, 3 * width)
+    rows += asarray(np.tile(values, width), like=rows, dtype="like")  # long rows: fast
     return rows.reshape(-1, 3)
 
 

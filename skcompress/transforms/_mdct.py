@@ -1,5 +1,6 @@
 """MDCT: the lapped transform of MP3, AAC, Vorbis and Opus/CELT, and its bands."""
 
+from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._core._array_api import asarray, astype, contiguous, float_dtype, get_namespace, zeros
 from .._core._chunks import chunked, fit_on_shape
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
@@ -248,7 +250,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = np.asarray(X)
-        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        dtype = float_dtype(X)
         n, length = len(X), self.signal_shape_[0]
         M, F = self.n_bins_, self.n_frames_
         h, odd = M // 2, M % 2
@@ -307,19 +309,55 @@ class MDCT(TransformerMixin, BaseEstimator):
         # scikit-learn's checks fit on 2 features, so frames of 2 samples.
         return [{"frame_length": 2}, {"frame_length": 2, "window": "kbd", "alpha": 6.0}]
 
+    def _torch_kernel(self, method):
+        """The kernel of tensors (see :mod:`skcompress._core._chunks`).
+
+        torch has no DCT-IV: tensors take the MDCT as one matrix product per
+        frame, the matrix computed by the numpy path itself.
+        """
+        kernels = {"transform": self._transform_matrix, "inverse_transform": self._inverse_matrix}
+        return kernels.get(method)
+
+    def _transform_matrix(self, X):
+        """:meth:`transform` as a product with the MDCT matrix (numpy or torch)."""
+        X = self._check_signals(X, reset=False, keep_tensors=True)
+        n, length = X.shape
+        M, F = self.n_bins_, self.n_frames_
+        padded = zeros((n, (F + 1) * M), None, like=X)
+        padded[:, M : M + length] = X
+        hops = padded.reshape(n, F + 1, M)
+        frames = get_namespace(X).concatenate([hops[:, :-1], hops[:, 1:]], axis=-1)
+        coefs = frames @ asarray(self._matrix(), like=X, dtype="like")
+        return to_layout(coefs.reshape(n, F, 1, M), self.layout)
+
+    def _inverse_matrix(self, Xt):
+        """:meth:`inverse_transform` as a product with the MDCT matrix (numpy or torch)."""
+        Xt = astype(Xt, float_dtype(Xt))
+        M, F, length = self.n_bins_, self.n_frames_, self.signal_shape_[0]
+        coefs = from_layout(Xt, (F,), 1, M, self.layout, "MDCT.inverse_transform")
+        n = len(coefs)
+        windowed = coefs.reshape(n, F, M) @ asarray(self._matrix().T, like=Xt, dtype="like")
+        # hop j of the signal: head of frame j plus tail of frame j - 1 (TDAC)
+        hops = windowed[:, 1:, :M] + windowed[:, :-1, M:]
+        return contiguous(hops.reshape(n, -1)[:, :length])
+
     # -- helpers -----------------------------------------------------------
 
-    def _check_signals(self, X, *, reset):
+    def _matrix(self):
+        """The MDCT of one frame as a ``(2 M, M)`` matrix."""
+        return _mdct_matrix(self.frame_length, self.window, float(self.alpha))
+
+    def _check_signals(self, X, *, reset, keep_tensors=False):
         if not hasattr(X, "ndim"):
             X = np.asarray(X)
         if X.ndim > 2:
             raise ValueError(
                 f"MDCT takes 1-D signals as a 2-D array (n_samples, length); got an array "
-                f"of shape {X.shape}. In skcompress a 3-D array is a batch of gray "
+                f"of shape {tuple(X.shape)}. In skcompress a 3-D array is a batch of gray "
                 "images: transform multichannel audio (n_samples, length, channels) one "
                 "channel X[..., c] at a time."
             )
-        return check_signals(self, X, reset=reset)
+        return check_signals(self, X, reset=reset, keep_tensors=keep_tensors)
 
     def _chunk(self, n):
         return max(1, min(n, _CHUNK_VALUES // ((self.n_frames_ + 1) * self.n_bins_)))
@@ -330,6 +368,17 @@ class MDCT(TransformerMixin, BaseEstimator):
         M = self.n_bins_
         h, odd = M // 2, M % 2
         return w[:h], -w[h + odd : M], -w[M : M + h], -w[M + h + odd :]
+
+
+@lru_cache(maxsize=16)
+def _mdct_matrix(frame_length, window, alpha):
+    """The MDCT of one frame as a ``(2 M, M)`` matrix, from the FFT path itself."""
+    M = frame_length // 2
+    mdct = MDCT(frame_length, window=window, alpha=alpha).fit(np.zeros((1, 2 * M)))
+    # signals of length 2 M have 3 frames; frame 1 is samples 0 .. 2 M - 1
+    matrix = mdct.transform(np.eye(2 * M)).reshape(2 * M, 3, M)[:, 1]
+    matrix.flags.writeable = False
+    return matrix
 
 
 def _window(frame_length, kind, alpha):

@@ -8,7 +8,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._core._chunks import chunked, fit_on_shape
+from .._core._array_api import as_array, astype, contiguous, float_dtype, get_namespace, is_torch
+from .._core._chunks import chunked, fit_on_shape, unchunked
 from .._core._contract import check_input_features, check_signals
 from .._core._docs import chunk_parameters
 
@@ -249,22 +250,20 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
             precision), float64 otherwise.
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape)
+        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape, keep_tensors=True)
+        xp, wavelets = get_namespace(X), _wavelets(X)
         n, channels = len(X), self._channels
         if self._n_axes == 1:
-            coeffs = pywt.wavedec(X, self.wavelet_, self.mode, self.level_, axis=-1)
+            coeffs = wavelets.wavedec(X, self.wavelet_, self.mode, self.level_, axis=-1)
         else:
             # channels on axis 1, so each subband copies into the output as whole rows
-            signals = np.moveaxis(X, -1, 1) if X.ndim == 4 else X
-            coeffs = pywt.wavedec2(signals, self.wavelet_, self.mode, self.level_, axes=(-2, -1))
+            signals = xp.moveaxis(X, -1, 1) if X.ndim == 4 else X
+            coeffs = wavelets.wavedec2(
+                signals, self.wavelet_, self.mode, self.level_, axes=(-2, -1)
+            )
             coeffs = [coeffs[0]] + [b for cH, cV, cD in coeffs[1:] for b in (cV, cH, cD)]
-        out = np.empty((n, channels, self._n_coefficients), dtype=X.dtype)
-        start = 0
-        for band in coeffs:
-            size = band[0].size // channels
-            out[:, :, start : start + size] = band.reshape(n, channels, size)
-            start += size
-        return out.reshape(n, -1)
+        bands = [band.reshape(n, channels, -1) for band in coeffs]
+        return xp.concatenate(bands, axis=-1).reshape(n, -1)
 
     @chunked
     def inverse_transform(self, X):
@@ -281,15 +280,15 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
             float32 for float32 coefficients, float64 otherwise.
         """
         check_is_fitted(self)
-        X = np.asarray(X)
+        X = as_array(X)
         expected = self._channels * self._n_coefficients
         if X.ndim != 2 or X.shape[1] != expected:
             raise ValueError(
                 f"WaveletTransform.inverse_transform expects coefficients of shape "
-                f"(n_samples, {expected}); got an array of shape {X.shape}."
+                f"(n_samples, {expected}); got an array of shape {tuple(X.shape)}."
             )
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
+        X = astype(X, float_dtype(X))
+        xp, wavelets = get_namespace(X), _wavelets(X)
         n, channels = len(X), self._channels
         per_channel = X.reshape(n, channels, -1)
         channel_axis = (channels,) if len(self.signal_shape_) == 3 else ()
@@ -300,17 +299,17 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
             bands.append(band.reshape(n, *channel_axis, *shape))
             start += size
         if self._n_axes == 1:
-            signals = pywt.waverec(bands, self.wavelet_, self.mode, axis=-1)
+            signals = wavelets.waverec(bands, self.wavelet_, self.mode, axis=-1)
         else:
             coeffs = [bands[0]] + [
                 (bands[i + 1], bands[i], bands[i + 2]) for i in range(1, len(bands), 3)
             ]
-            signals = pywt.waverec2(coeffs, self.wavelet_, self.mode, axes=(-2, -1))
+            signals = wavelets.waverec2(coeffs, self.wavelet_, self.mode, axes=(-2, -1))
         crop = tuple(slice(0, s) for s in self.signal_shape_[: self._n_axes])
         signals = signals[(..., *crop)]
         if channel_axis:
-            signals = np.moveaxis(signals, 1, -1)
-        return np.ascontiguousarray(signals, dtype=X.dtype)
+            signals = xp.moveaxis(signals, 1, -1)
+        return contiguous(astype(signals, float_dtype(X)))
 
     def step_map(self, base_step):
         """Quantization step of every output coefficient, JPEG 2000 style.
@@ -400,6 +399,15 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         # wavelet has a level that short.
         return [{"wavelet": "haar"}, {"wavelet": "haar", "level": 1, "mode": "periodization"}]
 
+    def _torch_kernel(self, method):
+        """Tensors run through this step's own code (see :mod:`skcompress._core._chunks`).
+
+        PyWavelets' transforms are then those of ``_wavelet_torch``, in its modes.
+        """
+        from ._wavelet_torch import MODES
+
+        return unchunked(self, method) if self.mode in MODES else None
+
     # -- helpers -----------------------------------------------------------
 
     @property
@@ -434,6 +442,15 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
             f"WaveletTransform: wavelet={self.wavelet!r} is a continuous wavelet, which has no "
             f"discrete transform; {hint}."
         )
+
+
+def _wavelets(X):
+    """:mod:`pywt` for numpy arrays, its torch counterpart for tensors."""
+    if is_torch(X):
+        from . import _wavelet_torch
+
+        return _wavelet_torch
+    return pywt
 
 
 def _synthesis_norms(wavelet, level):
