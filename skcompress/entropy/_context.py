@@ -182,16 +182,10 @@ class BlockContextModel(EntropyModel):
 
     Notes
     -----
-    What the contexts pay, measured by ``benchmarks/bench_entropy.py`` on
-    libjpeg's own quality-50 coefficients (models fitted on other images):
-    on MNIST (fitted on 2,500 digits, 2,500 others coded) 1,044 bits per
-    digit, against 1,393 for one distribution per frequency (25% less) and
-    libjpeg's 1,284 (optimized Huffman) and 1,388 (arithmetic); on six
-    photographs, each coded by a model of the other five, 20 to 43% less
-    than one distribution per frequency, 11 to 19% less than libjpeg's
-    optimized Huffman scan and 2 to 13% less than its arithmetic coder.
-    Conditioning on the block position (``positional``) is worth 3% more on
-    MNIST (1,044 against 1,078 bits).
+    What the contexts save against one distribution per frequency and
+    against libjpeg's Huffman and arithmetic coders, on the same quantized
+    coefficients, is measured by ``benchmarks/bench_entropy.py`` (the
+    benchmarks page of the documentation).
 
     Examples
     --------

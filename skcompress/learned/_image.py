@@ -911,9 +911,8 @@ class LearnedWaveletCodec(_LatentImageCodec):
             ``n_latents`` (colour component, coefficient) pairs of largest
             variance on the training signals; "pca": the principal components of all
             coefficients of a position, which mix neighbouring coefficients;
-            "random": torch's random weights. On photographs at 0.5 bpp,
-            "dyadic" with "color" is 0.4 to 0.6 dB better than "packet" with
-            "pca" (``benchmarks/bench_learned.py``; "dyadic" with "pca" 0.1).
+            "random": torch's random weights. "dyadic" with "color" is the
+            best of these on photographs (``benchmarks/bench_learned.py``).
         entropy_coder : {"context", "factorized"}, default="context"
             How :meth:`compress` codes the latents. "context": with a
             :class:`~skcompress.entropy.BlockContextModel` counted on the
@@ -923,8 +922,8 @@ class LearnedWaveletCodec(_LatentImageCodec):
             first of a group is predicted from its left and upper neighbours,
             every other one coded in a context of the magnitudes of the same
             channel at the neighbouring positions and of how many channels the
-            position needs. About 30% fewer bits than "factorized" on
-            photographs, for the same latents. "factorized":
+            position needs: fewer bits than "factorized" for the same
+            latents. "factorized":
             one distribution per latent channel, the learned densities that
             training minimizes (as :class:`BalleCodec` codes). Training is the
             same for both; the setting may be changed after ``fit``.
@@ -933,8 +932,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
             decreasing variance, are dealt round-robin into this many groups
             (at most ``n_latents``), the context model's channels; the first
             of each group is predicted from its neighbours and each group has
-            its own contexts. Two groups cost about 5% fewer bits than one on
-            photographs. Set it before ``fit``, which counts the tables.
+            its own contexts. Set it before ``fit``, which counts the tables.
     {input}
     {training}
 

@@ -57,8 +57,7 @@ _TRAINING_PARAMS = """\
         from ``lr`` to 0 along a half cosine over all its batches (Loshchilov
         and Hutter 2017, without restarts), which settles the weights by the
         last epoch; with few epochs it trains less far than "constant" at the
-        same ``lr`` (on MNIST, 5 epochs: 95.1% against 96.4% for the pixel
-        network), so raise ``lr`` with it. ``partial_fit`` always trains at
+        same ``lr``, so raise ``lr`` with it. ``partial_fit`` always trains at
         ``lr``.
     optimizer : {{"adam", "adamw", "sgd"}}, default="adam"
         The torch optimizer (SGD with momentum 0.9).
@@ -311,10 +310,8 @@ _BLOCK_DCT_PARAMS = """\
         DCT of the block ("idct"), so the network starts from the decoded
         image as ``(block_size / upsample)**2`` channels of samples on the
         sub-block grid (linear, trainable; the coefficients must be the
-        first ones in zig-zag order, as ``BlockDCT`` gives them). With
-        ``batch_norm=True`` and ``n_pool=2`` it came within a few tenths of
-        a point of the pixel network on MNIST from 22% of a quality-75
-        JPEG's bits, fitting 3 times faster (see
+        first ones in zig-zag order, as ``BlockDCT`` gives them); best with
+        ``batch_norm=True`` and ``n_pool=2`` (see
         :class:`~skcompress.nets.BlockDCTNet`).
     batch_norm : bool, default=False
         Batch normalization after every convolution and the sub-block map.
@@ -829,9 +826,9 @@ _MDCT_PARAMS = """\
         (``compand_scale_``). "log": the log magnitude ``log(1 + |x| / s)``,
         a log spectrum of the MDCT: its signs, which flip with the phase of
         the signal in the frame, are dropped, and so is most of what a
-        network would have to learn to ignore (on unseen voices of the
-        spoken digits, 5 epochs: 99.2%, against 73.1% without companding and
-        38.8% for a signed log). "power": MP3's ``sign(x) |x / s| ** 0.75``
+        network would have to learn to ignore (on unseen voices it is far
+        ahead of no companding and of a signed log: see the benchmarks
+        page). "power": MP3's ``sign(x) |x / s| ** 0.75``
         (ISO 11172-3's quantizer), signs kept."""
 
 _MDCT_SUMMARY = """\

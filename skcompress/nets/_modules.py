@@ -213,12 +213,10 @@ class BlockDCTNet(nn.Module):
     DCT of ``block_size`` (``BlockDCT``'s defaults; 1-D blocks: natural
     order). After the input standardization of the estimators, every
     coefficient has unit variance, so the start is the image with its
-    frequencies equalized; ``batch_norm`` then rescales it. On MNIST
-    (4,000 digits, 5 epochs, 10 coefficients at quality 15, about 320 bits
-    per digit) "idct" with ``batch_norm``, ``widths=(64, 64)`` and
-    ``n_pool=2`` reached 96.4-97.1% over three seeds where "learned"
-    ``widths=(64,)`` reached 95.3%, and the pixel network on the pixels
-    97.1-97.7%, in about a third of its fitting time.
+    frequencies equalized; ``batch_norm`` then rescales it. How close
+    this start comes to the pixel network on MNIST, at what share of the
+    bits and fitting time, is measured on the benchmarks page
+    (``benchmarks/bench_learning.py``).
 
     Parameters
     ----------

@@ -69,7 +69,8 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Quantization step of each coefficient position, in input order.
     entropy_model_ : symbol statistics
         Symbol statistics of the training data, one distribution per
-        coefficient position, used by :meth:`bits_per_sample`.
+        coefficient position, used by :meth:`bits_per_sample` (counts and
+        code lengths; :class:`~skcompress.codecs.Codec` codes with them).
     n_features_in_ : int
         Values per input sample.
     feature_names_in_ : ndarray of str

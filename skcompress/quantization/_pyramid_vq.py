@@ -324,7 +324,8 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         amplitude ``10 ** ((s + gain_offset_) * gain_step / 20)``.
     entropy_model_ : symbol statistics
         Statistics of the gain symbols at ``fit``, one distribution per
-        vector position, used by :meth:`bits_per_sample`.
+        vector position, used by :meth:`bits_per_sample` (counts and code
+        lengths, no coder).
     signal_shape_ : tuple of int
         Shape of one input sample seen at ``fit``.
     n_features_in_ : int

@@ -327,7 +327,8 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         Number of atoms.
     entropy_model_ : symbol statistics
         With ``quantization_step``: each atom's distribution of levels in the
-        codes of the training samples.
+        codes of the training samples (counts and code lengths;
+        ``Codec(..., model=entropy_model_)`` codes with them).
     vector_size_ : int
         Length of one vector.
     n_vectors_ : int

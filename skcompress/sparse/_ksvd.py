@@ -142,7 +142,8 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         Iterations on subsets that ``fit`` ran first (see ``warm_up``).
     entropy_model_ : symbol statistics
         With ``quantization_step``: each atom's distribution of levels in the
-        codes of the training vectors.
+        codes of the training vectors (counts and code lengths;
+        ``Codec(..., model=entropy_model_)`` codes with them).
     vector_size_ : int
         Length of one vector.
     n_vectors_ : int
