@@ -11,6 +11,8 @@ Inputs:
 ``512 f32``
     16 gray 512x512 float32 images (uniform noise in [0, 255)).
 
+(``--quick``: 1,000 digits, 4 images of 512x512, 5 repeats.)
+
 For each input and direction three routines run on the same array:
 
 ``ours``
@@ -34,19 +36,14 @@ the table cannot compare different computations.
 
 Usage::
 
-    python benchmarks/bench_blockdct.py [--quick] [--repeats 15] [--threads N]
+    python benchmarks/bench_blockdct.py [--quick] [--json PATH] [--repeats 15] [--threads N]
 """
 
-import argparse
-import os
-import platform
-import time
 from functools import partial
 
+import _common
 import numpy as np
 import scipy.fft
-import sklearn
-from threadpoolctl import threadpool_info, threadpool_limits
 
 from skcompress import BlockDCT
 from skcompress.datasets import load_mnist
@@ -55,10 +52,14 @@ from skcompress.transforms import _separable, zigzag_order
 B = 8
 
 
-def _inputs():
-    mnist = load_mnist().images
-    noise = np.random.default_rng(0).uniform(0, 255, (16, 512, 512)).astype(np.float32)
-    return {"mnist u8": mnist, "mnist f32": mnist.astype(np.float32), "512 f32": noise}
+def _inputs(quick):
+    mnist = load_mnist().images[: 1000 if quick else None]
+    noise = np.random.default_rng(0).uniform(0, 255, (4 if quick else 16, 512, 512))
+    return {
+        "mnist u8": mnist,
+        "mnist f32": mnist.astype(np.float32),
+        "512 f32": noise.astype(np.float32),
+    }
 
 
 def _scipy_forward(X):
@@ -98,68 +99,45 @@ def _check(name, X, dct, ours, theirs, back, their_back):
             raise AssertionError(f"{name} {what}: relative error {error:.2e} > {tol:g}")
 
 
-def _median_times(routines, repeats):
-    """Median seconds of each routine; they take turns within every repeat."""
-    for fn in routines.values():  # warm-up: page faults, plan caches, thread start
-        fn()
-    times = {name: [] for name in routines}
-    for _ in range(repeats):
-        for name, fn in routines.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 repeats instead of 15")
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls per routine")
-    parser.add_argument(
-        "--threads", type=int, default=None, help="thread limit for every routine (default: all)"
-    )
+    parser = _common.parser(__doc__)
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 15)")
     args = parser.parse_args(argv)
+    report = _common.Report(__file__, __doc__, args, argv, peers=["scipy"])
     repeats = args.repeats or (5 if args.quick else 15)
-    with threadpool_limits(args.threads):
-        _run(repeats)
-
-
-def _run(repeats):
-    blas = ", ".join(
-        f"{lib['internal_api']} {lib['version']} ({lib['num_threads']} threads)"
-        for lib in threadpool_info()
-        if lib["user_api"] == "blas"
-    )
-    print(
-        f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
-        f"{sklearn.__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, BLAS: {blas}; BlockDCT kernel: "
-        f"{_separable.instruction_set()}"
-    )
-    print(f"median of {repeats} repeats after a warm-up; MB/s = input bytes / median seconds\n")
-    header = (
-        f"{'input':<10} {'dir':<8} {'MB':>6} {'ours':>8} {'scipy':>8} {'copy':>8} "
-        f"{'ours/scipy':>10} {'copy/ours':>9}"
-    )
-    print(header)
-    print("-" * len(header))
-    for name, X in _inputs().items():
-        dct = BlockDCT().fit(X)
-        ours, theirs = dct.transform(X), _scipy_forward(X)
-        back, their_back = dct.inverse_transform(ours), _scipy_inverse(theirs, X.shape)
-        _check(name, X, dct, ours, theirs, back, their_back)
-        cases = [
-            ("forward", X, dct.transform, partial(_scipy_forward, X)),
-            ("inverse", ours, dct.inverse_transform, partial(_scipy_inverse, theirs, X.shape)),
-        ]
-        for direction, data, mine, scipy_route in cases:
-            routines = {"ours": partial(mine, data), "scipy": scipy_route, "copy": data.copy}
-            rate = {k: data.nbytes / 1e6 / t for k, t in _median_times(routines, repeats).items()}
-            print(
-                f"{name:<10} {direction:<8} {data.nbytes / 1e6:6.1f} {rate['ours']:8.0f} "
-                f"{rate['scipy']:8.0f} {rate['copy']:8.0f} {rate['ours'] / rate['scipy']:10.2f} "
-                f"{rate['copy'] / rate['ours']:9.2f}"
-            )
+    with _common.limit_threads(args.threads):
+        table = report.table(
+            f"MB/s (input bytes / median seconds of {repeats} calls); BlockDCT kernel: "
+            f"{_separable.instruction_set()}",
+            [
+                ("input", "s"),
+                ("direction", "s"),
+                ("MB", ".1f"),
+                ("ours", ".0f"),
+                ("scipy", ".0f"),
+                ("copy", ".0f"),
+                ("ours / scipy", ".2f"),
+                ("copy / ours", ".2f"),
+            ],
+            notes=["ours / scipy above 1: ours is faster; copy / ours: how far from a memcpy"],
+        )
+        for name, X in _inputs(args.quick).items():
+            dct = BlockDCT().fit(X)
+            ours, theirs = dct.transform(X), _scipy_forward(X)
+            back, their_back = dct.inverse_transform(ours), _scipy_inverse(theirs, X.shape)
+            _check(name, X, dct, ours, theirs, back, their_back)
+            cases = [
+                ("forward", X, dct.transform, partial(_scipy_forward, X)),
+                ("inverse", ours, dct.inverse_transform, partial(_scipy_inverse, theirs, X.shape)),
+            ]
+            for direction, data, mine, scipy_route in cases:
+                routines = {"ours": partial(mine, data), "scipy": scipy_route, "copy": data.copy}
+                seconds = _common.median_times(routines, repeats)
+                rate = {k: data.nbytes / 1e6 / t for k, t in seconds.items()}
+                ratios = rate["ours"] / rate["scipy"], rate["copy"] / rate["ours"]
+                table.add(name, direction, data.nbytes / 1e6, *rate.values(), *ratios)
+        report.show(table)
+    return report.finish()
 
 
 if __name__ == "__main__":

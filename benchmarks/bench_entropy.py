@@ -8,13 +8,13 @@ Four tables, every peer measured in the same run:
     on the first ``--n-train`` digits, the next ones coded.
 (b) **Against libjpeg, same coefficients.** Every image is written by Pillow
     (libjpeg-turbo, baseline Huffman, default tables and ``optimize=True``),
-    its quantized coefficients read back with jpeglib
-    (``jpeg_conformance.libjpeg_coefficients``) and coded by our models,
+    its quantized coefficients read back with jpeglib and coded by our models,
     fitted on the libjpeg coefficients of *other* images: the first
     ``--n-train`` digits for the other MNIST digits, the other five
     photographs for each photograph (leave one out). libjpeg's arithmetic
     coder is measured by ``jpegtran -arithmetic`` (Debian's
-    libjpeg-turbo-progs) transcoding Pillow's file losslessly. Sizes are the
+    libjpeg-turbo-progs; its column is empty without it) transcoding
+    Pillow's file losslessly. Sizes are the
     entropy-coded scan only (SOS to EOI, byte stuffing included; JPEG headers
     and Huffman tables excluded), beside our payload (header excluded, then
     included). ``cat`` is one categorical distribution per frequency (no
@@ -33,31 +33,28 @@ Four tables, every peer measured in the same run:
     same quality (same coefficients, so nearly the same PSNR), and our PSNR
     interpolated (in log rate) at Pillow's bits per pixel.
 
+``--quick``: 500 + 500 digits, 3 repeats.
+
 Usage::
 
-    python benchmarks/bench_entropy.py [--quality 50] [--n-train 2500] [--repeats 5]
-                                        [--quick] [--rd]
+    python benchmarks/bench_entropy.py [--quick] [--json PATH] [--quality 50] [--n-train 2500]
+        [--repeats 5] [--rd]
 """
 
-import argparse
 import io
 import lzma
-import platform
-import shutil
 import subprocess
 import tempfile
-import time
 import zlib
 from pathlib import Path
 
-import constriction
+import _common
 import jpeglib
 import numpy as np
-from jpeg_conformance import gray_datasets, libjpeg_coefficients
 from PIL import Image
 
-from skcompress import BlockDCT, PerceptualQuantizer
-from skcompress.codecs import Codec
+from skcompress.codecs import Codec, jpeg_gray_steps
+from skcompress.datasets import load_mnist
 from skcompress.entropy import BlockContextModel, CategoricalEntropyModel
 from skcompress.metrics import psnr
 from skcompress.transforms import zigzag_order
@@ -66,37 +63,22 @@ RD_QUALITIES = [10, 25, 50, 75, 90, 95]
 RD_EXTRA = 98  # one more point of ours, to interpolate at Pillow's quality-95 rate
 
 
-def scan_bits(data):
-    """Bits of the entropy-coded segment of a one-scan JPEG: after SOS's header, before EOI."""
-    at = 2
-    while at < len(data):
-        if data[at] != 0xFF:
-            raise ValueError("not a JPEG marker segment")
-        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
-        if marker == 0xDA:
-            start = at + 2 + length
-            end = data.rindex(b"\xff\xd9")
-            return 8 * (end - start)
-        at += 2 + length
-    raise ValueError("no SOS marker")
-
-
 def libjpeg_sizes(X, quality, directory, arithmetic):
     """Scan bits of Pillow's files per image: Huffman, optimized Huffman, arithmetic."""
     default, optimized, arith = [], [], []
     for i, image in enumerate(X):
-        path = Path(directory) / f"{i}.jpg"  # written by libjpeg_coefficients
-        default.append(scan_bits(path.read_bytes()))
+        path = Path(directory) / f"{i}.jpg"  # written by pillow_jpeg_coefficients
+        default.append(_common.jpeg_scan_bits(path.read_bytes()))
         buffer = io.BytesIO()
         Image.fromarray(image, mode="L").save(
             buffer, format="JPEG", quality=quality, optimize=True
         )
-        optimized.append(scan_bits(buffer.getvalue()))
+        optimized.append(_common.jpeg_scan_bits(buffer.getvalue()))
         if arithmetic:
             out = subprocess.run(
                 ["jpegtran", "-arithmetic", str(path)], capture_output=True, check=True
             ).stdout
-            arith.append(scan_bits(out))
+            arith.append(_common.jpeg_scan_bits(out))
     return np.array(default), np.array(optimized), np.array(arith) if arithmetic else None
 
 
@@ -110,7 +92,8 @@ def cjpeg_agrees(image, quality, directory):
         return subprocess.run(cmd, capture_output=True, check=True).stdout
 
     direct = run("cjpeg", "-arithmetic", "-quality", str(quality), str(pgm))
-    return scan_bits(direct) == scan_bits(run("jpegtran", "-arithmetic", str(jpg)))
+    scan = _common.jpeg_scan_bits
+    return scan(direct) == scan(run("jpegtran", "-arithmetic", str(jpg)))
 
 
 def check_arithmetic_is_lossless(path, directory):
@@ -138,27 +121,26 @@ def zigzag(R):
 
 def jpeg_symbols(X, quality):
     """Our JPEG path's quantized coefficients of ``X``, ``(n, h, w, 64)``."""
-    G = BlockDCT(layout="blocks").fit_transform(X)
-    return PerceptualQuantizer(quality=quality, layout="blocks").fit(G).transform(G)
+    dct, quantizer = jpeg_gray_steps(quality, layout="blocks")
+    G = dct.fit_transform(X)
+    return quantizer.fit(G).transform(G)
 
 
-def payload_bits(model, strings, header):
+def payload_bits(strings, header):
     return np.array([8 * len(s) for s in strings], dtype=np.float64) - header
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def table_a(mnist_train, mnist_test, photos):
-    print("\n(a) our bitstreams against the ideal code length under the same model")
-    line = "{:<34} {:>10} {:>10} {:>8} {:>9}"
-    print(line.format("data, model", "ideal", "payload", "header", "pay/ideal"))
+def table_a(report, mnist_train, mnist_test, photos):
+    table = report.table(
+        "(a) our bitstreams against the ideal code length under the same model, bits per image",
+        [
+            ("data, model", "s"),
+            ("ideal", ".1f"),
+            ("payload", ".1f"),
+            ("header", "d"),
+            ("payload / ideal", ".4f"),
+        ],
+    )
     n = len(mnist_test)
     flat_train = mnist_train.reshape(len(mnist_train), -1)
     flat_test = mnist_test.reshape(n, -1)
@@ -185,69 +167,62 @@ def table_a(mnist_train, mnist_test, photos):
         else:
             ideal = model.code_lengths(symbols)
             header = model.header_bits(symbols.shape[1:])
-        pay = payload_bits(model, strings, header)
-        print(
-            line.format(
-                name,
-                f"{ideal.mean():.1f}",
-                f"{pay.mean():.1f}",
-                header,
-                f"{pay.sum() / ideal.sum():.4f}",
-            )
-        )
+        pay = payload_bits(strings, header)
+        table.add(name, ideal.mean(), pay.mean(), header, pay.sum() / ideal.sum())
     ideal_total = pay_total = 0.0
     for name in photos:
         model = BlockContextModel().fit([photos[o] for o in photos if o != name])
         strings = model.compress(photos[name])
         header = model.header_bits(photos[name].shape[1:])
         ideal_total += model.code_lengths(photos[name]).sum()
-        pay_total += payload_bits(model, strings, header).sum()
-    print(
-        line.format(
-            f"{len(photos)} photos, ctx (per photo)",
-            f"{ideal_total / len(photos):.0f}",
-            f"{pay_total / len(photos):.0f}",
-            header,
-            f"{pay_total / ideal_total:.4f}",
-        )
+        pay_total += payload_bits(strings, header).sum()
+    table.add(
+        f"{len(photos)} photos, ctx (per photo)",
+        ideal_total / len(photos),
+        pay_total / len(photos),
+        header,
+        pay_total / ideal_total,
     )
+    report.show(table)
 
 
-def table_b(datasets, quality, n_train, arithmetic):
-    print(f"\n(b) against libjpeg on the same coefficients (quality {quality}), bits per image")
-    head = (
-        "data",
-        "n",
-        "huffman",
-        "optimized",
-        "arith",
-        "ours cat",
-        "ours ctx",
-        "+header",
-        "ctx/opt",
-        "ctx/arith",
-        "ctx/cat",
+def table_b(report, datasets, quality, n_train, arithmetic, cjpeg):
+    table = report.table(
+        f"(b) against libjpeg on the same coefficients (quality {quality}), bits per image",
+        [
+            ("data", "s"),
+            ("n", "d"),
+            ("huffman", ".0f"),
+            ("optimized", ".0f"),
+            ("arith", ".0f"),
+            ("ours cat", ".0f"),
+            ("ours ctx", ".0f"),
+            ("+ header", ".0f"),
+            ("ctx / opt", ".3f"),
+            ("ctx / arith", ".3f"),
+            ("ctx / cat", ".3f"),
+        ],
+        notes=[
+            "entropy-coded scans only (JPEG headers and Huffman tables excluded) beside our "
+            "payloads (our header excluded, then included)"
+        ],
     )
-    line = "{:<10} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>8}"
-    print(line.format(*head))
     photos = {}
     with tempfile.TemporaryDirectory() as tmp:
         coefficients, sizes = {}, {}
         for name, X in datasets.items():
             directory = Path(tmp) / name
             directory.mkdir()
-            R, _ = libjpeg_coefficients(X, quality, directory)
+            R, _ = _common.pillow_jpeg_coefficients(X, quality, directory)
             coefficients[name] = zigzag(R)
             sizes[name] = libjpeg_sizes(X, quality, directory, arithmetic)
         if arithmetic:
             first = Path(tmp) / next(iter(datasets)) / "0.jpg"
             lossless = check_arithmetic_is_lossless(first, tmp)
-            agree = all(cjpeg_agrees(X[0], quality, tmp) for X in datasets.values())
-            print(
-                f"  (jpegtran -arithmetic is lossless on these files: {lossless}; cjpeg "
-                f"-arithmetic from the pixels writes the same scans: {agree})"
-            )
-    rows = {}
+            table.note(f"jpegtran -arithmetic is lossless on these files: {lossless}")
+            if cjpeg:
+                agree = all(cjpeg_agrees(X[0], quality, tmp) for X in datasets.values())
+                table.note(f"cjpeg -arithmetic from the pixels writes the same scans: {agree}")
     for name, B in coefficients.items():
         if name == "mnist":
             train, test = B[:n_train], B[n_train:]
@@ -260,7 +235,7 @@ def table_b(datasets, quality, n_train, arithmetic):
         ctx = BlockContextModel().fit(train)
         strings = ctx.compress(test)
         header = ctx.header_bits(test.shape[1:])
-        ours = payload_bits(ctx, strings, header)
+        ours = payload_bits(strings, header)
         pooled = (
             train.reshape(-1, 64)
             if name == "mnist"
@@ -268,25 +243,23 @@ def table_b(datasets, quality, n_train, arithmetic):
         )
         cat = CategoricalEntropyModel().fit(pooled)
         cat_bits = payload_bits(
-            cat, cat.compress(test.reshape(len(test), -1)), cat.header_bits(test[0].size)
+            cat.compress(test.reshape(len(test), -1)), cat.header_bits(test[0].size)
         )
-        arith_mean = arith.mean() if arith is not None else np.nan
-        rows[name] = (ours.mean(), optimized.mean(), arith_mean)
-        print(
-            line.format(
-                name,
-                len(test),
-                f"{default.mean():.0f}",
-                f"{optimized.mean():.0f}",
-                "n/a" if arith is None else f"{arith_mean:.0f}",
-                f"{cat_bits.mean():.0f}",
-                f"{ours.mean():.0f}",
-                f"{ours.mean() + header:.0f}",
-                f"{ours.mean() / optimized.mean():.3f}",
-                "n/a" if arith is None else f"{ours.mean() / arith_mean:.3f}",
-                f"{ours.mean() / cat_bits.mean():.3f}",
-            )
+        arith_mean = None if arith is None else arith.mean()
+        table.add(
+            name,
+            len(test),
+            default.mean(),
+            optimized.mean(),
+            arith_mean,
+            cat_bits.mean(),
+            ours.mean(),
+            ours.mean() + header,
+            ours.mean() / optimized.mean(),
+            None if arith is None else ours.mean() / arith_mean,
+            ours.mean() / cat_bits.mean(),
         )
+    report.show(table)
     return coefficients, photos
 
 
@@ -314,11 +287,19 @@ def _coders(ctx, cat, raw, flat):
     ]
 
 
-def table_c(mnist_train, mnist_test, photo_name, photos, repeats):
-    print(f"\n(c) throughput on int32 symbols, medians of {repeats}; MB = 10**6 bytes of int32")
-    line = "{:<20} {:<28} {:>11} {:>10} {:>10} {:>9} {:>9}"
-    print(
-        line.format("data", "coder", "bits/sample", "enc MB/s", "dec MB/s", "enc/zlib", "dec/zlib")
+def table_c(report, mnist_train, mnist_test, photo_name, photos, repeats):
+    table = report.table(
+        f"(c) throughput on int32 symbols, MB/s (10**6 bytes of int32), median of {repeats}",
+        [
+            ("data", "s"),
+            ("coder", "s"),
+            ("bits/sample", ".0f"),
+            ("encode MB/s", ".1f"),
+            ("decode MB/s", ".1f"),
+            ("encode / zlib", ".2f"),
+            ("decode / zlib", ".2f"),
+        ],
+        notes=["zlib -6 (one call) is the reference of the ratios"],
     )
     others = [photos[o] for o in photos if o != photo_name]
     cases = [
@@ -341,45 +322,45 @@ def table_c(mnist_train, mnist_test, photo_name, photos, repeats):
         megabytes = raw.nbytes / 1e6
         flat = raw.reshape(n, -1)
         coders = _coders(ctx, cat, raw, flat)
-        results = []
-        for name, enc, dec in coders:
-            strings = enc()
+        strings = {name: enc() for name, enc, _ in coders}
+        for name, _, dec in coders:
             if name.startswith("ours"):
-                back = dec(strings)
+                back = dec(strings[name])
                 assert np.array_equal(np.asarray(back).reshape(raw.shape), raw), name
-            t_enc = median_time(enc, repeats)
-            t_dec = median_time(lambda dec=dec, strings=strings: dec(strings), repeats)
-            bits = 8 * sum(len(s) for s in strings) / n
-            results.append((name, bits, megabytes / t_enc, megabytes / t_dec))
-        zlib_enc, zlib_dec = results[2][2], results[2][3]
-        for name, bits, enc, dec in results:
-            print(
-                line.format(
-                    data,
-                    name,
-                    f"{bits:.0f}",
-                    f"{enc:.1f}",
-                    f"{dec:.1f}",
-                    f"{enc / zlib_enc:.2f}",
-                    f"{dec / zlib_dec:.2f}",
-                )
-            )
-
-
-def table_d(datasets):
-    print("\n(d) rate-distortion against Pillow's JPEG on the photographs (8-bit decode)")
-    line = "{:<10} {:>4} {:>9} {:>9} {:>9} {:>10} {:>10} {:>20}"
-    print(
-        line.format(
-            "photo",
-            "Q",
-            "pil bpp",
-            "pil PSNR",
-            "ours bpp",
-            "ours PSNR",
-            "bpp ratio",
-            "ours PSNR @ pil bpp",
+        t_enc = _common.median_times({name: enc for name, enc, _ in coders}, repeats)
+        t_dec = _common.median_times(
+            {name: (lambda d=dec, s=strings[name]: d(s)) for name, _, dec in coders}, repeats
         )
+        reference = "zlib -6 (one call)"
+        for name, _, _ in coders:
+            bits = 8 * sum(len(s) for s in strings[name]) / n
+            table.add(
+                data,
+                name,
+                bits,
+                megabytes / t_enc[name],
+                megabytes / t_dec[name],
+                t_enc[reference] / t_enc[name],
+                t_dec[reference] / t_dec[name],
+            )
+    report.show(table)
+
+
+def table_d(report, datasets):
+    table = report.table(
+        "(d) rate-distortion against Pillow's JPEG on the photographs (8-bit decode)",
+        [
+            ("photo", "s"),
+            ("quality", "d"),
+            ("Pillow bpp", ".3f"),
+            ("Pillow PSNR", ".2f"),
+            ("ours bpp", ".3f"),
+            ("ours PSNR", ".2f"),
+            ("bpp ours / Pillow", ".3f"),
+            ("ours PSNR at Pillow's bpp", ".2f"),
+            ("difference dB", "+.2f"),
+        ],
+        notes=["ours interpolated in log rate inside its sweep; '-' beyond it"],
     )
     names = [n for n in datasets if n != "mnist"]
     for name in names:
@@ -394,61 +375,53 @@ def table_d(datasets):
             decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))[np.newaxis]
             pixels = X[0].size
             pil.append((8 * len(buffer.getvalue()) / pixels, psnr(X, decoded)[0]))
-            dct = BlockDCT(layout="blocks").fit(X)
-            q = PerceptualQuantizer(quality=quality, layout="blocks").fit(dct.transform(X))
+            dct, quantizer = jpeg_gray_steps(quality, layout="blocks")
+            quantizer.fit(dct.fit_transform(X))
             # the entropy model learns from the other photographs' coefficients
             model = BlockContextModel().fit([jpeg_symbols(o, quality) for o in others])
-            codec = Codec([dct, q], model=model).fit(X)  # a fitted model is used as it is
+            codec = Codec([dct, quantizer], model=model).fit(X)  # a fitted model, used as it is
             strings = codec.compress(X)
             ours.append((8 * len(strings[0]) / pixels, psnr(X, codec.decompress(strings))[0]))
         ours_bpp, ours_psnr = np.array(ours).T
         n = len(RD_QUALITIES)
         for quality, (pb, pp), (ob, op) in zip(RD_QUALITIES, pil[:n], ours[:n], strict=True):
+            at = None
             if ours_bpp.min() <= pb <= ours_bpp.max():
-                at = np.interp(np.log(pb), np.log(ours_bpp), ours_psnr)
-                equal = f"{at:.2f} ({at - pp:+.2f})"
-            else:
-                equal = "beyond sweep"
-            print(
-                line.format(
-                    name,
-                    quality,
-                    f"{pb:.3f}",
-                    f"{pp:.2f}",
-                    f"{ob:.3f}",
-                    f"{op:.2f}",
-                    f"{ob / pb:.3f}",
-                    equal,
-                )
-            )
+                at = float(np.interp(np.log(pb), np.log(ours_bpp), ours_psnr))
+            table.add(name, quality, pb, pp, ob, op, ob / pb, at, None if at is None else at - pp)
+    report.show(table)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _common.parser(__doc__)
     parser.add_argument("--quality", type=int, default=50)
     parser.add_argument("--n-train", type=int, default=2500)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="500 + 500 digits, 3 repeats")
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 5)")
     parser.add_argument("--rd", action="store_true", help="also table (d)")
     args = parser.parse_args(argv)
-    n_mnist = 1000 if args.quick else 2 * args.n_train
-    n_train = n_mnist // 2 if args.quick else args.n_train
-    repeats = 3 if args.quick else args.repeats
-    arithmetic = shutil.which("jpegtran") is not None
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, constriction "
-        f"{getattr(constriction, '__version__', '0.5')}, Pillow {Image.__version__} "
-        f"(libjpeg-turbo {Image.core.libjpeg_turbo_version or 'no'}), jpeglib "
-        f"{jpeglib.__version__}, jpegtran: {'yes' if arithmetic else 'not installed'}"
+    report = _common.Report(
+        __file__,
+        __doc__,
+        args,
+        argv,
+        peers=["jpeglib", "PIL", "constriction", "jpegtran", "cjpeg"],
     )
-    datasets = gray_datasets(n_mnist)
-    datasets["mnist"] = datasets.pop(f"mnist[:{n_mnist}]")
-    coefficients, photos = table_b(datasets, args.quality, n_train, arithmetic)
-    mnist = coefficients["mnist"]
-    table_a(mnist[:n_train], mnist[n_train:], photos)
-    table_c(mnist[:n_train], mnist[n_train:], "china", photos, repeats)
-    if args.rd:
-        table_d(datasets)
+    n_train = 500 if args.quick else args.n_train
+    repeats = args.repeats or (3 if args.quick else 5)
+    arithmetic, cjpeg = report.has("jpegtran"), report.has("cjpeg")
+    datasets = {
+        name: image[np.newaxis]
+        for name, image in _common.photographs(_common.GRAY_PHOTOGRAPHS, gray=True).items()
+    }
+    datasets["mnist"] = load_mnist().images[: 2 * n_train]
+    with _common.limit_threads(args.threads):
+        coefficients, photos = table_b(report, datasets, args.quality, n_train, arithmetic, cjpeg)
+        mnist = coefficients["mnist"]
+        table_a(report, mnist[:n_train], mnist[n_train:], photos)
+        table_c(report, mnist[:n_train], mnist[n_train:], "china", photos, repeats)
+        if args.rd:
+            table_d(report, datasets)
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ cache by every routine):
 ``512 colour``
     The same crops in colour, 4:2:0.
 
-Routines, over all the files of a set, one thread:
+Routines, over all the files of a set, one thread (``--threads``):
 
 ``ours``, ``ours i16``
     ``JPEGCoefficients().transform(paths)``: quantized coefficients in
@@ -28,7 +28,8 @@ Routines, over all the files of a set, one thread:
     ``jpeglib.read_dct(path)`` per file, touching ``Y`` (and ``Cb``, ``Cr``).
 
 The table gives images/s (median of ``--repeats`` rounds, the routines taking
-turns within each round) and ours / pillow.
+turns within each round) and ours / pillow. ``--quick``: 200 digits and 8
+crops of each kind, 3 rounds.
 
 ``--learn`` adds the end-to-end check: the 5,000 MNIST digits written as
 quality-75 JPEG files, a ``BlockDCTNetClassifier`` (16 coefficients per block,
@@ -37,30 +38,27 @@ the files' coefficients and once from our JPEG path on the pixels.
 
 Usage::
 
-    python benchmarks/bench_jpeg_read.py [--repeats 7] [--learn [--epochs 10]]
+    python benchmarks/bench_jpeg_read.py [--quick] [--json PATH] [--repeats 7]
+        [--learn [--epochs 10]]
 """
 
-import argparse
-import platform
 import tempfile
-import time
-from importlib.metadata import version
 
+import _common
 import numpy as np
-import PIL
-import skimage.data
-from PIL import Image, features
+from PIL import Image
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from skcompress import BlockDCT, PerceptualQuantizer
+from skcompress.codecs import jpeg_gray_steps
 from skcompress.datasets import load_mnist
 from skcompress.io import JPEGCoefficients, load_jpeg_folder, write_jpeg
 
+CROPPED = ("astronaut", "coffee", "chelsea", "rocket")
+
 
 def _crops(n, colour):
-    photos = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea(),
-              skimage.data.rocket()]  # fmt: skip
+    photos = list(_common.photographs(CROPPED).values())
     crops = []
     for i in range(n):
         photo = Image.fromarray(photos[i % len(photos)])
@@ -72,22 +70,22 @@ def _crops(n, colour):
     return np.stack(crops)
 
 
-def _sets(folder):
-    mnist = load_mnist().images[:2000]
+def _sets(folder, quick):
+    n_digits, n_crops = (200, 8) if quick else (2000, 200)
+    mnist = load_mnist().images[:n_digits]
     return {
         "mnist": write_jpeg(mnist, f"{folder}/mnist", quality=75),
-        "512 gray": write_jpeg(_crops(200, False), f"{folder}/gray", quality=75),
-        "512 colour": write_jpeg(_crops(200, True), f"{folder}/colour", quality=75),
+        "512 gray": write_jpeg(_crops(n_crops, False), f"{folder}/gray", quality=75),
+        "512 colour": write_jpeg(_crops(n_crops, True), f"{folder}/colour", quality=75),
     }
 
 
-def _routines(paths):
+def _routines(paths, with_jpeglib):
     reader = JPEGCoefficients().fit(paths[:1])
     reader16 = JPEGCoefficients(dtype=np.int16).fit(paths[:1])
     first = np.asarray(Image.open(paths[0]))
     planes = first[None] if first.ndim == 2 else first[None, ..., 0]
-    dct = BlockDCT().fit(planes)
-    quantizer = PerceptualQuantizer(quality=75).fit(dct.transform(planes))
+    jpeg = make_pipeline(*jpeg_gray_steps(75)).fit(planes)
 
     def pillow():
         return [np.asarray(Image.open(p)) for p in paths]
@@ -96,78 +94,66 @@ def _routines(paths):
         for p in paths:
             pixels = np.asarray(Image.open(p))
             channels = pixels[None] if pixels.ndim == 2 else np.moveaxis(pixels, -1, 0)
-            quantizer.transform(dct.transform(channels[:, : planes.shape[1], : planes.shape[2]]))
+            jpeg.transform(channels[:, : planes.shape[1], : planes.shape[2]])
 
     routines = {"ours": lambda: reader.transform(paths),
                 "ours i16": lambda: reader16.transform(paths), "pillow": pillow,
                 "pillow+dct": pillow_dct}  # fmt: skip
-    try:
+    if with_jpeglib:
         import jpeglib
-    except ImportError:
-        return routines
 
-    def read_dct():
-        for p in paths:
-            jpeg = jpeglib.read_dct(p)
-            jpeg.Y  # noqa: B018 (jpeglib reads lazily)
-            if jpeg.has_chrominance:
-                jpeg.Cb, jpeg.Cr  # noqa: B018
+        def read_dct():
+            for p in paths:
+                jpeg = jpeglib.read_dct(p)
+                jpeg.Y  # noqa: B018 (jpeglib reads lazily)
+                if jpeg.has_chrominance:
+                    jpeg.Cb, jpeg.Cr  # noqa: B018
 
-    routines["jpeglib"] = read_dct
+        routines["jpeglib"] = read_dct
     return routines
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed rounds per routine")
+    parser = _common.parser(__doc__, threads=1)
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 7)")
     parser.add_argument("--learn", action="store_true", help="train from the files too")
     parser.add_argument("--epochs", type=int, default=10, help="epochs of --learn")
     args = parser.parse_args(argv)
-    try:
-        jpeglib_version = version("jpeglib")
-    except Exception:  # noqa: BLE001
-        jpeglib_version = "not installed"
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, Pillow {PIL.__version__} "
-        f"(libjpeg-turbo {features.version('libjpeg_turbo')}), jpeglib {jpeglib_version}"
+    peers = ["PIL", "jpeglib"] + (["torch"] if args.learn else [])
+    report = _common.Report(__file__, __doc__, args, argv, peers=peers)
+    repeats = args.repeats or (3 if args.quick else 7)
+    names = ["ours", "ours i16", "pillow", "pillow+dct"] + ["jpeglib"] * report.has("jpeglib")
+    table = report.table(
+        f"images/s, median of {repeats} rounds",
+        [("files", "s"), ("n", "d")] + [(n, ".0f") for n in names] + [("ours / pillow", ".2f")],
     )
-    print(f"images/s, median of {args.repeats} rounds, one thread\n")
-    with tempfile.TemporaryDirectory() as folder:
-        sets = _sets(folder)
-        names = None
-        for set_name, paths in sets.items():
-            routines = _routines(paths)
-            if names is None:
-                names = list(routines)
-                header = (
-                    f"{'files':<12}" + "".join(f"{n:>12}" for n in names) + f"{'ours/pillow':>13}"
-                )
-                print(header)
-                print("-" * len(header))
-            for fn in routines.values():  # warm-up: page cache, imports
-                fn()
-            times = {n: [] for n in routines}
-            for _ in range(args.repeats):
-                for n, fn in routines.items():
-                    start = time.perf_counter()
-                    fn()
-                    times[n].append(time.perf_counter() - start)
-            rate = {n: len(paths) / float(np.median(t)) for n, t in times.items()}
-            print(
-                f"{set_name:<12}"
-                + "".join(f"{rate.get(n, float('nan')):12.0f}" for n in names)
-                + f"{rate['ours'] / rate['pillow']:13.2f}"
+    with _common.limit_threads(args.threads), tempfile.TemporaryDirectory() as folder:
+        for set_name, paths in _sets(folder, args.quick).items():
+            routines = _routines(paths, report.has("jpeglib"))
+            seconds = _common.median_times(routines, repeats)
+            rate = {n: len(paths) / t for n, t in seconds.items()}
+            table.add(
+                set_name, len(paths), *(rate[n] for n in names), rate["ours"] / rate["pillow"]
             )
-
+    report.show(table)
     if args.learn:
-        _learn(args.epochs)
+        if report.has("torch"):
+            _learn(report, args.epochs)
+        else:
+            report.note("--learn needs torch: skipped")
+    return report.finish()
 
 
-def _learn(epochs):
+def _learn(report, epochs):
     """Accuracy of one network on the files' coefficients and on our JPEG path."""
     from skcompress.nets import BlockDCTNetClassifier
 
     mnist = load_mnist()
+    k = 16
+    table = report.table(
+        f"BlockDCTNetClassifier, {k} coefficients per block, {epochs} epochs, seed 0",
+        [("input", "s"), ("accuracy", ".2%")],
+    )
     with tempfile.TemporaryDirectory() as folder:
         write_jpeg(mnist.images, folder, labels=mnist.target, quality=75)
         data = load_jpeg_folder(folder)
@@ -175,25 +161,21 @@ def _learn(epochs):
         train, test = train_test_split(
             np.arange(len(pixels)), test_size=1000, stratify=data.target, random_state=0
         )
-        k = 16
         routes = {
             "JPEG files": (
                 [JPEGCoefficients(n_coefficients=k, dtype=np.float32, layout="channels_first")],
                 data.filenames,
             ),
             "our JPEG path": (
-                [
-                    BlockDCT(n_coefficients=k, layout="channels_first"),
-                    PerceptualQuantizer(quality=75, n_coefficients=k, layout="channels_first"),
-                ],
+                jpeg_gray_steps(75, n_coefficients=k, layout="channels_first"),
                 pixels,
             ),
         }
-        print(f"\nBlockDCTNetClassifier, {k} coefficients per block, {epochs} epochs, seed 0")
         for name, (steps, inputs) in routes.items():
             net = BlockDCTNetClassifier(n_coefficients=k, max_epochs=epochs, random_state=0)
             pipe = make_pipeline(*steps, net).fit(inputs[train], data.target[train])
-            print(f"{name:<16} accuracy {pipe.score(inputs[test], data.target[test]):.2%}")
+            table.add(name, pipe.score(inputs[test], data.target[test]))
+    report.show(table)
 
 
 if __name__ == "__main__":

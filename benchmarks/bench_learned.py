@@ -13,8 +13,9 @@ Three parts, every peer measured in the same run (CPU-sized by default;
     densities), tested on two others
     (``skimage.data`` astronaut and chelsea; ``--swap`` exchanges them with
     coffee and rocket), RGB. Peers: our colour JPEG
-    path (``ColorTransform -> ChromaSubsampler("4:2:0") -> BlockDCT ->
-    PerceptualQuantizer`` per plane, then real bitstreams of
+    path (:func:`skcompress.codecs.jpeg_color_planes`: ``ColorTransform ->
+    ChromaSubsampler("4:2:0") -> BlockDCT -> PerceptualQuantizer`` per
+    plane, then real bitstreams of
     :class:`~skcompress.codecs.Codec` with a
     :class:`~skcompress.entropy.BlockContextModel` per plane kind fitted on
     the training photographs) at qualities 5..95; Pillow's JPEG
@@ -41,49 +42,40 @@ Three parts, every peer measured in the same run (CPU-sized by default;
     ``--size large`` uses SoundStream's spectral loss.
 
 Default sizes are set to finish in about 15 minutes on two shared CPU cores
-(images about half of it). LearnedWaveletCodec's defaults (dyadic
-decomposition, colour start, 96 latents at this size) were chosen comparing
-variants on astronaut and chelsea; ``--swap`` tests them on two photographs
-that played no part in the choice. Without ``opusenc``/``opusdec`` on the
-PATH the Opus rows are skipped with a message.
+(images about half of it); ``--quick`` (``--size quick``) trains tiny models
+for a step or two, a smoke test of every code path whose figures mean little.
+LearnedWaveletCodec's defaults (dyadic decomposition, colour start, 96
+latents at this size) were chosen comparing variants on astronaut and
+chelsea; ``--swap`` tests them on two photographs that played no part in the
+choice. Without ``opusenc``/``opusdec`` on the PATH the Opus rows are
+skipped, and the run says so.
 
 Usage::
 
-    python benchmarks/bench_learned.py [--images] [--mnist] [--audio]
-                                        [--size {quick,default,large}]
-                                        [--threads 2] [--seed 0] [--swap]
+    python benchmarks/bench_learned.py [--quick] [--json PATH] [--images] [--mnist] [--audio]
+        [--size {quick,default,large}] [--threads 1] [--seed 0] [--swap]
 
 (no part named: all three).
 """
 
-import argparse
 import io
-import platform
-import shutil
 import subprocess
 import tempfile
-import time
 import wave
 from pathlib import Path
 
+import _common
 import numpy as np
-import skimage.data
-import sklearn
-import torch
 from PIL import Image
-from sklearn.datasets import load_sample_images
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skcompress import BlockDCT, ChromaSubsampler, ColorTransform, PerceptualQuantizer
-from skcompress.codecs import Codec
+from skcompress.codecs import Codec, jpeg_color_planes
 from skcompress.datasets import load_mnist, load_spoken_digits
 from skcompress.entropy import BlockContextModel
-from skcompress.learned import BalleCodec, LearnedWaveletCodec, SoundStreamCodec
 from skcompress.metrics import psnr
 
-TABLES = ("jpeg-luma", "jpeg-chroma", "jpeg-chroma")
 JPEG_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 75, 90, 95)
 J2K_RATES = (0.15, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0)  # bpp targets
 AT_BPP = (0.25, 0.5, 1.0)
@@ -98,12 +90,12 @@ def photographs(swap=False):
     ``swap``: astronaut and chelsea train, coffee and rocket are tested, a
     second split for checking choices made while looking at the first.
     """
-    china, flower = load_sample_images().images
-    first = {"coffee": skimage.data.coffee(), "rocket": skimage.data.rocket()}
-    second = {"astronaut": skimage.data.astronaut(), "chelsea": skimage.data.chelsea()}
+    photos = _common.photographs()
+    first, second = ("coffee", "rocket"), ("astronaut", "chelsea")
     if swap:
         first, second = second, first
-    return {**first, "china": china, "flower": flower}, second
+    train = {name: photos[name] for name in (*first, "china", "flower")}
+    return train, {name: photos[name] for name in second}
 
 
 def patches(images, size, count, rng):
@@ -123,19 +115,8 @@ def patches(images, size, count, rng):
 
 
 def jpeg_planes(rgb, quality):
-    """Fitted steps of our colour JPEG path for one image, and its quantized planes."""
-    X = rgb[np.newaxis].astype(np.float32)
-    color = ColorTransform(layout="blocks").fit(X)
-    ycc = color.transform(X)
-    sub = ChromaSubsampler("4:2:0", block_size=8).fit(ycc)
-    planes = sub.split(sub.transform(ycc))
-    steps = []
-    for plane, table in zip(planes, TABLES, strict=True):
-        dct = BlockDCT(layout="blocks").fit(plane)
-        G = dct.transform(plane)
-        q = PerceptualQuantizer(table=table, quality=quality, layout="blocks").fit(G)
-        steps.append((plane, dct, q, q.transform(G)))
-    return color, sub, steps
+    """Our colour JPEG path fitted on one image (float32 planes)."""
+    return jpeg_color_planes(rgb[np.newaxis].astype(np.float32), quality)
 
 
 class JPEGPath:
@@ -145,41 +126,41 @@ class JPEGPath:
         self.quality = quality
         luma, chroma = [], []
         for rgb in train.values():
-            _, _, steps = jpeg_planes(rgb, quality)
-            luma.append(steps[0][3])
-            chroma += [steps[1][3], steps[2][3]]
+            Y, Cb, Cr = jpeg_planes(rgb, quality).symbols
+            luma.append(Y)
+            chroma += [Cb, Cr]
         self.models = (BlockContextModel().fit(luma), BlockContextModel().fit(chroma))
+
+    def prepare(self, rgb):
+        """The fitted steps for one image, and a Codec per plane."""
+        planes = jpeg_planes(rgb, self.quality)
+        steps = planes.steps
+        codecs = [
+            Codec([dct, q], model=self.models[min(i, 1)]).fit(samples)
+            for i, (dct, q, samples) in enumerate(
+                zip(steps.transforms, steps.quantizers, planes.samples, strict=True)
+            )
+        ]
+        return steps, codecs
 
     def code(self, rgb):
         """(bits, decoded uint8 RGB)."""
-        color, sub, steps = jpeg_planes(rgb, self.quality)
-        bits, decoded = 0, []
-        for i, (plane, dct, q, _) in enumerate(steps):
-            codec = Codec([dct, q], model=self.models[min(i, 1)]).fit(plane)
-            strings = codec.compress(plane)
-            bits += 8 * len(strings[0])
-            decoded.append(codec.decompress(strings))
-        ycc = sub.inverse_transform(sub.merge(*decoded))
-        out = color.inverse_transform(ycc)
+        steps, codecs = self.prepare(rgb)
+        strings = self.encode((steps, codecs), rgb, to_bytes=True)
+        bits = sum(8 * len(s[0]) for s in strings)
+        decoded = [codec.decompress(s) for codec, s in zip(codecs, strings, strict=True)]
+        ycc = steps.subsampler.inverse_transform(steps.subsampler.merge(*decoded))
+        out = steps.color.inverse_transform(ycc)
         return bits, np.clip(np.rint(out), 0, 255).astype(np.uint8)[0]
-
-    def prepare(self, rgb):
-        """Steps and codecs fitted for one image: what the speed table times afterwards."""
-        color, sub, steps = jpeg_planes(rgb, self.quality)
-        codecs = [
-            Codec([dct, q], model=self.models[min(i, 1)]).fit(plane)
-            for i, (plane, dct, q, _) in enumerate(steps)
-        ]
-        return color, sub, codecs
 
     @staticmethod
     def encode(prepared, rgb, to_bytes):
         """Quantized symbols of every plane, or their bitstreams."""
-        color, sub, codecs = prepared
-        planes = sub.split(sub.transform(color.transform(rgb[np.newaxis].astype(np.float32))))
-        if to_bytes:
-            return [codec.compress(plane) for codec, plane in zip(codecs, planes, strict=True)]
-        return [codec.symbols(plane) for codec, plane in zip(codecs, planes, strict=True)]
+        steps, codecs = prepared
+        X = rgb[np.newaxis].astype(np.float32)
+        if not to_bytes:
+            return steps.symbols(X)
+        return [c.compress(p) for c, p in zip(codecs, steps.planes(X), strict=True)]
 
 
 def pillow_encode(rgb, fmt, **options):
@@ -202,10 +183,6 @@ def at_rate(points, bpp):
     return float(np.interp(np.log(bpp), np.log(rates), quality))
 
 
-def _fmt(value):
-    return "   -  " if value is None else f"{value:6.2f}"
-
-
 # -- (a) images ---------------------------------------------------------------
 
 
@@ -218,37 +195,38 @@ def image_models(size):
     if size == "quick":
         balle = {"n_filters": 16, "n_latents": 16, "max_epochs": 1, "batch_size": 8}
         wavelet = {"n_latents": 16, "n_filters": 16, "n_blocks": 1, "max_epochs": 1}
-        return balle, wavelet, 32, 1
+        return balle, wavelet, 16, 1
     balle = {"n_filters": 48, "n_latents": 64, "max_epochs": 3, "batch_size": 8}
     wavelet = {"n_latents": 96, "n_filters": 64, "n_blocks": 2, "max_epochs": 4}
     return balle, wavelet, 600, 1
 
 
-def train_sweep(make, lambdas, X, epochs_tune, label):
+def training_table(report, title):
+    """A live table of the fits of :func:`train_sweep`."""
+    columns = [("codec", "s"), ("lmbda", "g"), ("training", "s"), ("seconds", ".0f")]
+    return report.table(title, [*columns, ("parameters", ",d")], live=True)
+
+
+def train_sweep(training, make, lambdas, X, epochs_tune, label):
     """Models at every lambda: the middle one from scratch, the others fine-tuned from it.
 
-    ``epochs_tune=None`` trains every lambda from scratch instead.
+    ``epochs_tune=None`` trains every lambda from scratch instead. Each fit is
+    a row of the ``training`` table.
     """
     first = len(lambdas) // 2
-    t0 = time.perf_counter()
-    base = make(lambdas[first]).fit(X)
-    seconds = time.perf_counter() - t0
-    print(
-        f"  {label} lmbda={lambdas[first]}: {base.n_iter_} epochs in {seconds:.0f} s "
-        f"({base.n_parameters_} parameters)"
-    )
+    base, seconds = _common.timed(make(lambdas[first]).fit, X)
+    training.add(label, lambdas[first], f"{base.n_iter_} epochs", seconds, base.n_parameters_)
     models = {lambdas[first]: base}
     for lmbda in lambdas[:first] + lambdas[first + 1 :]:
-        t0 = time.perf_counter()
         if epochs_tune is None:
-            models[lmbda] = make(lmbda).fit(X)
+            models[lmbda], seconds = _common.timed(make(lmbda).fit, X)
             what = f"{models[lmbda].n_iter_} epochs from scratch"
         else:
             model = pickle_copy(base)
             model.set_params(lmbda=lmbda, warm_start=True, max_epochs=epochs_tune)
-            models[lmbda] = model.fit(X)
+            models[lmbda], seconds = _common.timed(model.fit, X)
             what = f"fine-tuned {epochs_tune} epochs"
-        print(f"  {label} lmbda={lmbda}: {what} in {time.perf_counter() - t0:.0f} s")
+        training.add(label, lmbda, what, seconds, None)
     return dict(sorted(models.items()))
 
 
@@ -258,34 +236,44 @@ def pickle_copy(model):
     return pickle.loads(pickle.dumps(model))
 
 
-def part_images(args):
-    print("\n(a) images: held-out photographs, RGB, PSNR of the 8-bit decode")
+def part_images(report, args):
+    from skcompress.learned import BalleCodec, LearnedWaveletCodec
+
     train, test = photographs(args.swap)
     rng = np.random.default_rng(args.seed)
     balle_params, wavelet_params, n_patches, epochs_tune = image_models(args.size)
     X = patches(train, 128, n_patches, rng)
-    print(
-        f"training: {n_patches} random 128x128 crops of {', '.join(train)} (64x64 patches "
-        f"drawn from them per batch for BalleCodec); test: {', '.join(test)}"
+    training = training_table(
+        report,
+        f"(a) images, training: {n_patches} random 128x128 crops of {', '.join(train)} (64x64 "
+        f"patches drawn from them per batch for BalleCodec); test: {', '.join(test)}",
     )
     common = {"device": "auto", "random_state": args.seed, "lr": 1e-3, "lr_schedule": "cosine"}
+    quick = args.size == "quick"
     balle = train_sweep(
+        training,
         lambda lm: BalleCodec(lm, patch_size=64, **balle_params, **common),
-        [0.004, 0.008, 0.016, 0.032],
+        [0.008, 0.016] if quick else [0.004, 0.008, 0.016, 0.032],
         X,
         epochs_tune,
         "BalleCodec",
     )
     wavelet = train_sweep(
+        training,
         lambda lm: LearnedWaveletCodec(lm, batch_size=16, **wavelet_params, **common),
         # the context coder spends about a quarter fewer bits than the factorized
         # densities: a wider grid keeps 0.25 to 1 bpp inside the sweep
-        [0.002, 0.004, 0.008, 0.016, 0.032, 0.064],
+        [0.004, 0.032] if quick else [0.002, 0.004, 0.008, 0.016, 0.032, 0.064],
         X,
         None,  # each from its own start: cheap, and the start sets the step
         "LearnedWaveletCodec",
     )
-    jpeg_paths = {q: JPEGPath(q, train) for q in JPEG_QUALITIES}
+    report.show(training)
+    qualities = (10, 30, 50, 75, 95) if quick else JPEG_QUALITIES
+    jpeg_paths = {q: JPEGPath(q, train) for q in qualities}
+    j2k = report.has("PIL") and _pillow_has_jpeg2000()
+    if not j2k:
+        report.note("Pillow without OpenJPEG: the JPEG 2000 rows are skipped")
 
     results = {}  # method -> photo -> list of (bpp, psnr, estimated bpp or None)
     for name, rgb in test.items():
@@ -316,9 +304,9 @@ def part_images(args):
             model.set_params(entropy_coder="context")
         for path in jpeg_paths.values():
             add("ours JPEG (ctx)", *path.code(rgb))
-        for q in JPEG_QUALITIES:
+        for q in qualities:
             add("Pillow JPEG", *pillow(rgb, "JPEG", quality=q, optimize=True, subsampling=2))
-        for bpp in J2K_RATES:
+        for bpp in J2K_RATES if j2k else ():
             add(
                 "Pillow JPEG 2000",
                 *pillow(
@@ -331,60 +319,67 @@ def part_images(args):
                 ),
             )
 
-    print(
-        "\noperating points (bpp: real bitstreams, est: their ideal code length under the "
-        "learned codecs' own entropy model, headers excluded)"
+    points = report.table(
+        "(a) operating points: bits per pixel of real bitstreams, PSNR (dB) of the 8-bit RGB "
+        "decode",
+        [
+            ("method", "s"),
+            ("photo", "s"),
+            ("bpp", ".3f"),
+            ("estimated bpp", ".3f"),
+            ("PSNR", ".2f"),
+        ],
+        notes=[
+            "estimated: the ideal code length under the learned codecs' own entropy model, "
+            "headers excluded"
+        ],
     )
-    line = "{:<32} {:<10} {:>7} {:>7} {:>7}"
-    print(line.format("method", "photo", "bpp", "est", "PSNR"))
     for method, photos in results.items():
-        for photo, points in photos.items():
-            for bpp, quality, estimate in sorted(points):
-                est = "" if estimate is None else f"{estimate:.3f}"
-                print(line.format(method, photo, f"{bpp:.3f}", est, f"{quality:.2f}"))
+        for photo, rows in photos.items():
+            for bpp, quality, estimate in sorted(rows, key=lambda r: r[0]):
+                points.add(method, photo, bpp, estimate, quality)
+    report.show(points)
 
-    print("\nPSNR (dB) at equal bits per pixel, interpolated in log rate inside each sweep")
-    head = "{:<32}" + " {:>18}" * len(AT_BPP)
-    print(head.format("method", *[f"{b} bpp: " + "/".join(test) for b in AT_BPP]))
+    equal = report.table(
+        "(a) PSNR (dB) at equal bits per pixel, interpolated in log rate inside each sweep",
+        [("method", "s")] + [(f"{b} bpp {p}", ".2f") for b in AT_BPP for p in (*test, "mean")],
+        notes=["'-': outside the method's sweep"],
+    )
     summary = {}
     for method, photos in results.items():
         cells = []
         for bpp in AT_BPP:
             values = [at_rate([(b, q) for b, q, _ in photos[p]], bpp) for p in test]
             mean = None if any(v is None for v in values) else float(np.mean(values))
-            summary[(method, bpp)] = mean
-            cells.append(" ".join(_fmt(v) for v in values) + f" ({_fmt(mean).strip()})")
-        print(head.format(method, *cells))
+            summary[method, bpp] = mean
+            cells += [*values, mean]
+        equal.add(method, *cells)
     ours = summary.get(("ours JPEG (ctx)", 0.5))
     for method in ("BalleCodec", "LearnedWaveletCodec", "LearnedWaveletCodec (factorized)"):
         learned = summary.get((method, 0.5))
         if ours is not None and learned is not None:
             verdict = "met" if learned - ours >= 1.0 else "missed"
-            print(
+            equal.note(
                 f"target (>= +1 dB over our JPEG path at 0.5 bpp, mean of the test photos): "
-                f"{method} {learned - ours:+.2f} dB -> {verdict}"
+                f"{method} {learned - ours:+.2f} dB, {verdict}"
             )
-
-    speed_table(test, balle, wavelet, jpeg_paths, args)
-
-
-def median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    report.show(equal)
+    speed_table(report, test, balle, wavelet, jpeg_paths, args, j2k)
 
 
-def speed_table(test, balle, wavelet, jpeg_paths, args):
-    print(f"\nencode speed, megapixels/s (median of {args.repeats}, {args.threads} threads)")
+def _pillow_has_jpeg2000():
+    from PIL import features
+
+    return bool(features.check("jpg_2000"))
+
+
+def speed_table(report, test, balle, wavelet, jpeg_paths, args, j2k):
     megapixels = sum(rgb.shape[0] * rgb.shape[1] for rgb in test.values()) / 1e6
     batches = [rgb[np.newaxis].astype(np.float32) for rgb in test.values()]
     mb, mw = (list(m.values())[len(m) // 2] for m in (balle, wavelet))
-    path = jpeg_paths[50]
+    path = jpeg_paths.get(50) or next(iter(jpeg_paths.values()))
     prepared = [path.prepare(rgb) for rgb in test.values()]
-    j2k = {"quality_mode": "rates", "quality_layers": [48], "irreversible": True, "mct": 1}
+    options = {"quality_mode": "rates", "quality_layers": [48], "irreversible": True, "mct": 1}
     rows = {
         "BalleCodec": (
             lambda: [mb.transform(b) for b in batches],
@@ -394,7 +389,7 @@ def speed_table(test, balle, wavelet, jpeg_paths, args):
             lambda: [mw.transform(b) for b in batches],
             lambda: [mw.compress(b) for b in batches],
         ),
-        "ours JPEG q50": tuple(
+        f"ours JPEG q{path.quality}": tuple(
             (
                 lambda b=b: [
                     path.encode(p, rgb, b) for p, rgb in zip(prepared, test.values(), strict=True)
@@ -408,39 +403,48 @@ def speed_table(test, balle, wavelet, jpeg_paths, args):
                 pillow_encode(rgb, "JPEG", quality=50, subsampling=2) for rgb in test.values()
             ],
         ),
-        "Pillow JPEG 2000": (
-            None,
-            lambda: [pillow_encode(rgb, "JPEG2000", **j2k) for rgb in test.values()],
-        ),
     }
-    line = "{:<20} {:>16} {:>16}"
-    print(line.format("method", "to symbols", "to bytes"))
+    if j2k:
+        rows["Pillow JPEG 2000"] = (
+            None,
+            lambda: [pillow_encode(rgb, "JPEG2000", **options) for rgb in test.values()],
+        )
+    routines = {}
     for name, (symbols, full) in rows.items():
-        cells = []
-        for fn in (symbols, full):
-            if fn is None:
-                cells.append("-")
-                continue
-            fn()  # warm-up
-            cells.append(f"{megapixels / median_seconds(fn, args.repeats):.2f}")
-        print(line.format(name, *cells))
-    print(
-        "(encoding only, one image per call; the middle lmbda of each learned codec; our JPEG "
-        "path's steps fitted beforehand; Pillow: libjpeg-turbo and OpenJPEG writing files)"
+        if symbols is not None:
+            routines[name, "symbols"] = symbols
+        routines[name, "bytes"] = full
+    seconds = _common.median_times(routines, args.repeats)
+    table = report.table(
+        f"(a) encode speed, megapixels/s (median of {args.repeats})",
+        [("method", "s"), ("to symbols", ".2f"), ("to bytes", ".2f")],
+        notes=[
+            "encoding only, one image per call; the middle lmbda of each learned codec; our "
+            "JPEG path's steps fitted beforehand; Pillow: libjpeg-turbo and OpenJPEG writing "
+            "files"
+        ],
     )
+    for name in rows:
+        table.add(
+            name,
+            megapixels / seconds[name, "symbols"] if (name, "symbols") in seconds else None,
+            megapixels / seconds[name, "bytes"],
+        )
+    report.show(table)
 
 
 # -- (b) MNIST from learned latents ------------------------------------------
 
 
-def part_mnist(args):
+def part_mnist(report, args):
+    from skcompress.learned import BalleCodec
+
     mnist = load_mnist()
     X = mnist.images.astype(np.float32)
     y = mnist.target
     large, quick = args.size == "large", args.size == "quick"
-    n_train = 500 if quick else 4000
-    train, test = slice(0, n_train), slice(4000, 5000)
-    print(f"\n(b) MNIST from BalleCodec latents ({n_train} train / 1,000 test digits)")
+    n_train = 300 if quick else 4000
+    train, test = slice(0, n_train), slice(4000, 4300 if quick else 5000)
     params = {
         "n_filters": 64 if large else 32,
         "n_latents": 16 if large else 8,
@@ -451,51 +455,54 @@ def part_mnist(args):
         "device": "auto",
         "random_state": args.seed,
     }
-    lambdas = [3e-5, 1e-4, 0.0005, 0.002, 0.008, 0.032]
+    lambdas = [1e-4, 0.002] if quick else [3e-5, 1e-4, 0.0005, 0.002, 0.008, 0.032]
+    training = training_table(
+        report, f"(b) MNIST from BalleCodec latents: training on {n_train} digits"
+    )
     models = train_sweep(
+        training,
         lambda lm: BalleCodec(lm, max_epochs=30 if large else 1 if quick else 6, **params),
         lambdas,
         X[train],
         10 if large else 1 if quick else 2,
         "BalleCodec",
     )
-    line = "{:>8} {:>12} {:>14} {:>12} {:>10} {:>10}"
-    print(line.format("lmbda", "coded bits", "payload bits", "est. bits", "PSNR", "accuracy"))
+    report.show(training)
+    table = report.table(
+        f"(b) MNIST from BalleCodec latents: LogisticRegression, {n_train} training / "
+        f"{test.stop - test.start} test digits",
+        [
+            ("lmbda", "g"),
+            ("coded bits", ".1f"),
+            ("payload bits", ".1f"),
+            ("estimated bits", ".1f"),
+            ("PSNR", ".2f"),
+            ("accuracy", ".1%"),
+        ],
+        notes=[
+            "coded bits: each digit's own bitstream, the 2-varint size and the coder's 56-bit "
+            "header included; payload: without them; reference point from the learning issue: "
+            "84.3% at 14.2 bits per digit"
+        ],
+    )
     for lmbda, model in models.items():
         rate = model.rate(X[test])
         decoded = model.decompress(model.compress(X[test]))
         quality = float(np.mean(psnr(X[test], decoded, data_range=255)))
         clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
         clf.fit(model.transform(X[train]), y[train])
-        accuracy = clf.score(model.transform(X[test]), y[test])
-        print(
-            line.format(
-                lmbda,
-                f"{rate['bits_per_sample']:.1f}",
-                f"{rate['payload_bits_per_sample']:.1f}",
-                f"{rate['estimated_bits_per_sample']:.1f}",
-                f"{quality:.2f}",
-                f"{100 * accuracy:.1f}%",
-            )
+        table.add(
+            lmbda,
+            rate["bits_per_sample"],
+            rate["payload_bits_per_sample"],
+            rate["estimated_bits_per_sample"],
+            quality,
+            clf.score(model.transform(X[test]), y[test]),
         )
-    print(
-        "(coded bits: each digit's own bitstream, the 2-varint size and the coder's 56-bit "
-        "header included; payload: without them; reference point from the learning issue: "
-        "84.3% at 14.2 bits per digit)"
-    )
+    report.show(table)
 
 
 # -- (c) speech ---------------------------------------------------------------
-
-
-def voice_split(settings, seed):
-    """Held-out voices: a fifth of the (accent, variant) pairs, all speeds and pitches."""
-    voices = np.array([s.split("|")[0] for s in settings])
-    names = np.unique(voices)
-    rng = np.random.default_rng(seed)
-    held = set(rng.choice(names, size=max(1, len(names) // 5), replace=False))
-    test = np.array([v in held for v in voices])
-    return ~test, test, sorted(held)
 
 
 def snr(x, x_hat):
@@ -556,16 +563,16 @@ def opus_round_trip(X, kbps, rate, directory):
     return decoded.reshape(X.shape), 8 * coded.stat().st_size / seconds / 1000
 
 
-def part_audio(args):
-    print("\n(c) speech: SoundStreamCodec on the spoken digits, held-out voices")
+def part_audio(report, args):
+    from skcompress.learned import SoundStreamCodec
+
     data = load_spoken_digits()
     X, y, rate = data["data"], data["target"], int(data["sample_rate"])
-    train, test, held = voice_split(data["settings"], args.seed)
-    print(f"{train.sum()} training clips, {test.sum()} test clips (voices {', '.join(held)})")
+    train, test, held = _common.voice_split(data["settings"], args.seed)
     large, quick = args.size == "large", args.size == "quick"
     if quick:
         keep = np.zeros(len(X), dtype=bool)
-        keep[::10] = True
+        keep[::20] = True
         train, test = train & keep, test & keep
     params = {
         "channels": 32 if large else 8,
@@ -583,17 +590,25 @@ def part_audio(args):
         "random_state": args.seed,
         "sample_rate": rate,
     }
-    codec = SoundStreamCodec(8, 256, **params)
-    t0 = time.perf_counter()
-    codec.fit(X[train])
-    print(
-        f"  fit: {codec.n_iter_} epochs in {time.perf_counter() - t0:.0f} s "
-        f"({codec.n_parameters_} parameters), {codec.frame_rate_:.0f} frames/s"
-    )
+    codec, seconds_fit = _common.timed(SoundStreamCodec(8, 256, **params).fit, X[train])
     Xt = X[test].astype(np.float64)
     codes = codec.transform(X[test])
-    line = "{:<24} {:>10} {:>10} {:>9} {:>9}"
-    print(line.format("codec", "kbps", "file kbps", "SNR dB", "LSD dB"))
+    table = report.table(
+        f"(c) speech: SoundStreamCodec on the spoken digits, {train.sum()} training clips, "
+        f"{test.sum()} test clips of held-out voices ({', '.join(held)})",
+        [
+            ("codec", "s"),
+            ("kbps", ".1f"),
+            ("file kbps", ".2f"),
+            ("SNR dB", ".2f"),
+            ("LSD dB", ".2f"),
+        ],
+        notes=[
+            f"fit: {codec.n_iter_} epochs in {seconds_fit:.0f} s ({codec.n_parameters_} "
+            f"parameters), {codec.frame_rate_:.0f} frames/s",
+            "kbps: fixed-length codes; file kbps: real bitstreams, or Opus' Ogg file",
+        ],
+    )
     seconds = X.shape[1] / rate
     blocks = codes.reshape(len(codes), codec.n_frames_, codec.n_stages).astype(np.int64)
     for k in range(1, codec.n_stages + 1):
@@ -602,42 +617,37 @@ def part_audio(args):
         # coder's bitstream), from the codes at hand rather than encoding again
         strings = codec.entropy_models_[k - 1].compress(blocks[:, :, :k].reshape(len(codes), -1))
         coded = np.mean([8 * (1 + len(s)) for s in strings]) / seconds / 1000
-        print(
-            line.format(
-                f"SoundStreamCodec {k} st.",
-                f"{codec.bits_per_second(k) / 1000:.1f}",
-                f"{coded:.2f}",
-                f"{snr(Xt, decoded).mean():.2f}",
-                f"{log_spectral_distance(Xt, decoded).mean():.2f}",
-            )
+        table.add(
+            f"SoundStreamCodec {k} stages",
+            codec.bits_per_second(k) / 1000,
+            coded,
+            snr(Xt, decoded).mean(),
+            log_spectral_distance(Xt, decoded).mean(),
         )
-    if shutil.which("opusenc") and shutil.which("opusdec"):
+    if report.has("opusenc") and report.has("opusdec"):
         with tempfile.TemporaryDirectory() as tmp:
             for kbps in (6, 8, 12, 16):
                 decoded, file_kbps = opus_round_trip(X[test], kbps, rate, tmp)
-                print(
-                    line.format(
-                        f"Opus {kbps} kbps (CBR)",
-                        f"{kbps:.1f}",
-                        f"{file_kbps:.2f}",
-                        f"{snr(Xt, decoded).mean():.2f}",
-                        f"{log_spectral_distance(Xt, decoded).mean():.2f}",
-                    )
+                table.add(
+                    f"Opus {kbps} kbps (CBR)",
+                    kbps,
+                    file_kbps,
+                    snr(Xt, decoded).mean(),
+                    log_spectral_distance(Xt, decoded).mean(),
                 )
-    else:
-        print("Opus: opusenc/opusdec not found (Debian: apt-get install opus-tools)")
-    print("(kbps: fixed-length codes; file kbps: real bitstreams, or Opus' Ogg file)")
+    report.show(table)
 
-    print("\nspoken-digit accuracy from the RVQ codes (bag of codes, LogisticRegression)")
+    accuracy = report.table(
+        "(c) spoken-digit accuracy from the RVQ codes (bag of codes, LogisticRegression)",
+        [("stages", "d"), ("kbps", ".1f"), ("accuracy", ".1%")],
+    )
     train_codes = codec.transform(X[train])
     for k in (1, 2, 4, codec.n_stages):
         features = [bag_of_codes(c, codec, k) for c in (train_codes, codes)]
         clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         clf.fit(features[0], y[train])
-        print(
-            f"  {k} stage(s), {codec.bits_per_second(k) / 1000:.1f} kbps: "
-            f"{100 * clf.score(features[1], y[test]):.1f}%"
-        )
+        accuracy.add(k, codec.bits_per_second(k) / 1000, clf.score(features[1], y[test]))
+    report.show(accuracy)
 
 
 def bag_of_codes(codes, codec, n_stages):
@@ -654,18 +664,18 @@ def bag_of_codes(codes, codec, n_stages):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _common.parser(__doc__, threads=1)
     parser.add_argument("--images", action="store_true")
     parser.add_argument("--mnist", action="store_true")
     parser.add_argument("--audio", action="store_true")
     parser.add_argument(
         "--size",
         choices=("quick", "default", "large"),
-        default="default",
-        help="quick: a smoke test of the code paths; large: bigger models, longer (GPU)",
+        default=None,
+        help="quick (what --quick takes): a smoke test of the code paths; large: bigger "
+        "models, longer (GPU)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--swap",
@@ -673,22 +683,28 @@ def main(argv=None):
         help="images: train on astronaut and chelsea (with china, flower), test on coffee, rocket",
     )
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    args.size = args.size or ("quick" if args.quick else "default")
+    args.quick = args.quick or args.size == "quick"
+    args.repeats = args.repeats or (1 if args.quick else 3)
+    report = _common.Report(
+        __file__, __doc__, args, argv, peers=["torch", "PIL", "opusenc", "opusdec"]
+    )
+    if not report.has("torch"):
+        report.note("the learned codecs need torch: nothing to run without it")
+        return report.finish()
+    import torch
+
+    report.environment["torch_device"] = "cuda" if torch.cuda.is_available() else "cpu"
     parts = [p for p in ("images", "mnist", "audio") if getattr(args, p)] or [
         "images",
         "mnist",
         "audio",
     ]
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
-        f"({device}, {args.threads} threads), scikit-learn {sklearn.__version__}, Pillow "
-        f"{Image.__version__}, {platform.processor() or platform.machine()}"
-    )
-    for part in parts:
-        t0 = time.perf_counter()
-        globals()[f"part_{part}"](args)
-        print(f"[{part}: {time.perf_counter() - t0:.0f} s]")
+    with _common.limit_threads(args.threads):
+        for part in parts:
+            _, seconds = _common.timed(globals()[f"part_{part}"], report, args)
+            print(f"[{part}: {seconds:.0f} s]")
+    return report.finish()
 
 
 if __name__ == "__main__":

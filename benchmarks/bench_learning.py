@@ -60,52 +60,33 @@ machine, small networks on several threads mostly wait on each other).
 
 Usage::
 
-    python benchmarks/bench_learning.py [--mnist] [--frontier] [--speech]
-                                        [--epochs 5] [--lr 3e-3] [--threads 1]
-                                        [--seed 0] [--quick]
+    python benchmarks/bench_learning.py [--quick] [--json PATH] [--mnist] [--frontier]
+        [--speech] [--epochs 5] [--lr 3e-3] [--threads 1] [--seed 0]
 
-(no part named: all three; ``--quick``: a tenth of the data, for a smoke test).
+(no part named: all three; ``--quick``: a tenth of the data, one epoch and a
+few rows of each table, a smoke test whose accuracies mean little).
 """
 
-import argparse
-import io
-import platform
-import time
 import warnings
 
+import _common
 import numpy as np
 import sklearn
-import torch
-from PIL import Image
 from scipy.signal import stft
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from skcompress import MDCT, BlockDCT, PerceptualQuantizer, ResidualVQ
-from skcompress.codecs import Codec
+from skcompress.codecs import Codec, jpeg_gray_steps
 from skcompress.datasets import load_mnist, load_spoken_digits
-from skcompress.learned import BalleCodec
-from skcompress.nets import (
-    BlockDCTNetClassifier,
-    CodeEmbeddingClassifier,
-    MDCTNetClassifier,
-    PixelNetClassifier,
-)
 
 BUDGETS = (16, 32, 64, 128)
 
 
 # -- helpers ------------------------------------------------------------------
-
-
-def timed(fn, *args):
-    t0 = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - t0
 
 
 def payload_bits(fitted, X_train, X_test):
@@ -124,34 +105,28 @@ def flatten(X):
 
 def jpeg_scan_bits(image, quality):
     """Bits of the entropy-coded scan of Pillow's baseline JPEG (no headers, no tables)."""
+    import io
+
+    from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality, optimize=True)
-    data = buffer.getvalue()
-    i = 2
-    while data[i + 1] != 0xDA:  # walk the marker segments to the start of scan
-        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
-    start = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
-    return 8 * (data.rindex(b"\xff\xd9") - start)
+    return _common.jpeg_scan_bits(buffer.getvalue())
 
 
 def evaluate(pipe, Xtr, ytr, Xte, yte):
     """(accuracy, fit seconds, predictions per second)."""
-    _, fit_s = timed(pipe.fit, Xtr, ytr)
-    predicted, predict_s = timed(pipe.predict, Xte)
+    _, fit_s = _common.timed(pipe.fit, Xtr, ytr)
+    predicted, predict_s = _common.timed(pipe.predict, Xte)
     return float(np.mean(predicted == yte)), fit_s, len(Xte) / predict_s
 
 
 def net_size(pipe):
+    """(parameters, multiply-accumulates) of the pipeline's network, or (None, None)."""
     net = pipe[-1]
     if not hasattr(net, "macs_"):
-        return ""
-    return f"{net.n_parameters_ / 1e3:7.0f}k {net.macs_ / 1e6:6.2f}M"
-
-
-def header(columns):
-    """A header line: ``(name, width)`` pairs, right-aligned (negative width: left)."""
-    cells = [f"{n:>{w}}" if w > 0 else f"{n:<{-w}}" for n, w in columns]
-    print("".join(cells))
+        return None, None
+    return net.n_parameters_, net.macs_
 
 
 def mnist_split(args):
@@ -175,21 +150,32 @@ def net_params(args):
 
 
 def dct_steps(k, quality):
-    return [
-        BlockDCT(n_coefficients=k, layout="channels_first"),
-        PerceptualQuantizer(quality=quality, layout="channels_first"),
-    ]
+    return jpeg_gray_steps(quality, n_coefficients=k, layout="channels_first")
 
 
-def part_mnist(args):
+def part_mnist(report, args):
+    from skcompress.nets import BlockDCTNetClassifier, PixelNetClassifier
+
     Xtr, Xte, ytr, yte = mnist_split(args)
-    print(f"\n(a) MNIST: {len(Xtr)} training / {len(Xte)} test digits, {args.epochs} epochs")
     jpeg = make_pipeline(*dct_steps(None, 75)).fit(Xtr)
     q75 = payload_bits(jpeg, Xtr, Xte)
     pillow = float(np.mean([jpeg_scan_bits(x, 75) for x in Xte]))
-    print(
-        f"quality-75 JPEG of the test digits: {q75:.0f} bits/digit (Codec payload, all 64 "
-        f"coefficients), {pillow:.0f} (Pillow's entropy-coded scan); 8-bit pixels: 6272"
+    table = report.table(
+        f"(a) MNIST: {len(Xtr)} training / {len(Xte)} test digits, {args.epochs} epochs",
+        [
+            ("model / input", "s"),
+            ("bits", ".0f"),
+            ("accuracy", ".1%"),
+            ("fit s", ".1f"),
+            ("predictions/s", ".0f"),
+            ("parameters", ",.0f"),
+            ("MACs", ",.0f"),
+        ],
+        notes=[
+            f"quality-75 JPEG of the test digits: {q75:.0f} bits/digit (Codec payload, all 64 "
+            f"coefficients), {pillow:.0f} (Pillow's entropy-coded scan); 8-bit pixels: 6272"
+        ],
+        live=True,
     )
     net = net_params(args)
     rows = []
@@ -199,15 +185,8 @@ def part_mnist(args):
         if bits is None:
             bits = payload_bits(pipe, Xtr, Xte)
         rows.append((name, bits, accuracy, fit_s, per_s))
-        print(
-            f"{name:<50}{bits:>7.0f}{accuracy:>8.1%}{fit_s:>8.1f}{per_s:>9.0f} {net_size(pipe)}",
-            flush=True,
-        )
+        table.add(name, bits, accuracy, fit_s, per_s, *net_size(pipe))
 
-    header(
-        [("model / input", -50), ("bits", 7), ("acc", 8), ("fit s", 8), ("pred/s", 9)]
-        + [("   params    MACs", -18)]
-    )
     lr = {"max_iter": 300, "C": 0.05}
     add(
         "LogReg, pixels",
@@ -217,10 +196,7 @@ def part_mnist(args):
     add(
         "LogReg, q50 k=16",
         make_pipeline(
-            BlockDCT(n_coefficients=16),
-            PerceptualQuantizer(quality=50, n_coefficients=16),
-            StandardScaler(),
-            LogisticRegression(**lr),
+            *jpeg_gray_steps(50, n_coefficients=16), StandardScaler(), LogisticRegression(**lr)
         ),
     )
     add("PixelNet (32, 64), pixels", make_pipeline(PixelNetClassifier(**net)), bits=6272)
@@ -231,17 +207,18 @@ def part_mnist(args):
         bits=6272,
     )
     pixel = max(rows[-2:], key=lambda row: row[2])
-    for k, quality in MNIST_GRID:
+    for k, quality in MNIST_GRID[1:4:2] if args.quick else MNIST_GRID:
         add(
             f"BlockDCTNet, q{quality} k={k}",
             make_pipeline(*dct_steps(k, quality), BlockDCTNetClassifier(**net)),
         )
-    add(
-        "BlockDCTNet (64, 64) upsample=1, q25 k=16",
-        make_pipeline(
-            *dct_steps(16, 25), BlockDCTNetClassifier(widths=(64, 64), upsample=1, **net)
-        ),
-    )
+    if not args.quick:
+        add(
+            "BlockDCTNet (64, 64) upsample=1, q25 k=16",
+            make_pipeline(
+                *dct_steps(16, 25), BlockDCTNetClassifier(widths=(64, 64), upsample=1, **net)
+            ),
+        )
     for k, quality in IDCT_GRID:
         for name, params in (("", net), (f", cosine {COSINE_LR:g}", cosine)):
             add(
@@ -249,18 +226,30 @@ def part_mnist(args):
                 make_pipeline(*dct_steps(k, quality), BlockDCTNetClassifier(**IDCT_NET, **params)),
             )
     budget = q75 / 4
-    print(
-        f"\ntargets: within 0.5 point of the better pixel CNN ({pixel[2]:.1%}) at <= {budget:.0f} "
-        f"bits/digit (a quarter of the quality-75 JPEG), fitting >= 1.5x faster than its "
-        f"{pixel[3]:.1f} s"
+    report.show(table)
+    targets = report.table(
+        f"targets: within 0.5 point of the better pixel CNN ({pixel[2]:.1%}) at <= "
+        f"{budget:.0f} bits/digit (a quarter of the quality-75 JPEG), fitting >= 1.5x faster "
+        f"than its {pixel[3]:.1f} s",
+        [
+            ("model", "s"),
+            ("share of the bits", ".1%"),
+            ("points", "+.1f"),
+            ("x faster", ".2f"),
+            ("met", "s"),
+        ],
     )
     for name, bits, accuracy, fit_s, _ in rows:
         if name.startswith("BlockDCTNet") and bits <= budget:
             met = accuracy >= pixel[2] - 0.005 and pixel[3] / fit_s >= 1.5
-            print(
-                f"  {name:<50} {bits / q75:5.1%} of the bits, {100 * (accuracy - pixel[2]):+5.1f} "
-                f"points, {pixel[3] / fit_s:4.2f}x faster: {'met' if met else 'not met'}"
+            targets.add(
+                name,
+                bits / q75,
+                100 * (accuracy - pixel[2]),
+                pixel[3] / fit_s,
+                "met" if met else "not met",
             )
+    report.show(targets)
 
 
 MNIST_GRID = [(64, 75), (16, 50), (16, 25), (10, 25), (10, 10), (6, 25)]
@@ -278,18 +267,30 @@ COSINE_LR = 5e-3
 # -- (b) frontier -------------------------------------------------------------
 
 
-def part_frontier(args):
+def part_frontier(report, args):
+    from skcompress.learned import BalleCodec
+    from skcompress.nets import BlockDCTNetClassifier, CodeEmbeddingClassifier
+
     Xtr, Xte, ytr, yte = mnist_split(args)
-    print(f"\n(b) rate-accuracy frontier on MNIST: {len(Xtr)} / {len(Xte)} digits")
     net = net_params(args)
     codes_net = {**net, "max_epochs": 4 * args.epochs, "lr": 1e-2}
-    header([("model / input", -44), ("bits", 8), ("fixed", 7), ("acc", 8), ("fit s", 8)])
+    table = report.table(
+        f"(b) rate-accuracy frontier on MNIST: {len(Xtr)} / {len(Xte)} digits",
+        [
+            ("model / input", "s"),
+            ("bits", ".1f"),
+            ("fixed", ".0f"),
+            ("accuracy", ".1%"),
+            ("fit s", ".1f"),
+        ],
+        notes=["fixed: the length of fixed-length codes"],
+        live=True,
+    )
     points = []
 
     def show(name, bits, fixed, accuracy, fit_s):
         points.append((name, bits, accuracy))
-        fixed = f"{fixed:7.0f}" if fixed else "      -"
-        print(f"{name:<44}{bits:>8.1f}{fixed}{accuracy:>8.1%}{fit_s:>8.1f}", flush=True)
+        table.add(name, bits, fixed, accuracy, fit_s)
 
     def add(name, pipe, fixed):
         accuracy, fit_s, _ = evaluate(pipe, Xtr, ytr, Xte, yte)
@@ -297,9 +298,10 @@ def part_frontier(args):
 
     # whole digits: one RVQ per number of stages; two classifiers on its codes
     rows_tr, rows_te = flatten(Xtr), flatten(Xte)
-    for stages, size in ((2, 128), (2, 256), (4, 256), (8, 256)):
+    whole = ((2, 128), (4, 256)) if args.quick else ((2, 128), (2, 256), (4, 256), (8, 256))
+    for stages, size in whole:
         rvq = ResidualVQ(n_stages=stages, codebook_size=size, n_refine=0, random_state=args.seed)
-        codes_tr, rvq_s = timed(rvq.fit_transform, rows_tr)
+        codes_tr, rvq_s = _common.timed(rvq.fit_transform, rows_tr)
         codes_te = rvq.transform(rows_te)
         bits = payload_bits([rvq], rows_tr, rows_te)
         embedding = CodeEmbeddingClassifier(**codes_net)
@@ -314,7 +316,7 @@ def part_frontier(args):
         accuracy, fit_s, _ = evaluate(decoded, codes_tr, ytr, codes_te, yte)
         show(f"RVQ digit {stages}x{size}, decoded, LogReg", bits, fixed, accuracy, rvq_s + fit_s)
     # a grid of codes: every 8x8 DCT block quantized as one vector
-    for stages, size in ((1, 16), (2, 32)):
+    for stages, size in ((1, 16),) if args.quick else ((1, 16), (2, 32)):
         rvq = ResidualVQ(
             n_stages=stages,
             codebook_size=size,
@@ -332,7 +334,8 @@ def part_frontier(args):
             16 * stages * np.log2(size),
         )
     # a few DCT coefficients, coarsely quantized
-    for k, quality in FRONTIER_DCT:
+    frontier_dct = FRONTIER_DCT[1:2] if args.quick else FRONTIER_DCT
+    for k, quality in frontier_dct:
         add(
             f"BlockDCT q{quality} k={k}, BlockDCTNet",
             make_pipeline(*dct_steps(k, quality), BlockDCTNetClassifier(**net)),
@@ -340,14 +343,14 @@ def part_frontier(args):
         )
     # the same symbols, read by the network started from the inverse DCT
     cosine = {**net, "lr": COSINE_LR, "lr_schedule": "cosine"}
-    for k, quality in FRONTIER_DCT:
+    for k, quality in frontier_dct:
         add(
             f"BlockDCT q{quality} k={k}, idct net, cosine",
             make_pipeline(*dct_steps(k, quality), BlockDCTNetClassifier(**IDCT_NET, **cosine)),
             None,
         )
     # a learned image codec's latents
-    for lmbda in BALLE_LAMBDAS:
+    for lmbda in BALLE_LAMBDAS[:1] if args.quick else BALLE_LAMBDAS:
         balle = BalleCodec(
             lmbda,
             **BALLE_MNIST,
@@ -359,15 +362,20 @@ def part_frontier(args):
         accuracy, fit_s, _ = evaluate(pipe, Xtr, ytr, Xte, yte)
         bits = balle.rate(Xte)["payload_bits_per_sample"]
         show(f"BalleCodec lmbda={lmbda} latents, LogReg", bits, None, accuracy, fit_s)
-    print()
+    report.show(table)
+    best = report.table(
+        "best accuracy within a budget of bits per digit",
+        [("budget", "d"), ("accuracy", ".1%"), ("model", "s"), ("bits", ".1f")],
+        notes=["published point: 84.3% at about 14.2 bits/digit"],
+    )
     for budget in BUDGETS:
         inside = [p for p in points if p[1] <= budget]
         if inside:
             name, bits, accuracy = max(inside, key=lambda p: p[2])
-            print(f"best at <= {budget:>3} bits/digit: {accuracy:.1%} ({name}, {bits:.1f} bits)")
+            best.add(budget, accuracy, name, bits)
         else:
-            print(f"best at <= {budget:>3} bits/digit: nothing measured")
-    print("published point: 84.3% at about 14.2 bits/digit")
+            best.add(budget, None, "nothing measured", None)
+    report.show(best)
 
 
 FRONTIER_DCT = [(1, 25), (3, 10), (6, 10)]
@@ -388,15 +396,6 @@ BALLE_MNIST = {
 # -- (c) speech ---------------------------------------------------------------
 
 
-def voice_split(settings, seed):
-    """Held-out voices: a fifth of the (accent, variant) pairs, all speeds and pitches."""
-    voices = np.array([s.split("|")[0] for s in settings])
-    names = np.unique(voices)
-    held = set(np.random.default_rng(seed).choice(names, size=len(names) // 5, replace=False))
-    test = np.isin(voices, sorted(held))
-    return ~test, test
-
-
 class LogSpectrogram(sklearn.base.TransformerMixin, sklearn.base.BaseEstimator):
     """``log(1 + |STFT|)`` of 256-sample Hann frames, hop 128: ``(n, 129, frames)``."""
 
@@ -408,19 +407,22 @@ class LogSpectrogram(sklearn.base.TransformerMixin, sklearn.base.BaseEstimator):
         return np.log1p(np.abs(S) * 256).astype(np.float32)
 
 
-def part_speech(args):
+def part_speech(report, args):
+    from skcompress.nets import CodeEmbeddingClassifier, MDCTNetClassifier
+
     data = load_spoken_digits()
     X, y = data.data, data.target
-    train, test = voice_split(data.settings, args.seed)
+    train, test, _ = _common.voice_split(data.settings, args.seed)
     if args.quick:
         keep = np.arange(len(X)) % 10 == 0
         train, test = train & keep, test & keep
     Xtr, ytr, Xte, yte = X[train], y[train], X[test], y[test]
-    print(
-        f"\n(c) spoken digits: {len(Xtr)} training / {len(Xte)} test clips of unseen voices, "
-        f"{args.epochs} epochs"
+    table = report.table(
+        f"(c) spoken digits: {len(Xtr)} training / {len(Xte)} test clips of unseen voices, "
+        f"{args.epochs} epochs",
+        [("model / input", "s"), ("kbit/s", ".1f"), ("accuracy", ".1%"), ("fit s", ".1f")],
+        live=True,
     )
-    header([("model / input", -44), ("kbit/s", 8), ("acc", 8), ("fit s", 8)])
     net = net_params(args)
     codes_net = {**net, "lr": 3e-3}
 
@@ -428,7 +430,7 @@ def part_speech(args):
         accuracy, fit_s, _ = evaluate(pipe, Xtr, ytr, Xte, yte)
         if kbps is None:
             kbps = payload_bits(pipe, Xtr, Xte) / 1000  # 1 s clips: bits per second
-        print(f"{name:<44}{kbps:>8.1f}{accuracy:>8.1%}{fit_s:>8.1f}", flush=True)
+        table.add(name, kbps, accuracy, fit_s)
 
     add(
         "MDCTNet, log STFT spectrogram (PCM)",
@@ -440,7 +442,7 @@ def part_speech(args):
         make_pipeline(MDCT(256, layout="channels_first"), MDCTNetClassifier(compand="log", **net)),
         128.0,
     )
-    for step in (256, 1024, 4096):
+    for step in (1024,) if args.quick else (256, 1024, 4096):
         steps = [
             MDCT(256, layout="channels_first"),
             PerceptualQuantizer(table=np.full(128, float(step)), layout="channels_first"),
@@ -449,7 +451,7 @@ def part_speech(args):
             f"MDCTNet, MDCT quantized, step {step}",
             make_pipeline(*steps, MDCTNetClassifier(compand="log", **net)),
         )
-    for stages in (1, 2, 4):
+    for stages in (1,) if args.quick else (1, 2, 4):
         steps = [
             MDCT(256, layout="blocks"),
             ResidualVQ(
@@ -464,36 +466,35 @@ def part_speech(args):
             f"CodeEmbedding, RVQ of MDCT frames, {stages}x256",
             make_pipeline(*steps, CodeEmbeddingClassifier(widths=(64, 64), **codes_net)),
         )
+    report.show(table)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = _common.parser(__doc__, threads=1)
     parser.add_argument("--mnist", action="store_true")
     parser.add_argument("--frontier", action="store_true")
     parser.add_argument("--speech", action="store_true")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=None, help="default 5 (--quick: 1)")
     parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
+    args.epochs = args.epochs or (1 if args.quick else 5)
+    report = _common.Report(__file__, __doc__, args, argv, peers=["torch", "PIL"])
+    if not report.has("torch"):
+        report.note("every part trains torch networks: nothing to run without torch")
+        return report.finish()
+    import torch  # noqa: F401 (imported before limit_threads, which then sets its threads)
+
     everything = not (args.mnist or args.frontier or args.speech)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # lbfgs at max_iter
-    torch.set_num_threads(args.threads)
-    print(
-        f"skcompress bench_learning: torch {torch.__version__}, scikit-learn "
-        f"{sklearn.__version__}, {platform.processor() or platform.machine()}, "
-        f"{args.threads} threads"
-    )
-    t0 = time.perf_counter()
-    with threadpool_limits(args.threads):
+    with _common.limit_threads(args.threads):
         if everything or args.mnist:
-            part_mnist(args)
+            part_mnist(report, args)
         if everything or args.frontier:
-            part_frontier(args)
+            part_frontier(report, args)
         if everything or args.speech:
-            part_speech(args)
-    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+            part_speech(report, args)
+    return report.finish()
 
 
 if __name__ == "__main__":

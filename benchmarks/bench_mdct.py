@@ -1,10 +1,10 @@
 """Throughput of MDCT against a plain FFT of the same frames and a matrix-product MDCT.
 
 Input: the 2,520 embedded spoken digits (``load_spoken_digits``, int16
-(2520, 8000), 1 s at 8 kHz), converted to float32 once before timing; the
-routines all read that float32 array, so MB is its size (80.6 MB) forward and
-the size of the float32 coefficients (82.6 MB, 64 frames of 128 bins per
-signal at frame length 256) inverse.
+(2520, 8000), 1 s at 8 kHz; ``--quick``: the first 300, 5 repeats), converted
+to float32 once before timing; the routines all read that float32 array, so
+MB is its size (80.6 MB) forward and the size of the float32 coefficients
+(82.6 MB, 64 frames of 128 bins per signal at frame length 256) inverse.
 
 Routines, for each frame length and direction, on the same array:
 
@@ -20,8 +20,9 @@ Routines, for each frame length and direction, on the same array:
     ``(N, M)`` matrix ``w[n] sqrt(2/M) cos(pi/M (n + 1/2 + M/2)(k + 1/2))``;
     inverse, the coefficients times its transpose, overlap-add and crop.
 
-Everything runs on one thread (BLAS limited by threadpoolctl, scipy.fft with
-its default single worker), so the ratios compare algorithms, not cores.
+Everything runs on one thread (``--threads``: BLAS limited by threadpoolctl,
+scipy.fft with its default single worker), so the ratios compare algorithms,
+not cores.
 Throughput is MB over the median time of ``--repeats`` calls after a warm-up;
 the routines take turns within each repeat so that noise on a shared machine
 hits them alike. Before timing, ours is checked against the naive product
@@ -30,17 +31,15 @@ the input.
 
 Usage::
 
-    python benchmarks/bench_mdct.py [--quick] [--repeats 15] [--frame-lengths 256 2048]
+    python benchmarks/bench_mdct.py [--quick] [--json PATH] [--repeats 15]
+        [--frame-lengths 256 2048]
 """
 
-import argparse
-import os
-import platform
-import time
+from functools import partial
 
+import _common
 import numpy as np
 import scipy.fft
-from threadpoolctl import threadpool_limits
 
 from skcompress import MDCT
 from skcompress.datasets import load_spoken_digits
@@ -115,43 +114,30 @@ def _check(mdct, X, routines):
         raise AssertionError("rfft peer: overlap-add of the frames is not 2 X")
 
 
-def _median_times(routines, inputs, repeats):
-    """Median seconds of each routine on its input; they take turns within every repeat."""
-    for name, fn in routines.items():  # warm-up: page faults, plan caches
-        fn(inputs[name])
-    times = {name: [] for name in routines}
-    for _ in range(repeats):
-        for name, fn in routines.items():
-            start = time.perf_counter()
-            fn(inputs[name])
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 repeats instead of 15")
-    parser.add_argument("--repeats", type=int, default=None, help="timed calls per routine")
+    parser = _common.parser(__doc__, threads=1)
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 15)")
     parser.add_argument("--frame-lengths", type=int, nargs="+", default=[256])
     args = parser.parse_args(argv)
+    report = _common.Report(__file__, __doc__, args, argv, peers=["scipy"])
     repeats = args.repeats or (5 if args.quick else 15)
-
-    X = load_spoken_digits().data.astype(np.float32)
-    print(
-        f"numpy {np.__version__}, scipy {scipy.__version__}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs, one thread"
+    X = load_spoken_digits().data[: 300 if args.quick else None].astype(np.float32)
+    table = report.table(
+        f"spoken digits {X.shape} as float32: MB/s (float32 input bytes / median seconds of "
+        f"{repeats} calls)",
+        [
+            ("N", "d"),
+            ("direction", "s"),
+            ("MB", ".1f"),
+            ("ours", ".0f"),
+            ("rfft", ".0f"),
+            ("naive", ".0f"),
+            ("ours / rfft", ".2f"),
+            ("ours / naive", ".2f"),
+        ],
+        notes=["ours / rfft and ours / naive: throughput ratios (above 1: ours is faster)"],
     )
-    print(
-        f"spoken digits {X.shape} as float32; median of {repeats} repeats after a "
-        "warm-up; MB/s = float32 input bytes / median seconds\n"
-    )
-    header = (
-        f"{'N':>5} {'dir':<8} {'MB':>6} {'ours':>8} {'rfft':>8} {'naive':>8} "
-        f"{'ours/rfft':>9} {'ours/naive':>10}"
-    )
-    print(header)
-    print("-" * len(header))
-    with threadpool_limits(1):
+    with _common.limit_threads(args.threads):
         for N in args.frame_lengths:
             mdct = MDCT(N).fit(X)
             routines = _routines(mdct, X)
@@ -163,18 +149,14 @@ def main(argv=None):
                 "inverse": {"ours": G, "rfft": spectra, "naive": G},
             }
             for direction, group in routines.items():
-                t = _median_times(group, inputs[direction], repeats)
+                calls = {name: partial(fn, inputs[direction][name]) for name, fn in group.items()}
+                t = _common.median_times(calls, repeats)
                 mb = (X.nbytes if direction == "forward" else G.nbytes) / 1e6
                 rate = {name: mb / seconds for name, seconds in t.items()}
-                print(
-                    f"{N:>5} {direction:<8} {mb:>6.1f} {rate['ours']:>8.0f} "
-                    f"{rate['rfft']:>8.0f} {rate['naive']:>8.0f} "
-                    f"{rate['ours'] / rate['rfft']:>9.2f} {rate['ours'] / rate['naive']:>10.2f}"
-                )
-    print(
-        "\ncolumns ours, rfft, naive: MB/s; ours/rfft and ours/naive: throughput ratios "
-        "(above 1: ours is faster)"
-    )
+                ratios = rate["ours"] / rate["rfft"], rate["ours"] / rate["naive"]
+                table.add(N, direction, mb, *rate.values(), *ratios)
+    report.show(table)
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -23,17 +23,17 @@ Times are medians of ``--repeats`` calls of ``transform`` then
 in each repeat so that load on a shared machine hits both alike; the ratio is
 PyramidVQ's time over the scalar quantizer's.
 
+``--quick``: 40 + 40 utterances, ``K`` of 1, 4 and 16, 3 repeats.
+
 Usage::
 
-    python benchmarks/bench_pvq.py [--quick] [--repeats 7]
+    python benchmarks/bench_pvq.py [--quick] [--json PATH] [--repeats 7]
 """
 
-import argparse
 import itertools
 import math
-import platform
-import time
 
+import _common
 import numpy as np
 
 from skcompress import MDCT, PerceptualQuantizer, PyramidVQ
@@ -59,25 +59,16 @@ def _matching_step(G_train, G_test, target_bits):
     return step
 
 
-def _time_pair(a, b, G, repeats):
-    times = {id(a): [], id(b): []}
-    for _ in range(repeats):
-        for q in (a, b):
-            start = time.perf_counter()
-            q.inverse_transform(q.transform(G))
-            times[id(q)].append(time.perf_counter() - start)
-    return float(np.median(times[id(a)])), float(np.median(times[id(b)]))
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer utterances and K")
+def main(argv=None):
+    parser = _common.parser(__doc__)
     parser.add_argument("--train", type=int, default=200)
     parser.add_argument("--test", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 7)")
+    args = parser.parse_args(argv)
+    report = _common.Report(__file__, __doc__, args, argv)
     n_train, n_test = (40, 40) if args.quick else (args.train, args.test)
     pulses = (1, 4, 16) if args.quick else (1, 2, 4, 8, 16, 32)
+    repeats = args.repeats or (3 if args.quick else 7)
     ranges = (120.0, 40.0)
 
     digits = load_spoken_digits()
@@ -88,37 +79,65 @@ def main():
     x_test = audio[n_train:]
     samples = audio.shape[1]
 
-    print(
-        f"PyramidVQ vs scalar quantization, MDCT 20 ms frames ({mdct.n_bins_} bins), "
+    table = report.table(
+        f"PyramidVQ against scalar quantization: MDCT 20 ms frames ({mdct.n_bins_} bins), "
         f"bands of {BAND}; spoken digits at {digits.sample_rate} Hz, {n_train} train / "
-        f"{n_test} test utterances; numpy {np.__version__}, {platform.machine()}"
+        f"{n_test} test utterances",
+        [
+            ("K", "d"),
+            ("log2 V", ".2f"),
+            ("range dB", ".0f"),
+            ("PVQ bits/sample", ".3f"),
+            ("PVQ SNR", ".2f"),
+            ("SQ step", ".2e"),
+            ("SQ bits/sample", ".3f"),
+            ("SQ SNR", ".2f"),
+            ("SNR PVQ - SQ", "+.2f"),
+            ("PVQ ms", ".1f"),
+            ("SQ ms", ".1f"),
+            ("PVQ / SQ time", ".2f"),
+        ],
+        notes=[
+            "bits per audio sample on the test set; SNR (dB) on the waveform; time: median ms "
+            f"of {repeats} transform + inverse_transform calls"
+        ],
     )
-    print("rate: bits per audio sample on the test set; SNR on the waveform; time: median ms")
-    header = (
-        f"{'K':>3} {'log2V':>6} {'range':>5} | {'PVQ b/s':>8} {'PVQ SNR':>8} | {'SQ step':>8} "
-        f"{'SQ b/s':>8} {'SQ SNR':>8} | {'dSNR':>6} | {'PVQ ms':>7} {'SQ ms':>7} {'ratio':>6}"
-    )
-    print(header)
-    print("-" * len(header))
-    for k, dynamic_range in itertools.product(pulses, ranges):
-        pvq = PyramidVQ(
-            vector_size=BAND, pulses=k, gain_step=GAIN_STEP, dynamic_range=dynamic_range
-        ).fit(G_train)
-        bits = pvq.bits_per_sample(G_test)
-        snr_pvq = _snr(
-            x_test, mdct.inverse_transform(pvq.inverse_transform(pvq.transform(G_test)))
-        )
-        step = _matching_step(G_train, G_test, bits)
-        sq = PerceptualQuantizer(table=step).fit(G_train)
-        bits_sq = sq.bits_per_sample(G_test)
-        snr_sq = _snr(x_test, mdct.inverse_transform(sq.inverse_transform(sq.transform(G_test))))
-        t_pvq, t_sq = _time_pair(pvq, sq, G_test, args.repeats)
-        print(
-            f"{k:>3} {pvq.bits_per_codeword_:>6.2f} {dynamic_range:>5.0f} | "
-            f"{bits / samples:>8.3f} {snr_pvq:>8.2f} | "
-            f"{step:>8.2e} {bits_sq / samples:>8.3f} {snr_sq:>8.2f} | {snr_pvq - snr_sq:>+6.2f} | "
-            f"{t_pvq * 1e3:>7.1f} {t_sq * 1e3:>7.1f} {t_pvq / t_sq:>6.2f}"
-        )
+    with _common.limit_threads(args.threads):
+        for k, dynamic_range in itertools.product(pulses, ranges):
+            pvq = PyramidVQ(
+                vector_size=BAND, pulses=k, gain_step=GAIN_STEP, dynamic_range=dynamic_range
+            ).fit(G_train)
+            bits = pvq.bits_per_sample(G_test)
+            decoded = mdct.inverse_transform(pvq.inverse_transform(pvq.transform(G_test)))
+            step = _matching_step(G_train, G_test, bits)
+            sq = PerceptualQuantizer(table=step).fit(G_train)
+            bits_sq = sq.bits_per_sample(G_test)
+            decoded_sq = mdct.inverse_transform(sq.inverse_transform(sq.transform(G_test)))
+            snr, snr_sq = _snr(x_test, decoded), _snr(x_test, decoded_sq)
+            t = _common.median_times(
+                {
+                    "pvq": lambda q=pvq: q.inverse_transform(q.transform(G_test)),
+                    "sq": lambda q=sq: q.inverse_transform(q.transform(G_test)),
+                },
+                repeats,
+                warmup=0,
+            )
+            table.add(
+                k,
+                pvq.bits_per_codeword_,
+                dynamic_range,
+                bits / samples,
+                snr,
+                step,
+                bits_sq / samples,
+                snr_sq,
+                snr - snr_sq,
+                1e3 * t["pvq"],
+                1e3 * t["sq"],
+                t["pvq"] / t["sq"],
+            )
+    report.show(table)
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -36,22 +36,19 @@ take turns within each repeat so that load from other processes hits them
 alike. Every method runs on one thread (``--threads``): on a shared machine
 multithreaded timings measure the neighbours more than the code.
 
+Peers that are not installed (faiss-cpu, vector-quantize-pytorch: the
+``bench`` extra) are left out, and the run says so. ``--quick``: every 8th
+vector, 1 and 2 stages, one fit each, 10 vqtorch steps.
+
 Usage::
 
-    python benchmarks/bench_rvq.py [--stages 1,2,4,8] [--repeats 3] [--threads 1]
+    python benchmarks/bench_rvq.py [--quick] [--json PATH] [--stages 1,2,4,8] [--repeats 3]
+        [--threads 1] [--steps 100]
 """
 
-import argparse
-import os
-import platform
-import time
-from importlib.metadata import version
-
+import _common
 import numpy as np
-import scipy
-import sklearn
 from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_info, threadpool_limits
 
 from skcompress import MDCT, BlockDCT, ResidualVQ
 from skcompress.datasets import load_mnist, load_spoken_digits
@@ -60,17 +57,15 @@ K = 256
 BATCH = 4096
 
 
-def _datasets():
+def _datasets(every):
     mnist = BlockDCT(layout="blocks").fit_transform(load_mnist().images).reshape(-1, 64)
     audio = load_spoken_digits().data[::4]
     mdct = MDCT(frame_length=128, layout="blocks").fit_transform(audio).reshape(-1, 64)
-    return {"mnist dct": mnist, "digits mdct": mdct}
+    return {"mnist dct": mnist[::every], "digits mdct": mdct[::every]}
 
 
 def _ours(V, stages):
-    start = time.perf_counter()
-    rvq = ResidualVQ(stages, K, random_state=0).fit(V)
-    seconds = time.perf_counter() - start
+    rvq, seconds = _common.timed(ResidualVQ(stages, K, random_state=0).fit, V)
     return rvq.inverse_transform(rvq.transform(V)), seconds
 
 
@@ -79,9 +74,7 @@ def _faiss(V, stages, beam):
 
     rq = faiss.ResidualQuantizer(V.shape[1], stages, 8)
     rq.max_beam_size = beam
-    start = time.perf_counter()
-    rq.train(V)
-    seconds = time.perf_counter() - start
+    _, seconds = _common.timed(rq.train, V)
     return rq.decode(rq.compute_codes(V)), seconds
 
 
@@ -100,10 +93,12 @@ def _vqtorch(V, stages, steps):
     )
     data = torch.from_numpy(V)
     generator = torch.Generator().manual_seed(0)
-    start = time.perf_counter()
-    for _ in range(steps):
-        rvq(data[torch.randint(len(data), (BATCH,), generator=generator)][None])
-    seconds = time.perf_counter() - start
+
+    def train():
+        for _ in range(steps):
+            rvq(data[torch.randint(len(data), (BATCH,), generator=generator)][None])
+
+    _, seconds = _common.timed(train)
     rvq.eval()
     with torch.no_grad():
         decoded, _, _ = rvq(data[None])
@@ -116,10 +111,9 @@ def _sklearn(V, max_stages):
     decoded = np.zeros_like(V)
     out, elapsed = [], 0.0
     for s in range(max_stages):
-        start = time.perf_counter()
-        km = KMeans(K, random_state=s).fit(residual)
+        km, seconds = _common.timed(KMeans(K, random_state=s).fit, residual)
         step = km.cluster_centers_[km.labels_]
-        elapsed += time.perf_counter() - start
+        elapsed += seconds
         residual -= step
         decoded += step
         out.append((decoded.copy(), elapsed))
@@ -131,79 +125,68 @@ def _relative_mse(X, decoded):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stages", default="1,2,4,8", help="comma-separated stage counts")
-    parser.add_argument("--repeats", type=int, default=3, help="timed fits per method")
-    parser.add_argument("--threads", type=int, default=1, help="threads for every method")
-    parser.add_argument("--steps", type=int, default=100, help="vqtorch training steps")
+    parser = _common.parser(__doc__, threads=1)
+    parser.add_argument("--stages", default=None, help="comma-separated (default 1,2,4,8)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed fits (default 3)")
+    parser.add_argument("--steps", type=int, default=None, help="vqtorch steps (default 100)")
     args = parser.parse_args(argv)
-    stage_counts = [int(s) for s in args.stages.split(",")]
+    report = _common.Report(
+        __file__, __doc__, args, argv, peers=["faiss", "vector_quantize_pytorch", "sklearn"]
+    )
+    stages_arg = args.stages or ("1,2" if args.quick else "1,2,4,8")
+    stage_counts = [int(s) for s in stages_arg.split(",")]
+    repeats = args.repeats or (1 if args.quick else 3)
+    steps = args.steps or (10 if args.quick else 100)
 
-    import faiss
-    import torch
+    methods = {"ours": _ours}
+    if report.has("faiss"):
+        import faiss
 
-    faiss.omp_set_num_threads(args.threads)
-    torch.set_num_threads(args.threads)
-    limits = threadpool_limits(args.threads)
-    blas = ", ".join(
-        f"{lib['internal_api']} {lib['version']}"
-        for lib in threadpool_info()
-        if lib["user_api"] == "blas"
-    )
-    print(
-        f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
-        f"{sklearn.__version__}, faiss {faiss.__version__}, torch {torch.__version__}, "
-        f"vector-quantize-pytorch {version('vector-quantize-pytorch')}, "
-        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, BLAS: {blas}, "
-        f"{args.threads} thread(s) per method"
-    )
-    print(
-        f"MSE relative to the data variance; seconds: median fit time of {args.repeats} "
-        "repeats; ratio: ours / faiss b1 time\n"
-    )
-    methods = {
-        "ours": _ours,
-        "faiss b1": lambda V, s: _faiss(V, s, 1),
-        "faiss b8": lambda V, s: _faiss(V, s, 8),
-        "vqtorch": lambda V, s: _vqtorch(V, s, args.steps),
-    }
+        faiss.omp_set_num_threads(args.threads)
+        methods["faiss b1"] = lambda V, s: _faiss(V, s, 1)
+        methods["faiss b8"] = lambda V, s: _faiss(V, s, 8)
+    if report.has("vector_quantize_pytorch"):
+        import torch  # noqa: F401 (imported before limit_threads, which then sets its threads)
+
+        methods["vqtorch"] = lambda V, s: _vqtorch(V, s, steps)
     names = [*methods, "sklearn"]
-    for data_name, X in _datasets().items():
-        V = np.ascontiguousarray(X, dtype=np.float32)
-        mse = {name: {} for name in names}
-        seconds = {name: {s: [] for s in stage_counts} for name in names}
-        for _ in range(args.repeats):
-            for stages in stage_counts:
-                for name, fit in methods.items():
-                    decoded, t = fit(V, stages)
-                    mse[name][stages] = _relative_mse(X, decoded)
-                    seconds[name][stages].append(t)
-            for s, (decoded, t) in enumerate(_sklearn(V, max(stage_counts)), start=1):
-                if s in stage_counts:
-                    mse["sklearn"][s] = _relative_mse(X, decoded)
-                    seconds["sklearn"][s].append(t)
-        print(f"{data_name}: {len(V)} vectors of {V.shape[1]}")
-        header = (
-            f"{'stages':>6} | "
-            + " ".join(f"{n:>9}" for n in names)
-            + " | "
-            + " ".join(f"{n + ' s':>10}" for n in names)
-            + f" | {'ratio':>5} {'best peer':>9}"
-        )
-        print(header)
-        print("-" * len(header))
-        for s in stage_counts:
-            median = {n: float(np.median(seconds[n][s])) for n in names}
-            best = min((mse[n][s], n) for n in names if n != "ours")
-            print(
-                f"{s:>6} | "
-                + " ".join(f"{mse[n][s]:9.4f}" for n in names)
-                + " | "
-                + " ".join(f"{median[n]:10.2f}" for n in names)
-                + f" | {median['ours'] / median['faiss b1']:5.2f} {best[1]:>9}"
+    peer = "faiss b1" if "faiss b1" in methods else "sklearn"
+    with _common.limit_threads(args.threads):
+        for data_name, X in _datasets(8 if args.quick else 1).items():
+            V = np.ascontiguousarray(X, dtype=np.float32)
+            mse = {name: {} for name in names}
+            seconds = {name: {s: [] for s in stage_counts} for name in names}
+            for _ in range(repeats):
+                for stages in stage_counts:
+                    for name, fit in methods.items():
+                        decoded, t = fit(V, stages)
+                        mse[name][stages] = _relative_mse(X, decoded)
+                        seconds[name][stages].append(t)
+                for s, (decoded, t) in enumerate(_sklearn(V, max(stage_counts)), start=1):
+                    if s in stage_counts:
+                        mse["sklearn"][s] = _relative_mse(X, decoded)
+                        seconds["sklearn"][s].append(t)
+            table = report.table(
+                f"{data_name}: {len(V)} vectors of {V.shape[1]}, codebooks of {K}; relative "
+                f"MSE and median fit seconds of {repeats}",
+                [("stages", "d")]
+                + [(f"{n} MSE", ".4f") for n in names]
+                + [(f"{n} s", ".2f") for n in names]
+                + [(f"ours / {peer} time", ".2f"), ("best peer", "s")],
+                notes=["MSE relative to the data variance, each method with its own encoder"],
             )
-        print()
-    limits.restore_original_limits()
+            for s in stage_counts:
+                median = {n: float(np.median(seconds[n][s])) for n in names}
+                best = min((mse[n][s], n) for n in names if n != "ours")
+                table.add(
+                    s,
+                    *(mse[n][s] for n in names),
+                    *(median[n] for n in names),
+                    median["ours"] / median[peer],
+                    best[1],
+                )
+            report.show(table)
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ Three measurements, each printed as a table with its ratios:
     input plus the output. Cases: 50,000 MNIST digits (uint8) through
     ``BlockDCT`` and through the pipeline ``BlockDCT -> PerceptualQuantizer``,
     and 200 photographs of 512x512x3 (uint8 noise: memory does not depend on
-    content) through the colour JPEG path (``ColorTransform ->
+    content) through the colour JPEG path (the steps of
+    :func:`skcompress.codecs.jpeg_color_planes`: ``ColorTransform ->
     ChromaSubsampler("4:2:0", block_size=8)`` -> the three planes ->
     ``BlockDCT -> PerceptualQuantizer`` each, int32 symbols), each as one
     call on the whole batch and in chunks (``transform_in_chunks``).
@@ -31,20 +32,21 @@ Three measurements, each printed as a table with its ratios:
     cluster's start-up is timed apart; the ratios compare the searches. The
     scores are checked equal.
 
+``--quick``: a tenth of the images and photographs, 2 qualities and 1,000
+digits in the search; without ``distributed`` the dask part is skipped.
+
 Usage::
 
-    python benchmarks/bench_scaling.py [--repeats 3] [--only threads,memory,dask]
+    python benchmarks/bench_scaling.py [--quick] [--json PATH] [--repeats 3]
+        [--only threads,memory,dask]
 """
 
 import argparse
 import json
-import os
-import platform
-import statistics
-import subprocess
 import sys
 import time
 
+import _common
 import numpy as np
 
 N_IMAGES = 50_000
@@ -58,41 +60,33 @@ def mnist_images(n, dtype):
     return np.ascontiguousarray(np.resize(digits, (n, *digits.shape[1:])).astype(dtype))
 
 
-def median_time(function, repeats):
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 # -- threads ------------------------------------------------------------------
 
 
-def bench_threads(repeats):
+def bench_threads(report, n_images, repeats):
     from skcompress import BlockDCT, WaveletTransform
 
-    X = mnist_images(N_IMAGES, np.float32)
-    print(f"\nthreads: {N_IMAGES:,} images 28x28 float32 ({os.cpu_count()} CPUs)")
-    print(
-        f"{'step':24} {'n_jobs=1 img/s':>15} {'n_jobs=2 img/s':>15} {'ratio 2/1':>9} "
-        f"{'default img/s':>14}"
+    X = mnist_images(n_images, np.float32)
+    table = report.table(
+        f"threads: {n_images:,} images 28x28 float32, images/s (median of {repeats})",
+        [
+            ("step", "s"),
+            ("n_jobs=1", ",.0f"),
+            ("n_jobs=2", ",.0f"),
+            ("ratio 2 / 1", ".2f"),
+            ("default", ",.0f"),
+        ],
+        notes=["default: n_jobs=None, one call (the block kernel's own threads)"],
     )
-    rows = {}
     for name, step in [("BlockDCT 8x8", BlockDCT()), ("Wavelet cdf97", WaveletTransform())]:
         step.fit(X[:1])
         rates = []
         for n_jobs in (1, 2, None):
             step.set_params(n_jobs=n_jobs)
-            rates.append(N_IMAGES / median_time(lambda s=step: s.transform(X), repeats))
-        rows[name] = rates
-        print(
-            f"{name:24} {rates[0]:15,.0f} {rates[1]:15,.0f} {rates[1] / rates[0]:9.2f} "
-            f"{rates[2]:14,.0f}"
-        )
-    return rows
+            seconds = _common.median_times({"step": lambda s=step: s.transform(X)}, repeats)
+            rates.append(n_images / seconds["step"])
+        table.add(name, rates[0], rates[1], rates[1] / rates[0], rates[2])
+    report.show(table)
 
 
 # -- memory -------------------------------------------------------------------
@@ -105,57 +99,46 @@ class JPEGPath:
         self.quality = quality
 
     def fit(self, X):
-        from skcompress import BlockDCT, ChromaSubsampler, ColorTransform, PerceptualQuantizer
+        from skcompress.codecs import jpeg_color_planes
 
-        self.color = ColorTransform(layout="blocks").fit(X[:1])
-        ycc = self.color.transform(X[:1])
-        self.sub = ChromaSubsampler("4:2:0", block_size=8).fit(ycc)
-        planes = self.sub.split(self.sub.transform(ycc))
-        self.steps = []
-        for plane, table in zip(planes, ("jpeg-luma", "jpeg-chroma", "jpeg-chroma"), strict=True):
-            dct = BlockDCT(layout="blocks").fit(plane)
-            q = PerceptualQuantizer(table=table, quality=self.quality, layout="blocks")
-            self.steps.append((dct, q.fit(dct.transform(plane))))
+        self.steps_ = jpeg_color_planes(X[:1], self.quality).steps
         return self
 
     def transform(self, X):
-        planes = self.sub.split(self.sub.transform(self.color.transform(X)))
-        symbols = [
-            q.transform(dct.transform(p)).reshape(len(X), -1)
-            for (dct, q), p in zip(self.steps, planes, strict=True)
-        ]
-        return np.concatenate(symbols, axis=1)
+        symbols = self.steps_.symbols(X)
+        return np.concatenate([B.reshape(len(X), -1) for B in symbols], axis=1)
 
 
 MEMORY_CASES = {
-    "mnist-dct": "50,000 MNIST -> BlockDCT, one call",
-    "mnist-dct-chunks": "50,000 MNIST -> BlockDCT(batch_size=2500)",
-    "mnist-jpeg": "50,000 MNIST -> DCT -> quantizer, one call",
-    "mnist-jpeg-chunks": "50,000 MNIST -> DCT -> quantizer, chunks of 2500",
-    "photos-jpeg": "200 512x512x3 -> colour JPEG path, one call",
-    "photos-jpeg-chunks": "200 512x512x3 -> colour JPEG path, chunks of 10",
+    "mnist-dct": "{images:,} MNIST -> BlockDCT, one call",
+    "mnist-dct-chunks": "{images:,} MNIST -> BlockDCT(batch_size=2500)",
+    "mnist-jpeg": "{images:,} MNIST -> DCT -> quantizer, one call",
+    "mnist-jpeg-chunks": "{images:,} MNIST -> DCT -> quantizer, chunks of 2500",
+    "photos-jpeg": "{photos} 512x512x3 -> colour JPEG path, one call",
+    "photos-jpeg-chunks": "{photos} 512x512x3 -> colour JPEG path, chunks of 10",
 }
 
 
-def memory_case(case):
+def memory_case(case, n_images, n_photos):
     """Run one case in this process; print its figures as JSON."""
     import tracemalloc
 
     from sklearn.pipeline import make_pipeline
 
-    from skcompress import BlockDCT, PerceptualQuantizer
+    from skcompress import BlockDCT
+    from skcompress.codecs import jpeg_gray_steps
     from skcompress.utils import transform_in_chunks
 
     tracemalloc.start()
     if case.startswith("mnist"):
-        X = mnist_images(N_IMAGES, np.uint8)
+        X = mnist_images(n_images, np.uint8)
         if case.startswith("mnist-dct"):
             step = BlockDCT(batch_size=2500 if case.endswith("chunks") else None).fit(X[:1])
         else:
-            step = make_pipeline(BlockDCT(), PerceptualQuantizer(quality=75)).fit(X[:500])
+            step = make_pipeline(*jpeg_gray_steps(75)).fit(X[:500])
     else:
         rng = np.random.default_rng(0)
-        X = rng.integers(0, 256, (N_PHOTOS, 512, 512, 3), dtype=np.uint8)
+        X = rng.integers(0, 256, (n_photos, 512, 512, 3), dtype=np.uint8)
         step = JPEGPath().fit(X[:2])
     batch = {"mnist-jpeg-chunks": 2500, "photos-jpeg-chunks": 10}.get(case)
     tracemalloc.reset_peak()
@@ -166,32 +149,39 @@ def memory_case(case):
     print(json.dumps({"input": X.nbytes, "output": out.nbytes, "peak": peak, "seconds": seconds}))
 
 
-def bench_memory():
-    print("\nmemory: peak traced by tracemalloc (input + output + temporaries)")
-    print(f"{'case':48} {'in MB':>7} {'out MB':>7} {'peak MB':>8} {'peak/(in+out)':>14}")
-    rows = {}
+def bench_memory(report, n_images, n_photos):
+    table = report.table(
+        "memory: peak traced by tracemalloc (input + output + temporaries), MB",
+        [
+            ("case", "s"),
+            ("in MB", ".0f"),
+            ("out MB", ".0f"),
+            ("peak MB", ".0f"),
+            ("peak / (in + out)", ".2f"),
+        ],
+        notes=["each case in a fresh process"],
+    )
+    mb = 2**20
     for case, label in MEMORY_CASES.items():
-        done = subprocess.run(
-            [sys.executable, __file__, "--memory-case", case],
-            capture_output=True,
-            text=True,
-            check=True,
+        stdout = _common.run_in_subprocess(
+            [__file__, "--memory-case", case, "--n-images", n_images, "--n-photos", n_photos]
         )
-        r = json.loads(done.stdout.strip().splitlines()[-1])
+        r = json.loads(stdout.strip().splitlines()[-1])
         ratio = r["peak"] / (r["input"] + r["output"])
-        rows[case] = {**r, "ratio": ratio}
-        mb = 2**20
-        print(
-            f"{label:48} {r['input'] / mb:7.0f} {r['output'] / mb:7.0f} "
-            f"{r['peak'] / mb:8.0f} {ratio:14.2f}"
+        table.add(
+            label.format(images=n_images, photos=n_photos),
+            r["input"] / mb,
+            r["output"] / mb,
+            r["peak"] / mb,
+            ratio,
         )
-    return rows
+    report.show(table)
 
 
 # -- dask ---------------------------------------------------------------------
 
 
-def bench_dask():
+def bench_dask(report, quick):
     import joblib
     from distributed import Client, LocalCluster
     from sklearn.base import clone
@@ -199,24 +189,23 @@ def bench_dask():
     from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import make_pipeline
 
-    from skcompress import BlockDCT, PerceptualQuantizer
+    from skcompress.codecs import jpeg_gray_steps
     from skcompress.datasets import load_mnist
 
     data = load_mnist()
-    X, y = data.images, data.target
+    n = 1000 if quick else None
+    X, y = data.images[:n], data.target[:n]
+    qualities = [10, 75] if quick else [5, 10, 25, 50, 75, 95]
     search = GridSearchCV(
-        make_pipeline(BlockDCT(), PerceptualQuantizer(), RidgeClassifier()),
-        {"perceptualquantizer__quality": [5, 10, 25, 50, 75, 95]},
+        make_pipeline(*jpeg_gray_steps(), RidgeClassifier()),
+        {"perceptualquantizer__quality": qualities},
         cv=3,
     )
-    print(f"\ndask: GridSearchCV, 6 qualities x 3 folds, {len(X):,} digits")
     timings = {}
-    start = time.perf_counter()
-    local = clone(search).fit(X, y)
-    timings["in-process, n_jobs=1"] = time.perf_counter() - start
-    start = time.perf_counter()
-    loky = clone(search).set_params(n_jobs=2).fit(X, y)
-    timings["loky processes, n_jobs=2"] = time.perf_counter() - start
+    local, timings["in-process, n_jobs=1"] = _common.timed(clone(search).fit, X, y)
+    loky, timings["loky processes, n_jobs=2"] = _common.timed(
+        clone(search).set_params(n_jobs=2).fit, X, y
+    )
     start = time.perf_counter()
     with (
         LocalCluster(
@@ -225,50 +214,52 @@ def bench_dask():
         Client(cluster),
     ):
         startup = time.perf_counter() - start
-        start = time.perf_counter()
         with joblib.parallel_config(backend="dask"):
-            remote = clone(search).fit(X, y)
-        timings["dask LocalCluster, 2 workers"] = time.perf_counter() - start
+            remote, timings["dask LocalCluster, 2 workers"] = _common.timed(
+                clone(search).fit, X, y
+            )
     for other in (loky, remote):
         assert np.array_equal(
             other.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
         )
-    base = timings["in-process, n_jobs=1"]
-    print(f"{'run':32} {'seconds':>8} {'vs in-process':>14}")
-    for name, seconds in timings.items():
-        print(f"{name:32} {seconds:8.2f} {seconds / base:14.2f}")
-    dask_vs_loky = timings["dask LocalCluster, 2 workers"] / timings["loky processes, n_jobs=2"]
-    print(
-        f"cluster start-up {startup:.2f} s (not in the search times); "
-        f"dask / loky {dask_vs_loky:.2f}"
+    table = report.table(
+        f"dask: GridSearchCV, {len(qualities)} qualities x 3 folds, {len(X):,} digits",
+        [("run", "s"), ("seconds", ".2f"), ("time / in-process", ".2f")],
+        notes=[
+            f"cluster start-up {startup:.2f} s (not in the search times); scores identical "
+            "in all three runs"
+        ],
     )
-    print("scores identical in all three runs")
-    return {**timings, "startup": startup}
+    base = timings["in-process, n_jobs=1"]
+    for name, seconds in timings.items():
+        table.add(name, seconds, seconds / base)
+    report.show(table)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = _common.parser(__doc__)
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 3)")
     parser.add_argument("--only", default="threads,memory,dask")
     parser.add_argument("--memory-case", choices=sorted(MEMORY_CASES), help=argparse.SUPPRESS)
+    parser.add_argument("--n-images", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--n-photos", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    n_images = args.n_images or (N_IMAGES // 10 if args.quick else N_IMAGES)
+    n_photos = args.n_photos or (N_PHOTOS // 10 if args.quick else N_PHOTOS)
     if args.memory_case:
-        memory_case(args.memory_case)
+        memory_case(args.memory_case, n_images, n_photos)
         return 0
-    import sklearn
-
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, {os.cpu_count()} CPUs ({platform.machine()})"
-    )
     parts = args.only.split(",")
+    peers = ["distributed"] if "dask" in parts else []
+    report = _common.Report(__file__, __doc__, args, argv, peers=peers)
+    repeats = args.repeats or (2 if args.quick else 3)
     if "threads" in parts:
-        bench_threads(args.repeats)
+        bench_threads(report, n_images, repeats)
     if "memory" in parts:
-        bench_memory()
-    if "dask" in parts:
-        bench_dask()
-    return 0
+        bench_memory(report, n_images, n_photos)
+    if "dask" in parts and report.has("distributed"):
+        bench_dask(report, args.quick)
+    return report.finish()
 
 
 if __name__ == "__main__":

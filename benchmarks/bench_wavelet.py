@@ -24,6 +24,8 @@ Routines, forward and inverse:
 ``loop``
     One ``pywt.wavedec2`` / ``waverec2`` call per image, in a Python loop.
 
+(``--quick``: 4 images of 512x512 and 1,000 digits, 5 repeats.)
+
 Before timing, our coefficients and reconstruction are checked against
 PyWavelets' (same values, reordered) so that the table cannot compare
 different computations. Times are medians of ``--repeats`` calls after a
@@ -32,14 +34,10 @@ users of the machine hits them alike; ratios are against ``batched``.
 
 Usage::
 
-    python benchmarks/bench_wavelet.py [--repeats 15]
+    python benchmarks/bench_wavelet.py [--quick] [--json PATH] [--repeats 15] [--threads N]
 """
 
-import argparse
-import os
-import platform
-import time
-
+import _common
 import numpy as np
 import pywt
 
@@ -56,43 +54,34 @@ def _jpeg2000_order(coeffs):
     return np.concatenate([b.reshape(n, -1) for b in bands], axis=1)
 
 
-def _median_times(routines, repeats):
-    for fn in routines.values():
-        fn()
-    times = {name: [] for name in routines}
-    for _ in range(repeats):
-        for name, fn in routines.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=15, help="timed calls per routine")
+    parser = _common.parser(__doc__)
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 15)")
     args = parser.parse_args(argv)
-
-    print(
-        f"PyWavelets {pywt.__version__}, numpy {np.__version__}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs"
+    report = _common.Report(__file__, __doc__, args, argv, peers=["pywt"])
+    repeats = args.repeats or (5 if args.quick else 15)
+    n_images, n_digits = (4, 1000) if args.quick else (16, None)
+    noise = np.random.default_rng(0).uniform(0, 255, (n_images, 512, 512)).astype(np.float32)
+    digits = load_mnist().images[:n_digits].astype(np.float32)
+    inputs = {f"512 f32 x{n_images}": (noise, 3), f"mnist f32 x{len(digits)}": (digits, 1)}
+    table = report.table(
+        f"{WAVELET}, mode {MODE!r}: median ms of {repeats} calls; ratio = time / batched",
+        [
+            ("input", "s"),
+            ("level", "d"),
+            ("direction", "s"),
+            ("routine", "s"),
+            ("ms", ".1f"),
+            ("ratio", ".2f"),
+        ],
     )
-    print(
-        f"{WAVELET}, mode {MODE!r}; median ms of {args.repeats} repeats, ratio = time / batched\n"
-    )
-    header = f"{'input':<10} {'level':>5} {'direction':<10} {'routine':<12} {'ms':>8} {'ratio':>7}"
-    print(header)
-    print("-" * len(header))
-    noise = np.random.default_rng(0).uniform(0, 255, (16, 512, 512)).astype(np.float32)
-    inputs = {"512 f32": (noise, 3), "mnist f32": (load_mnist().images.astype(np.float32), 1)}
-    for label, (X, level) in inputs.items():
-        t = _time_case(X, level, args.repeats)
-        for direction, table in t.items():
-            for name, seconds in table.items():
-                print(
-                    f"{label:<10} {level:>5} {direction:<10} {name:<12} {1e3 * seconds:8.1f} "
-                    f"{seconds / table['batched']:7.2f}"
-                )
+    with _common.limit_threads(args.threads):
+        for label, (X, level) in inputs.items():
+            for direction, seconds in _time_case(X, level, repeats).items():
+                for name, t in seconds.items():
+                    table.add(label, level, direction, name, 1e3 * t, t / seconds["batched"])
+    report.show(table)
+    return report.finish()
 
 
 def _time_case(X, level, repeats):
@@ -115,7 +104,9 @@ def _time_case(X, level, repeats):
             "loop": lambda: [pywt.waverec2(c, WAVELET, mode=MODE) for c in per_image],
         },
     }
-    return {direction: _median_times(table, repeats) for direction, table in routines.items()}
+    return {
+        direction: _common.median_times(table, repeats) for direction, table in routines.items()
+    }
 
 
 if __name__ == "__main__":

@@ -23,18 +23,20 @@ TF32 is switched off (``torch.backends.cudnn.allow_tf32 = False``): with it,
 cuDNN convolutions (the wavelet path) round inputs to 10 mantissa bits.
 
 Times are medians of ``--repeats`` calls. The whole check takes well under
-three minutes on one GPU. Without a CUDA GPU it says so and exits 0.
+three minutes on one GPU (``--quick``: a twentieth of the sizes, 3 repeats).
+Without a CUDA GPU it says so and exits 0; a mismatch exits 1.
 
 Usage::
 
-    python benchmarks/gpu_check.py [--repeats 7] [--warmup 3] [--scale 1.0]
+    python benchmarks/gpu_check.py [--quick] [--json PATH] [--repeats 7] [--warmup 3]
+        [--scale 1.0]
 """
 
-import argparse
 import statistics
 import sys
 import time
 
+import _common
 import numpy as np
 
 
@@ -91,6 +93,7 @@ def cpu_time(function, repeats):
 
 
 def gpu_time(function, repeats, warmup, torch):
+    """Median seconds by CUDA events (the GPU's own clock), after ``warmup`` calls."""
     for _ in range(warmup):
         function()
     torch.cuda.synchronize()
@@ -106,50 +109,62 @@ def gpu_time(function, repeats, warmup, torch):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser = _common.parser(__doc__)
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls (default 7)")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes")
+    parser.add_argument("--scale", type=float, default=None, help="fraction of the full sizes")
     args = parser.parse_args(argv)
-    try:
-        import torch
-    except ImportError:
-        print("no CUDA GPU: torch is not installed; nothing to check.")
-        return 0
+    repeats = args.repeats or (3 if args.quick else 7)
+    scale = args.scale or (0.05 if args.quick else 1.0)
+    report = _common.Report(__file__, __doc__, args, argv, peers=["torch"])
+    if not report.has("torch"):
+        report.note("no CUDA GPU: torch is not installed; nothing to check.")
+        return report.finish()
+    import torch
+
     if not torch.cuda.is_available():
-        print("no CUDA GPU: torch.cuda.is_available() is False; nothing to check or time.")
-        return 0
+        report.note("no CUDA GPU: torch.cuda.is_available() is False; nothing to check or time.")
+        return report.finish()
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     device = torch.device("cuda")
-    print(f"GPU: {torch.cuda.get_device_name(device)}, torch {torch.__version__}")
-    header = (
-        f"{'path':30} {'numpy CPU s':>12} {'torch GPU s':>12} {'speed-up':>9} {'max diff':>10} ok"
+    report.environment["gpu"] = torch.cuda.get_device_name(device)
+    table = report.table(
+        f"Torch paths on {report.environment['gpu']} against numpy on the CPU",
+        [
+            ("path", "s"),
+            ("numpy CPU s", ".4f"),
+            ("torch GPU s", ".4f"),
+            ("speed-up", ".1f"),
+            ("max difference", ".2e"),
+            ("same", "s"),
+        ],
+        notes=[
+            "'device=cuda' rows: numpy in, numpy out, transfers included",
+            "codes: the fraction that differ (at most 0.1%: float32 sums in another order may "
+            "flip a near-tie)",
+        ],
     )
-    print(header)
-    print("-" * len(header))
     failed = False
-    for name, step, X, tolerance in cases(args.scale):
-        cpu_repeats = max(1, min(args.repeats, 3))
+    for name, step, X, tolerance in cases(scale):
+        cpu_repeats = max(1, min(repeats, 3))
         step.fit(X[: min(len(X), 20_000)] if "ResidualVQ" in name else X)
         cpu_seconds, expected = cpu_time(lambda s=step, x=X: s.transform(x), cpu_repeats)
         X_gpu = torch.from_numpy(X).to(device)
         gpu_seconds, out = gpu_time(
-            lambda s=step, x=X_gpu: s.transform(x), args.repeats, args.warmup, torch
+            lambda s=step, x=X_gpu: s.transform(x), repeats, args.warmup, torch
         )
         assert out.device.type == "cuda", name
         got = out.cpu().numpy()
         if tolerance == 0:
-            # codes: float32 sums in another order may flip a rare near-tie
             diff = float(np.mean(got != expected))
             ok = diff <= 1e-3
         else:
             diff = float(np.abs(got.astype(np.float64) - expected).max())
             ok = diff <= tolerance
         failed |= not ok
-        print(
-            f"{name:30} {cpu_seconds:12.4f} {gpu_seconds:12.4f} "
-            f"{cpu_seconds / gpu_seconds:9.1f} {diff:10.2e} {'yes' if ok else 'NO'}"
+        table.add(
+            name, cpu_seconds, gpu_seconds, cpu_seconds / gpu_seconds, diff, "yes" if ok else "NO"
         )
         del X_gpu, out
         torch.cuda.empty_cache()
@@ -163,10 +178,16 @@ def main(argv=None):
             else np.allclose(got, expected, rtol=0, atol=tolerance)
         )
         failed |= not same
-        print(
-            f"{'  device=cuda, numpy in/out':30} {'':12} {device_seconds:12.4f} "
-            f"{cpu_seconds / device_seconds:9.1f} {'':10} {'yes' if same else 'NO'}"
+        table.add(
+            "  device=cuda, numpy in/out",
+            None,
+            device_seconds,
+            cpu_seconds / device_seconds,
+            None,
+            "yes" if same else "NO",
         )
+    report.show(table)
+    report.finish()
     return 1 if failed else 0
 
 

@@ -12,6 +12,7 @@ import pytest
 # Public modules: what each one lists in ``__all__`` is public API.
 PUBLIC_MODULES = [
     "skcompress",
+    "skcompress.codecs",
     "skcompress.datasets",
     "skcompress.entropy",
     "skcompress.io",

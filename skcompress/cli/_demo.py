@@ -10,12 +10,10 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..codecs import Codec
+from ..codecs import Codec, jpeg_gray_steps
 from ..datasets import load_mnist
 from ..entropy import BlockContextModel
 from ..metrics import bits_per_sample
-from ..quantization import PerceptualQuantizer
-from ..transforms import BlockDCT
 
 QUALITIES = (5, 10, 25, 50, 75, 90)
 N_COEFFICIENTS = 16
@@ -50,10 +48,9 @@ def jpeg_sizes(images, quality):
 
 
 def make_jpeg_pipeline(quality, n_coefficients=N_COEFFICIENTS):
-    """The demo's pipeline: JPEG DCT and quantization, then a linear model."""
+    """The demo's pipeline: JPEG's gray path, then a linear model."""
     return make_pipeline(
-        BlockDCT(block_size=8, n_coefficients=n_coefficients),
-        PerceptualQuantizer(table="jpeg-luma", quality=quality, n_coefficients=n_coefficients),
+        *jpeg_gray_steps(quality, n_coefficients=n_coefficients),
         StandardScaler(),
         LogisticRegression(C=0.1, max_iter=1000),
     )
@@ -81,13 +78,12 @@ def _full_table_bits(X, folds, y, quality):
     """
     estimate, coded = [], []
     for train, test in folds.split(X, y):
-        dct = BlockDCT().fit(X[train])
-        quantizer = PerceptualQuantizer(quality=quality).fit(dct.transform(X[train]))
-        estimate.append(quantizer.bits_per_sample(dct.transform(X[test])))
+        jpeg = make_pipeline(*jpeg_gray_steps(quality)).fit(X[train])
+        estimate.append(bits_per_sample(jpeg, X[test]))
         # MED prediction of DC fixed: choosing it from the data ("auto") costs more
         # than the whole rest of the demo here, for the same bits on MNIST.
         model = BlockContextModel(dc_prediction="med")
-        codec = Codec([dct, quantizer], model=model).fit(X[train])
+        codec = Codec(jpeg, model=model).fit(X[train])
         coded.append(codec.rate(X[test])["bits_per_sample"])
     return float(np.mean(estimate)), float(np.mean(coded))
 

@@ -12,9 +12,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..codecs import jpeg_gray_steps
 from ..quantization import PerceptualQuantizer
-from ..transforms import MDCT, BlockDCT, WaveletTransform
-from ._demo import _progress
+from ..transforms import MDCT, WaveletTransform
+from ._demo import N_COEFFICIENTS, _progress
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -25,12 +26,9 @@ CODECS = {
         param="perceptualquantizer__quality",
         values=(5, 10, 25, 50, 75, 90),
         label="IJG quality",
-        steps=lambda: [BlockDCT(), PerceptualQuantizer(table="jpeg-luma")],
+        steps=jpeg_gray_steps,
         # A classifier sees the 16 lowest frequencies of every block (as the demo does).
-        accuracy_steps=lambda: [
-            BlockDCT(n_coefficients=16),
-            PerceptualQuantizer(table="jpeg-luma", n_coefficients=16),
-        ],
+        accuracy_steps=lambda: jpeg_gray_steps(n_coefficients=N_COEFFICIENTS),
     ),
     "wavelet": dict(
         signal="image",

@@ -4,8 +4,14 @@
 transformer steps) with an entropy model of :mod:`skcompress.entropy`:
 ``compress`` writes one self-describing bitstream per sample,
 ``decompress`` reads it back, ``rate`` measures it.
+
+The JPEG paths are here as building blocks: :func:`jpeg_gray_steps` (the
+block DCT and quantizer of a gray baseline JPEG, one set of settings for
+both) and :func:`jpeg_color_planes` (colour conversion, chroma subsampling,
+and a DCT and quantizer per plane, fitted, with the means to invert them).
 """
 
 from ._codec import Codec
+from ._jpeg import jpeg_color_planes, jpeg_gray_steps
 
-__all__ = ["Codec"]
+__all__ = ["Codec", "jpeg_color_planes", "jpeg_gray_steps"]

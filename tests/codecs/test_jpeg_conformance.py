@@ -1,4 +1,4 @@
-"""Conformance of the JPEG path (BlockDCT + PerceptualQuantizer) with libjpeg.
+"""Conformance of the gray JPEG path (``jpeg_gray_steps``) with libjpeg.
 
 Every image is written as a grayscale baseline JPEG by Pillow (libjpeg or
 libjpeg-turbo, integer slow DCT) and the quantized DCT coefficients are read
@@ -11,7 +11,8 @@ libjpeg computes ``8 * G`` in fixed point (13-bit constants, rounding after
 each pass; its error stays below 1.5 units of that scaled integer) and
 rounds ``|t| / (8 Q)`` half away from zero. A coefficient can therefore only
 differ when ``G`` lies within ``1.5 / 8`` of a rounding boundary
-``(k + 1/2) Q``, and then by one level.
+``(k + 1/2) Q``, and then by one level. The emulation of those two integer
+steps (``skcompress.codecs._libjpeg``) reproduces the files bit for bit.
 
 The coefficients at natural positions (0, 0), (0, 4), (4, 0) and (4, 4) have
 rational basis functions (every entry is +-1/8), so libjpeg computes them
@@ -24,7 +25,8 @@ ties included.
 import numpy as np
 import pytest
 
-from skcompress import BlockDCT, PerceptualQuantizer
+from skcompress.codecs import jpeg_gray_steps
+from skcompress.codecs._libjpeg import EXACT_POSITIONS, islow_blocks, libjpeg_quantize
 from skcompress.datasets import load_mnist
 from skcompress.quantization import JPEG_LUMA, ijg_scale
 
@@ -37,8 +39,6 @@ QUALITIES = [10, 50, 75, 90]
 N_MNIST = 200
 # Largest error of libjpeg's integer slow DCT, in units of its output (8 * G).
 ISLOW_ERROR = 1.5
-# Natural positions whose basis functions are all +-1/8: computed exactly by libjpeg.
-EXACT_POSITIONS = (0, 4, 32, 36)
 
 
 def _gray(rgb):
@@ -56,11 +56,9 @@ def _load(name):
 
 def _ours(X, quality):
     """Unrounded and quantized coefficients ``(n, h, w, 64)`` and the 64 steps."""
-    G = BlockDCT(block_size=8, layout="blocks", order="natural").fit_transform(X)
-    quantizer = PerceptualQuantizer(
-        table="jpeg-luma", quality=quality, order="natural", layout="blocks"
-    ).fit(G)
-    return G, quantizer.transform(G), quantizer.steps_
+    dct, quantizer = jpeg_gray_steps(quality, order="natural", layout="blocks")
+    G = dct.fit_transform(X)
+    return G, quantizer.fit(G).transform(G), quantizer.steps_
 
 
 def _libjpeg(X, quality, directory):
@@ -78,7 +76,7 @@ def _libjpeg(X, quality, directory):
 
 @pytest.fixture(scope="module")
 def conformance(tmp_path_factory):
-    """``get(name, quality)``: pooled ``G``, ``B``, file coefficients, steps, file tables."""
+    """``get(name, quality)``: pooled ``G``, ``B``, file ``R``, steps, file tables, emulation."""
     cache = {}
 
     def get(name, quality):
@@ -89,9 +87,18 @@ def conformance(tmp_path_factory):
                 G, B, steps = _ours(X, quality)
                 R, tables = _libjpeg(X, quality, directory)
                 assert B.shape == R.shape
-                parts.append((G.reshape(-1, 64), B.reshape(-1, 64), R.reshape(-1, 64), tables))
-            G, B, R, tables = (np.concatenate(p) for p in zip(*parts, strict=True))
-            cache[name, quality] = G, B, R.astype(np.int64), steps, tables
+                emulated = libjpeg_quantize(islow_blocks(X), steps.reshape(8, 8))
+                parts.append(
+                    (
+                        G.reshape(-1, 64),
+                        B.reshape(-1, 64),
+                        R.reshape(-1, 64),
+                        tables,
+                        emulated.reshape(-1, 64),
+                    )
+                )
+            G, B, R, tables, emulated = (np.concatenate(p) for p in zip(*parts, strict=True))
+            cache[name, quality] = G, B, R.astype(np.int64), steps, tables, emulated
         return cache[name, quality]
 
     return get
@@ -99,7 +106,7 @@ def conformance(tmp_path_factory):
 
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_quantization_table_matches_file(conformance, quality):
-    *_, steps, tables = conformance("mnist", quality)
+    *_, steps, tables, _ = conformance("mnist", quality)
     expected = ijg_scale(JPEG_LUMA, quality).reshape(64)
     np.testing.assert_array_equal(steps, expected)
     np.testing.assert_array_equal(tables, np.broadcast_to(expected, tables.shape))
@@ -108,7 +115,7 @@ def test_quantization_table_matches_file(conformance, quality):
 @pytest.mark.parametrize("name", ["photos", "mnist"])
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_coefficients_match_libjpeg(conformance, name, quality):
-    G, B, R, steps, _ = conformance(name, quality)
+    G, B, R, steps, _, _ = conformance(name, quality)
     differ = B != R
     assert 1 - differ.mean() >= 0.99
     # Every difference is one quantization level ...
@@ -121,6 +128,13 @@ def test_coefficients_match_libjpeg(conformance, name, quality):
 @pytest.mark.parametrize("name", ["photos", "mnist"])
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_exact_coefficients_are_bit_identical(conformance, name, quality):
-    _, B, R, _, _ = conformance(name, quality)
+    _, B, R, _, _, _ = conformance(name, quality)
     positions = list(EXACT_POSITIONS)
     np.testing.assert_array_equal(B[:, positions], R[:, positions])
+
+
+@pytest.mark.parametrize("name", ["photos", "mnist"])
+@pytest.mark.parametrize("quality", QUALITIES)
+def test_libjpeg_emulation_reproduces_the_file(conformance, name, quality):
+    *_, R, _, _, emulated = conformance(name, quality)
+    np.testing.assert_array_equal(emulated, R)

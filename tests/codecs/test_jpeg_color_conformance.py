@@ -1,16 +1,17 @@
-"""Conformance of the colour JPEG path with libjpeg, encoder and decoder.
+"""Conformance of the colour JPEG path (``jpeg_color_planes``) with libjpeg, encoder and decoder.
 
 Encoder: every photograph is written by Pillow (libjpeg-turbo) as a baseline
 colour JPEG with 4:2:0 (or 4:2:2) chroma subsampling, and jpeglib reads the
 quantized coefficients of Y, Cb and Cr back from the file. Ours are
-``ColorTransform -> ChromaSubsampler(block_size=8) -> split -> BlockDCT(level
-shift 128) per plane -> PerceptualQuantizer`` (luma table for Y, chroma table
-for Cb and Cr).
+:func:`skcompress.codecs.jpeg_color_planes`: ``ColorTransform ->
+ChromaSubsampler(block_size=8) -> split -> BlockDCT(level shift 128) per plane
+-> PerceptualQuantizer`` (luma table for Y, chroma table for Cb and Cr).
 
 With ``method="libjpeg"`` the planes are libjpeg's own samples (its fixed
 point colour conversion and biased integer downsampling, its padding to whole
 MCUs), so, as for gray images, a coefficient can only differ by one level
-where ``G`` lies within libjpeg's integer DCT error of a rounding boundary.
+where ``G`` lies within libjpeg's integer DCT error of a rounding boundary,
+and libjpeg's integer DCT emulated on our planes reproduces the file.
 With ``method="float"`` the planes are exact and unrounded, which moves more
 coefficients across a boundary at fine quantization steps.
 
@@ -28,7 +29,9 @@ Pillow's own YCbCr decoding (fancy upsampling) bit for bit, and
 import numpy as np
 import pytest
 
-from skcompress import BlockDCT, ChromaSubsampler, ColorTransform, PerceptualQuantizer
+from skcompress import ChromaSubsampler, ColorTransform
+from skcompress.codecs import jpeg_color_planes
+from skcompress.codecs._libjpeg import islow_blocks, libjpeg_quantize
 from skcompress.quantization import JPEG_CHROMA, JPEG_LUMA, ijg_scale
 
 jpeglib = pytest.importorskip("jpeglib")
@@ -54,19 +57,20 @@ def photos():
 
 
 def encode_ours(rgb, quality, subsampling, method):
-    """Unrounded ``G``, quantized ``B`` ``(h, w, 64)`` and steps, per plane."""
-    ycc = ColorTransform(method=method, layout="blocks").fit_transform(rgb[np.newaxis])
-    sub = ChromaSubsampler(subsampling, method=method, block_size=8).fit(ycc)
-    result = []
-    for plane, table in zip(
-        sub.split(sub.transform(ycc)), ("luma", "chroma", "chroma"), strict=True
-    ):
-        G = BlockDCT(level_shift=128, layout="blocks", order="natural").fit_transform(plane)
-        q = PerceptualQuantizer(
-            table=f"jpeg-{table}", quality=quality, order="natural", layout="blocks"
-        ).fit(G)
-        result.append((G[0], q.transform(G)[0].astype(np.int64), q.steps_))
-    return result
+    """Unrounded ``G``, quantized ``B`` ``(h, w, 64)``, steps and samples, per plane."""
+    planes = jpeg_color_planes(
+        rgb[np.newaxis], quality, subsampling=subsampling, method=method, order="natural"
+    )
+    return [
+        (G[0], B[0].astype(np.int64), q.steps_, samples[0])
+        for G, B, q, samples in zip(
+            planes.coefficients,
+            planes.symbols,
+            planes.steps.quantizers,
+            planes.samples,
+            strict=True,
+        )
+    ]
 
 
 def encode_libjpeg(rgb, quality, subsampling, path):
@@ -76,7 +80,8 @@ def encode_libjpeg(rgb, quality, subsampling, path):
 
 @pytest.fixture(scope="module")
 def compared(photos, tmp_path_factory):
-    """``get(subsampling, quality, method)``: per plane pooled ``G``, ``B``, file ``R``."""
+    """``get(subsampling, quality, method)``: per plane pooled ``G``, ``B``, file ``R``, steps,
+    and libjpeg's quantized integer DCT of our planes."""
     cache = {}
     directory = tmp_path_factory.mktemp("colour")
 
@@ -87,16 +92,21 @@ def compared(photos, tmp_path_factory):
             for name, rgb in photos.items():
                 jpeg = encode_libjpeg(rgb, quality, subsampling, directory / f"{name}.jpg")
                 ours = encode_ours(rgb, quality, subsampling, method)
-                for plane, (G, B, steps) in zip(PLANES, ours, strict=True):
+                for plane, (G, B, steps, samples) in zip(PLANES, ours, strict=True):
                     R = getattr(jpeg, plane)
                     h, w = R.shape[:2]
-                    pooled[plane].append((G[:h, :w], B[:h, :w], R.reshape(h, w, 64), steps))
+                    t = islow_blocks(samples[np.newaxis, : 8 * h, : 8 * w].astype(np.int64))[0]
+                    emulated = libjpeg_quantize(t, steps.reshape(8, 8)).reshape(h, w, 64)
+                    pooled[plane].append(
+                        (G[:h, :w], B[:h, :w], R.reshape(h, w, 64), steps, emulated)
+                    )
             cache[key] = {
                 plane: (
                     np.concatenate([G.reshape(-1, 64) for G, *_ in parts]),
                     np.concatenate([B.reshape(-1, 64) for _, B, *_ in parts]),
-                    np.concatenate([R.reshape(-1, 64) for *_, R, _ in parts]).astype(np.int64),
+                    np.concatenate([R.reshape(-1, 64) for _, _, R, *_ in parts]).astype(np.int64),
                     parts[0][3],
+                    np.concatenate([E.reshape(-1, 64) for *_, E in parts]),
                 )
                 for plane, parts in pooled.items()
             }
@@ -112,7 +122,7 @@ def test_file_layout_and_tables_match_ours(photos, tmp_path, subsampling):
     factors = {"4:2:0": [2, 2], "4:2:2": [1, 2]}[subsampling]  # (vertical, horizontal)
     np.testing.assert_array_equal(jpeg.samp_factor, [factors, [1, 1], [1, 1]])
     ours = encode_ours(rgb, 75, subsampling, "libjpeg")
-    for plane, (_, B, steps), base in zip(
+    for plane, (_, B, steps, _), base in zip(
         PLANES, ours, (JPEG_LUMA, JPEG_CHROMA, JPEG_CHROMA), strict=True
     ):
         R = getattr(jpeg, plane)
@@ -131,24 +141,26 @@ def test_file_layout_and_tables_match_ours(photos, tmp_path, subsampling):
 @pytest.mark.parametrize("quality", QUALITIES)
 @pytest.mark.parametrize("plane", PLANES)
 def test_libjpeg_method_matches_file(compared, subsampling, quality, plane):
-    G, B, R, steps = compared(subsampling, quality, "libjpeg")[plane]
+    G, B, R, steps, emulated = compared(subsampling, quality, "libjpeg")[plane]
     differ = B != R
     assert 1 - differ.mean() >= 0.99
     assert np.abs(B - R).max() <= 1
     # every difference crosses a rounding boundary within libjpeg's DCT error of G
     boundary = (B + R) / 2 * steps
     assert np.all(np.abs(G - boundary)[differ] <= ISLOW_ERROR / 8)
+    # our planes are libjpeg's samples: its integer DCT on them gives the file
+    np.testing.assert_array_equal(emulated, R)
 
 
 @pytest.mark.parametrize("quality", QUALITIES)
 @pytest.mark.parametrize("plane", PLANES)
 def test_float_method_is_close_to_file(compared, quality, plane):
-    _, B, R, _ = compared("4:2:0", quality, "float")[plane]
+    _, B, R, _, _ = compared("4:2:0", quality, "float")[plane]
     identical = (B == R).mean()
     assert identical >= 0.96
     # unrounded planes move G by up to 8 * 0.5 from libjpeg's: two levels at small steps
     assert np.abs(B - R).max() <= 2
-    _, B_libjpeg, _, _ = compared("4:2:0", quality, "libjpeg")[plane]
+    _, B_libjpeg, *_ = compared("4:2:0", quality, "libjpeg")[plane]
     assert (B_libjpeg == R).mean() >= identical
 
 
