@@ -1,4 +1,4 @@
-"""Smoke test of an install without torch: the numpy paths work, the torch parts say what to install.
+"""Smoke test of an install without torch: numpy paths work, torch parts name the extra.
 
 Run by .ci/run with the interpreter of a virtualenv that has ``pip install .`` and no torch.
 """
