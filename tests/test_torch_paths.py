@@ -27,7 +27,7 @@ from skcompress import (
     WaveletTransform,
 )
 from skcompress._core import _array_api
-from skcompress._core._chunks import torch_kernel
+from skcompress._core._chunks import chunked, torch_kernel
 from skcompress._core._contract import LAYOUTS, from_layout, to_layout
 from skcompress.datasets import load_mnist
 from skcompress.utils import transform_in_chunks
@@ -230,6 +230,33 @@ def test_a_subclass_keeps_the_torch_kernel_and_tensors_never_reach_numpy(step, X
     _close(back, expected_back, np.float64)
 
 
+@pytest.mark.parametrize("decorate", [False, True], ids=["plain", "chunked"])
+@pytest.mark.parametrize(("step", "X"), KERNEL_CASES, ids=KERNEL_IDS)
+def test_a_subclass_that_overrides_transform_computes_its_override(step, X, decorate):
+    """Tensors and device= run the override (its super() call reaches the kernel)."""
+
+    def transform(self, X):
+        return 2 * super(type(self), self).transform(X)
+
+    def inverse_transform(self, X):
+        return super(type(self), self).inverse_transform(X) + 1
+
+    methods = {"transform": transform, "inverse_transform": inverse_transform}
+    if decorate:
+        methods = {name: chunked(function) for name, function in methods.items()}
+    subclass = type(f"Doubled{type(step).__name__}", (type(step),), methods)
+    mine = subclass(**step.get_params()).fit(X)
+    expected = mine.transform(X)
+    np.testing.assert_array_equal(expected, 2 * step.fit(X).transform(X))
+    out = mine.transform(torch.from_numpy(X.astype(np.float64)))
+    _close(out, expected, np.float64)
+    on_device = subclass(**{**step.get_params(), "device": "cpu"}).fit(X)
+    _close(torch.from_numpy(on_device.transform(X)), expected, np.float64)
+    symbols = step.transform(X)
+    back = mine.inverse_transform(torch.from_numpy(np.asarray(symbols)))
+    _close(back, mine.inverse_transform(symbols), np.float64)
+
+
 def test_settings_without_a_kernel_say_so():
     for step, X in [
         (BlockDCT(integer=True), DIGITS),
@@ -281,3 +308,15 @@ def test_array_namespace_helpers_agree_on_numpy_and_torch():
     assert _array_api.as_index(torch.tensor([1, 0], dtype=torch.uint8)).dtype == torch.int64
     order = _array_api.stable_argsort(torch.tensor([2, 1, 2, 1]))
     np.testing.assert_array_equal(order.numpy(), np.argsort([2, 1, 2, 1], kind="stable"))
+
+
+def test_pyramid_vq_reads_narrow_integer_tensors_of_a_large_codebook():
+    # a codebook beyond int32: comparing int32 tensors with its size must not wrap
+    X = np.random.default_rng(0).standard_normal((4, 16)) * 100
+    pvq = PyramidVQ().fit(X)
+    assert pvq.codebook_size_ > np.iinfo(np.int32).max
+    S = pvq.transform(X)
+    S[:, 1::2] %= np.iinfo(np.int32).max  # valid indices that fit int32
+    expected = pvq.inverse_transform(S)
+    back = pvq.inverse_transform(torch.from_numpy(S.astype(np.int32)))
+    np.testing.assert_allclose(back.numpy(), expected)

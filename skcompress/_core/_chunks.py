@@ -101,7 +101,7 @@ def _on_device(estimator, method, X, device):
     """
     import torch
 
-    if torch_kernel(estimator, method.__name__) is None:
+    if torch_kernel(estimator, method) is None:
         return NotImplemented
     if is_torch_tensor(X):
         out = _call_torch(estimator, method, X.to(device), (), {})
@@ -248,32 +248,52 @@ def _map_dask(estimator, method, X, args, kwargs, name=None):
     )
 
 
-def torch_kernel(estimator, name):
-    """The torch kernel of ``estimator.name`` for its settings, or None.
+def torch_kernel(estimator, method):
+    """The torch kernel of ``method`` for the estimator's settings, or None.
 
     Asked of the step's ``_torch_kernel`` method, once the step is fitted.
+    ``method`` is a method's name, or the function that a :func:`chunked`
+    wrapper runs: then None too where a subclass overrode the method, whose
+    body the kernel of the class that wrote it does not compute (the
+    override runs with numpy, and its ``super()`` call reaches the kernel).
     """
-    kernel_of = getattr(estimator, "_torch_kernel", None)
-    if kernel_of is None:
+    owner = _kernel_owner(estimator)
+    if owner is None:
+        return None
+    name = method if isinstance(method, str) else method.__name__
+    if not isinstance(method, str) and _as_written(owner, name) is not method:
         return None
     check_is_fitted(estimator)
-    return kernel_of(name)
+    return estimator._torch_kernel(name)
 
 
 def unchunked(estimator, name):
-    """``estimator.name`` as written, without :func:`chunked`.
+    """``estimator.name`` as the class with the kernel wrote it, without :func:`chunked`.
 
     The torch kernel of a step whose method is written over the array
     namespace: tensors then run through the numpy path's own code.
     """
-    return functools.partial(getattr(type(estimator), name)._unchunked, estimator)
+    return functools.partial(_as_written(_kernel_owner(estimator), name), estimator)
+
+
+def _kernel_owner(estimator):
+    """The class in ``type(estimator).__mro__`` that defines ``_torch_kernel``, or None."""
+    for cls in type(estimator).__mro__:
+        if "_torch_kernel" in vars(cls):
+            return cls
+    return None
+
+
+def _as_written(cls, name):
+    """The function that ``cls.name``'s :func:`chunked` wrapper runs, or None."""
+    return getattr(getattr(cls, name, None), "_unchunked", None)
 
 
 def _call_torch(estimator, method, X, args, kwargs):
     """The torch kernel where the estimator has one for its settings, else numpy."""
     import torch
 
-    kernel = None if args or kwargs else torch_kernel(estimator, method.__name__)
+    kernel = None if args or kwargs else torch_kernel(estimator, method)
     if kernel is not None:
         out = kernel(X)
         if out is not NotImplemented:

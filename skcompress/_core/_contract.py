@@ -142,8 +142,8 @@ def _check_same_signal_shape(estimator, X):
 def _check_tensor(estimator, X, signal_shape):
     """A tensor of signals of the fitted shape, as floats, or the numpy path's ValueError.
 
-    float32 and float64 keep their dtype, other floats become float32 and
-    integers float64 (as ``check_array`` converts them).
+    float32 and float64 keep their dtype, every other dtype becomes float64
+    (as :func:`check_signals` converts numpy arrays).
     """
     shape = tuple(estimator.signal_shape_)
     if signal_shape is not None and X.ndim == 2 and X.shape[1] == int(np.prod(shape)):
@@ -151,7 +151,7 @@ def _check_tensor(estimator, X, signal_shape):
     _check_same_signal_shape(estimator, X)
     torch = get_namespace(X)
     if X.dtype not in (torch.float32, torch.float64):
-        X = X.to(torch.float32 if X.is_floating_point() else torch.float64)
+        X = X.to(torch.float64)
     if not bool(torch.isfinite(X).all()):
         raise ValueError(f"{type(estimator).__name__}: X contains NaN or infinity.")
     return X

@@ -7,18 +7,22 @@ adds real range coding under the same probabilities.
 
 import numpy as np
 
+from ._fitted import FittedMixin
+
 # Symbols farther than this from zero are escaped rather than given a bin:
 # quantized coefficients cluster at zero, and the table stays small.
 MAX_MAGNITUDE = 2048
 
 
-class CategoricalStatistics:
+class CategoricalStatistics(FittedMixin):
     """Counts of symbols per position and their ideal code lengths, without a coder.
 
     The estimate of :class:`skcompress.entropy.CategoricalEntropyModel` (its
     docstring gives the probabilities and the escape), which adds range
     coding under the same counts; the quantizers' ``entropy_model_``.
     """
+
+    _fitted_attribute = "counts_"
 
     def fit(self, symbols):
         """Count the symbols of each column.
@@ -125,9 +129,6 @@ class CategoricalStatistics:
 
     def _derived_changed(self):
         """Hook for subclasses whose cached tables follow the counts."""
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "counts_")
 
 
 def _check_symbols(symbols, name):

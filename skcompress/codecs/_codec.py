@@ -5,10 +5,10 @@ import copy
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Tags, TargetTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._core._contract import from_layout, to_layout
+from .._core._fitted import FittedMixin
 from .._core._statistics import CategoricalStatistics
 from ..entropy import BlockContextModel, CategoricalEntropyModel, EntropyModel, GainShapeModel
 from ..quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
@@ -16,7 +16,7 @@ from ..quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 _MODELS = ("auto", "context", "categorical")
 
 
-class Codec:
+class Codec(FittedMixin):
     """Signals to bytes and back: fitted transform and quantizer steps, and an entropy model.
 
     The steps are used as they were fitted, never refitted or rewritten:
@@ -92,6 +92,8 @@ class Codec:
     >>> bool(900 < rate["bits_per_sample"] < 1500), rate["header_bits_per_sample"]
     (True, 80.0)
     """
+
+    _fitted_attribute = "model_"
 
     def __init__(self, steps, *, model="auto"):
         self.steps = steps
@@ -279,13 +281,6 @@ class Codec:
 
     def _check_fitted(self, name):
         check_is_fitted(self, msg=f"Codec.{name}: call fit first (it learns the entropy model).")
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "model_")
-
-    def __sklearn_tags__(self):
-        # what check_is_fitted reads; a Codec is not an estimator of (X, y)
-        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
 
 
 def _resolve_steps(steps):

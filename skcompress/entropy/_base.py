@@ -3,13 +3,13 @@
 from abc import ABC, abstractmethod
 from numbers import Integral
 
-from sklearn.utils import Tags, TargetTags
 from sklearn.utils.validation import check_is_fitted
 
+from .._core._fitted import FittedMixin
 from . import _coder
 
 
-class EntropyModel(ABC):
+class EntropyModel(FittedMixin, ABC):
     """Base class of the entropy models: code lengths, and real bitstreams.
 
     An entropy model learns the statistics of quantized symbols (:meth:`fit`,
@@ -245,13 +245,6 @@ class EntropyModel(ABC):
 
     def _check_fitted(self, name):
         check_is_fitted(self, msg=f"%(name)s.{name}: the model is not fitted yet; call fit first.")
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, self._fitted_attribute)
-
-    def __sklearn_tags__(self):
-        # what check_is_fitted reads; the models are not estimators of (X, y)
-        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
 
     def __getstate__(self):
         state = self.__dict__.copy()

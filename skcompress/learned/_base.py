@@ -272,8 +272,15 @@ class LearnedCodec(TransformerMixin, _SkorchEstimator, metaclass=ABCMeta):
         The chunks' outputs fill one array; torch runs without gradients on
         ``n_threads`` threads.
         """
-        with threads(self.n_threads), torch.no_grad():
-            return map_numpy_chunks(function, A, self.batch_size)
+
+        def run(chunk):
+            # no_grad holds for its own thread only, and chunks may run on
+            # joblib's threads (under a parallel_config)
+            with torch.no_grad():
+                return function(chunk)
+
+        with threads(self.n_threads):
+            return map_numpy_chunks(run, A, self.batch_size)
 
     @property
     def module_(self):

@@ -164,9 +164,9 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
         The steps do not depend on the data; the entropy model of
         :meth:`bits_per_sample` after any sequence of calls is the one that
-        :meth:`fit` learns on all the batches at once
-        (:meth:`CategoricalEntropyModel.partial_fit
-        <skcompress.entropy.CategoricalEntropyModel.partial_fit>`), so a
+        :meth:`fit` learns on all the batches at once (counts add up, as
+        :meth:`CategoricalEntropyModel.partial_fit
+        <skcompress.entropy.CategoricalEntropyModel.partial_fit>` adds them), so a
         stream of chunks (the blocks of a Dask array) gives the same rates.
 
         Parameters

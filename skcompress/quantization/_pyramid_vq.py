@@ -663,6 +663,9 @@ def _check_indices(values, size, name):
             raise ValueError(f"{name} must hold integers; got {error}.") from None
         if size is None or size < _INT64_LIMIT:
             values = values.astype(np.int64)
+    elif values.dtype != np.uint64:
+        # narrower integers compared with a larger size would wrap in torch
+        values = astype(values, np.int64)
     bad = values < 0 if size is None else (values < 0) | (values >= size)
     if bool(bad.any()):
         expected = "[0, inf)" if size is None else f"[0, {size})"

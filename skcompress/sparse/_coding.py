@@ -108,9 +108,8 @@ class _SparseCodes:
             then per nonzero its atom index in ``ceil(log2(n_components))``
             bits and its level as an Elias-gamma code of the magnitude plus a
             sign bit (:meth:`bit_allocation` gives the three parts). "entropy":
-            the ideal code length under ``entropy_model_``, a
-            :class:`~skcompress.entropy.CategoricalEntropyModel` of each atom's
-            levels fitted on the training codes (zeros included, so an atom's
+            the ideal code length under ``entropy_model_``, the counts of
+            each atom's levels in the training codes (zeros included, so an atom's
             index costs what its frequency says); what
             :class:`skcompress.codecs.Codec` writes with
             ``model=coder.entropy_model_``, within a few bits per sample.

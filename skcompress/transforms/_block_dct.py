@@ -262,14 +262,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = np.asarray(X)
         dtype = float_dtype(X)
-        coefs = from_layout(
-            X,
-            self.grid_shape_,
-            self._channels,
-            self.n_coefficients_,
-            self.layout,
-            name="BlockDCT.inverse_transform",
-        )
+        coefs = self._blocks(X)
         n = len(coefs)
         if self.integer:
             out = self._hevc_inverse(coefs)
@@ -278,6 +271,11 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         else:
             out = self._inverse_1d(coefs.astype(dtype, copy=False))
         return out.reshape(n, *self.signal_shape_)
+
+    def _blocks(self, X):
+        """Coefficients in ``layout`` as ``(n, *grid_shape_, channels, k)``."""
+        grid, C, k = self.grid_shape_, self._channels, self.n_coefficients_
+        return from_layout(X, grid, C, k, self.layout, name="BlockDCT.inverse_transform")
 
     def _torch_kernel(self, method):
         """The kernel of tensors (see :mod:`skcompress._core._chunks`), None for ``integer``.
@@ -313,14 +311,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
 
     def _inverse_tensor(self, Xt):
         Xt = astype(Xt, float_dtype(Xt))
-        coefs = from_layout(
-            Xt,
-            self.grid_shape_,
-            self._channels,
-            self.n_coefficients_,
-            self.layout,
-            name="BlockDCT.inverse_transform",
-        )
+        coefs = self._blocks(Xt)
         n = len(coefs)
         if self._n_block_axes == 1:
             return self._inverse_1d(coefs).reshape(n, *self.signal_shape_)

@@ -308,3 +308,17 @@ def test_context_and_factorized_coders_code_the_same_latents(fitted, rgb, gray):
         )
     with pytest.raises(ValueError, match="entropy_coder"):
         LearnedWaveletCodec(entropy_coder="huffman", **TINY_WAVELET).fit(rgb)
+
+
+def test_chunks_on_joblib_threads_run_without_gradients():
+    # under a parallel_config the chunks run on joblib's threads, where the
+    # caller's torch.no_grad() does not hold
+    from joblib import parallel_config
+
+    X = np.random.default_rng(0).uniform(0, 1, (20, 16, 16)).astype(np.float32)
+    codec = BalleCodec(**{**BalleCodec._get_test_params()[0], "batch_size": 4}).fit(X)
+    symbols = codec.transform(X)
+    back = codec.inverse_transform(symbols)
+    with parallel_config(n_jobs=2):
+        np.testing.assert_array_equal(codec.transform(X), symbols)
+        np.testing.assert_array_equal(codec.inverse_transform(symbols), back)
