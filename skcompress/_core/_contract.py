@@ -57,6 +57,7 @@ def check_signals(
     dtype=("numeric",),
     max_ndim=4,
     keep_tensors=False,
+    any_size=False,
 ):
     """Validate a batch of signals and record or check its shape.
 
@@ -82,6 +83,10 @@ def check_signals(
         tensor is checked for its signal shape and finiteness (scikit-learn's
         checks need numpy) and returned as a tensor of floats. False converts
         it, as any array-like.
+    any_size : bool
+        True for a fully convolutional step: after ``fit``, images (3-D and
+        4-D ``X``) may have any height and width; the caller checks their
+        kind and channels. Flat 2-D rows keep the fitted number of features.
 
     Returns
     -------
@@ -103,6 +108,8 @@ def check_signals(
                 f"width) or (n_samples, height, width, channels); got an array with "
                 f"ndim={X.ndim} and shape {X.shape}."
             )
+        if any_size and not reset:
+            return X
         if not reset:
             _check_same_signal_shape(estimator, X)
         validate_data(estimator, X.reshape(len(X), -1), reset=reset, skip_check_array=True)

@@ -8,7 +8,7 @@ import pywt
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._core._contract import check_input_features, check_signals, from_layout, to_layout
@@ -88,16 +88,7 @@ class _LatentImageCodec(LearnedCodec):
         keep the fitted number of features.
         """
         name = type(self).__name__
-        if reset or getattr(X, "ndim", 2) <= 2:
-            X = check_signals(self, X, reset=reset, signal_shape=self.signal_shape)
-        else:
-            dtype = (np.float64, np.float32)
-            X = check_array(X, allow_nd=True, dtype=dtype, input_name="X", estimator=self)
-            if X.ndim > 4:
-                raise ValueError(
-                    f"{name} expects X of shape (n_samples, length), (n_samples, height, "
-                    f"width) or (n_samples, height, width, channels); got shape {X.shape}."
-                )
+        X = check_signals(self, X, reset=reset, signal_shape=self.signal_shape, any_size=True)
         ndim = 1 if X.ndim == 2 else 2
         channels = X.shape[3] if X.ndim == 4 else 1
         if reset:

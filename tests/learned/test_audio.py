@@ -29,17 +29,19 @@ def test_training_learns_and_more_stages_decode_better(codec):
     assert codec.n_iter_ == 12 and loss[1:8].min() < 0.9 * loss[0]
     assert codec.quantizer_.codebooks_.shape == (3, 8, 4)
     np.testing.assert_array_equal(codec.module_.codebooks.numpy(), codec.quantizer_.codebooks_)
-    # What the codec guarantees: the latents that decoding with k stages sees
-    # are the ResidualVQ's first k stages, which quantize them ever finer.
-    # (The waveform error of a network this small and this briefly trained
-    # need not follow: its decoder is nonlinear.)
+    # Decoding with k stages sees the ResidualVQ's first k stages of the
+    # latents, each trained on the residual of those before: they quantize the
+    # latents finer, here by 6% or more a stage (beam search chooses whole
+    # paths, so a prefix is not guaranteed better, hence the margin below; the
+    # waveform error of a network this small need not follow at all: its
+    # decoder is nonlinear).
     frames = codec._latents(codec._module_input(X))
     codes = codec.quantizer_.transform(frames)
     errors = [
         np.mean((codec.quantizer_.inverse_transform(codes, n_stages=k) - frames) ** 2)
         for k in (1, 2, 3)
     ]
-    assert errors[0] > errors[1] > errors[2]
+    assert errors[1] < 0.98 * errors[0] and errors[2] < 0.98 * errors[1]
     # and decoding with k stages reads nothing of the later ones
     codes = codec.transform(X).reshape(8, -1, 3)
     for k in (1, 2):
