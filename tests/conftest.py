@@ -80,7 +80,7 @@ def estimator_instances():
     instances = []
     with_torch = importlib.util.find_spec("torch") is not None
     for _, cls in all_estimators():
-        sets = getattr(cls, "_get_test_params", lambda: [{}])()
+        sets = cls.get_test_params()
         for params in sets:
             instances.append(cls(**params))
         if with_torch and hasattr(cls, "_torch_kernel"):

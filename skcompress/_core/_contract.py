@@ -11,7 +11,9 @@ A batch of signals is an array ``(n_samples, *signal_shape)``:
   images are stored.
 
 A step that is given ``signal_shape`` also accepts flattened rows
-``(n, prod(signal_shape))`` and reshapes them itself.
+``(n, prod(signal_shape))`` and reshapes them itself. Values are numbers:
+arrays of strings, even of numeric ones, are refused, and so are signals
+without values (``(n, 0, 0)``).
 
 Output layouts
 --------------
@@ -28,6 +30,9 @@ Every transform offers one ``layout`` parameter:
     ``(n, channels * n_coefficients, *grid)``, the layout a convolutional
     network expects (e.g. DCT coefficients as channels at 1/8 resolution).
 
+Only "flat" output fills a DataFrame: under ``set_output(transform="pandas")``
+the other layouts raise a ValueError that says so.
+
 ``inverse_transform`` accepts any of the three and returns signals in the shape
 seen by ``fit``. Floating point input keeps its dtype (float32 stays float32);
 integer input is converted to float64.
@@ -40,6 +45,7 @@ input's device.
 """
 
 import numpy as np
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, validate_data
 
 from ._array_api import as_array, contiguous, get_namespace, is_torch
@@ -91,10 +97,18 @@ def check_signals(
     Returns
     -------
     X : ndarray of shape (n_samples, *signal_shape)
+
+    Raises
+    ------
+    ValueError
+        For strings or bytes, even of numbers (numpy would parse them); for
+        signals with no values, as ``(n_samples, 0, 0)``; for a shape other
+        than the fitted one.
     """
     name = type(estimator).__name__
     if keep_tensors and not reset and is_torch(X):
         return _check_tensor(estimator, X, signal_shape)
+    check_numeric(X, name)
     if getattr(X, "ndim", 2) <= 2:
         # 2-D input keeps scikit-learn's path: feature names from DataFrames.
         X = validate_data(estimator, X, reset=reset, dtype=_float_dtype(dtype))
@@ -108,6 +122,7 @@ def check_signals(
                 f"width) or (n_samples, height, width, channels); got an array with "
                 f"ndim={X.ndim} and shape {X.shape}."
             )
+        check_nonempty(X, name)
         if any_size and not reset:
             return X
         if not reset:
@@ -133,6 +148,101 @@ def check_signals(
     else:
         _check_same_signal_shape(estimator, X)
     return X
+
+
+def check_numeric(X, name):
+    """Raise a ValueError for an array of strings or bytes (of numbers, too).
+
+    scikit-learn's ``check_array`` with a float dtype parses numeric strings
+    (``np.array(["1.5"])`` becomes 1.5), so a column of text would pass as
+    signals. Object arrays of numbers (as pandas gives) are fine. A
+    ValueError, as scikit-learn's for ``dtype="numeric"`` and strings.
+
+    Parameters
+    ----------
+    X : array-like
+        The input, before :func:`~sklearn.utils.check_array`.
+    name : str
+        The estimator, for the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_numeric(np.zeros((2, 3)), "BlockDCT")
+    >>> check_numeric(np.array([["1.5", "2"]]), "BlockDCT")
+    Traceback (most recent call last):
+    ...
+    ValueError: BlockDCT needs numeric input; got X of dtype <U3 (strings). ...
+    """
+    dtype = getattr(X, "dtype", None)
+    columns = getattr(X, "dtypes", None)  # a DataFrame
+    if columns is not None and all(getattr(d, "kind", "O") in "biufc" for d in columns):
+        return
+    if dtype is None or columns is not None:  # lists, DataFrames: as check_array sees them
+        try:
+            dtype = np.asarray(X).dtype
+        except (TypeError, ValueError):
+            return  # ragged or odd input: check_array says what is wrong
+    kind = getattr(dtype, "kind", None)
+    if kind in ("U", "S"):
+        text = f"{dtype} (strings)"
+    elif kind == "O":
+        values = np.asarray(X, dtype=object).ravel()
+        found = next((v for v in values if isinstance(v, (str, bytes))), None)
+        if found is None:
+            return
+        text = f"object holding strings, such as {found!r}"
+    else:
+        return
+    raise ValueError(
+        f"{name} needs numeric input; got X of dtype {text}. Convert it first, e.g. "
+        "np.asarray(X, dtype=float), if the strings hold numbers."
+    )
+
+
+def check_nonempty(X, name):
+    """Raise a ValueError for signals without values, as ``X`` of shape ``(n, 0, 0)``.
+
+    scikit-learn's ``check_array`` counts the features of 2-D arrays only.
+    """
+    if 0 in X.shape[1:]:
+        raise ValueError(
+            f"{name} needs signals with at least one value each; got X of shape "
+            f"{X.shape}, whose signals of shape {X.shape[1:]} are empty."
+        )
+
+
+def check_output_container(estimator, Xt):
+    """``Xt``, or a ValueError where ``set_output`` asks a container of non-2-D output.
+
+    ``set_output(transform="pandas")`` (or "polars") wraps what ``transform``
+    returns in a DataFrame, which only 2-D output can fill; the layouts other
+    than "flat" give more dimensions.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The step whose ``transform`` returns ``Xt``.
+    Xt : ndarray or tensor
+        Its output.
+
+    Returns
+    -------
+    Xt : ndarray or tensor
+        Unchanged.
+    """
+    if Xt.ndim == 2:
+        return Xt
+    container = _get_output_config("transform", estimator)["dense"]
+    if container == "default":
+        return Xt
+    layout = getattr(estimator, "layout", None)
+    cause = f"layout={layout!r} gives" if layout not in (None, "flat") else "this input gives"
+    raise ValueError(
+        f"{type(estimator).__name__}: set_output(transform={container!r}) needs 2-D output, "
+        f"but {cause} an array of shape {tuple(Xt.shape)}. Use layout='flat' (2-D, with "
+        "feature names) for DataFrame output, or set_output(transform='default')."
+    )
 
 
 def _check_same_signal_shape(estimator, X):
@@ -179,12 +289,13 @@ def check_input_features(estimator, input_features):
         )
 
 
-def to_layout(blocks, layout):
+def to_layout(blocks, layout, estimator=None):
     """Turn ``(n, *grid, channels, k)`` coefficients into the requested layout.
 
     ``blocks`` has the channel axis just before the coefficient axis; gray and
     1-D signals carry a channel axis of length 1, which the "blocks" layout
-    drops. A numpy array or a torch tensor.
+    drops. A numpy array or a torch tensor. ``estimator``: the step whose
+    ``transform`` output this is, checked by :func:`check_output_container`.
 
     Examples
     --------
@@ -195,12 +306,14 @@ def to_layout(blocks, layout):
     """
     n, *grid, channels, k = blocks.shape
     if layout == "flat":
-        return blocks.reshape(n, -1)
-    if layout == "blocks":
-        return blocks if channels > 1 else blocks.reshape(n, *grid, k)
-    xp = get_namespace(blocks)
-    moved = xp.moveaxis(blocks.reshape(n, -1, channels * k), -1, 1)
-    return contiguous(moved).reshape(n, channels * k, *grid)
+        out = blocks.reshape(n, -1)
+    elif layout == "blocks":
+        out = blocks if channels > 1 else blocks.reshape(n, *grid, k)
+    else:
+        xp = get_namespace(blocks)
+        moved = xp.moveaxis(blocks.reshape(n, -1, channels * k), -1, 1)
+        out = contiguous(moved).reshape(n, channels * k, *grid)
+    return out if estimator is None else check_output_container(estimator, out)
 
 
 def from_layout(Xt, grid, channels, k, layout, name="inverse_transform"):

@@ -12,8 +12,10 @@ from torch import nn
 
 from .._core._contract import check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import fill_doc
+from .._core._estimator import unfitted_on_error
+from .._core._limits import MAX_BEAM_SIZE, MAX_STAGES, MAX_WIDTH
 from ..entropy import CategoricalEntropyModel
-from ..nets._skorch import FITTED_ATTRIBUTES
+from ..nets._skorch import FITTED_ATTRIBUTES, check_float32_range
 from ..quantization import ResidualVQ
 from ._base import (
     _CODEC_CONSTRAINTS,
@@ -115,19 +117,19 @@ class SoundStreamCodec(LearnedCodec):
 
         Parameters
         ----------
-        n_stages : int, default=8
+        n_stages : int in [1, 256], default=8
             Stages of the residual quantizer.
         codebook_size : int, default=256
             Codewords per stage.
-        channels : int, default=16
+        channels : int in [1, 4096], default=16
             Channels of the first layer (doubled at every strided block).
         strides : tuple of int, default=(2, 4, 5)
             Downsampling of each block: ``prod(strides)`` samples per frame.
-        latent_dim : int, default=32
+        latent_dim : int in [1, 4096], default=32
             Length of a latent frame (the vectors the ResidualVQ codes).
         quantizer_dropout : bool, default=True
             Train the decoder on a random number of stages per signal.
-        beam_size : int, default=4
+        beam_size : int in [1, 1024], default=4
             Beam of the ResidualVQ's encoder.
         spectral_weight : float, default=1.0
             Weight of the multi-resolution spectral distance.
@@ -202,13 +204,13 @@ class SoundStreamCodec(LearnedCodec):
     _loss_parts = ("distortion", "spectral", "commitment")
     _parameter_constraints = {
         **_CODEC_CONSTRAINTS,
-        "n_stages": [Interval(Integral, 1, None, closed="left")],
+        "n_stages": [Interval(Integral, 1, MAX_STAGES, closed="both")],
         "codebook_size": [Interval(Integral, 2, None, closed="left")],
-        "channels": [Interval(Integral, 1, None, closed="left")],
+        "channels": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
         "strides": [tuple, list],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
         "quantizer_dropout": ["boolean"],
-        "beam_size": [Interval(Integral, 1, None, closed="left")],
+        "beam_size": [Interval(Integral, 1, MAX_BEAM_SIZE, closed="both")],
         "spectral_weight": [Interval(Real, 0, None, closed="left")],
         "commitment_weight": [Interval(Real, 0, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -286,6 +288,7 @@ class SoundStreamCodec(LearnedCodec):
                 f"array of shape {X.shape}."
             )
         X = check_signals(self, X, reset=reset)
+        check_float32_range(X, "SoundStreamCodec")
         stride = self._stride()
         if X.shape[1] < stride:
             raise ValueError(
@@ -324,6 +327,7 @@ class SoundStreamCodec(LearnedCodec):
     # -- fitting -----------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Train the autoencoder, fit the ResidualVQ, then train through it.
 
@@ -349,6 +353,14 @@ class SoundStreamCodec(LearnedCodec):
             )
         scale = float(np.std(X, dtype=np.float64))
         self.scale_ = scale if scale > 0 else 1.0
+        n_frames = min(len(X) * (padded // stride), _RVQ_TRAINING_FRAMES)
+        if n_frames < self.codebook_size:
+            raise ValueError(
+                f"SoundStreamCodec: codebook_size={self.codebook_size} exceeds the {n_frames} "
+                f"latent frames of the training signals ({len(X)} signals x "
+                f"{padded // stride} frames, at most {_RVQ_TRAINING_FRAMES} used); give more "
+                "or longer signals or a smaller codebook_size."
+            )
         self.n_frames_ = padded // stride
         self.frame_rate_ = self.sample_rate / stride
         self._start_training()
@@ -361,12 +373,6 @@ class SoundStreamCodec(LearnedCodec):
         rng = np.random.default_rng(self._seed)
         if len(frames) > _RVQ_TRAINING_FRAMES:
             frames = frames[np.sort(rng.choice(len(frames), _RVQ_TRAINING_FRAMES, replace=False))]
-        if len(frames) < self.codebook_size:
-            raise ValueError(
-                f"SoundStreamCodec: codebook_size={self.codebook_size} exceeds the {len(frames)} "
-                f"latent frames of the training signals ({len(X)} signals x {self.n_frames_} "
-                "frames); give more or longer signals or a smaller codebook_size."
-            )
         self.quantizer_ = ResidualVQ(
             self.n_stages, self.codebook_size, beam_size=self.beam_size, random_state=self._seed
         ).fit(frames)
@@ -408,7 +414,7 @@ class SoundStreamCodec(LearnedCodec):
         X = self._signals(X, reset=False)
         codes = self.quantizer_.transform(self._latents(self._module_input(X)))
         codes = codes.reshape(len(X), self.n_frames_, 1, self.n_stages)
-        return to_layout(codes, self.layout)
+        return to_layout(codes, self.layout, self)
 
     def _codes(self, X, name):
         """Codes in ``layout`` (or flat 2-D) to ``(n, n_frames, n_stages)``."""
@@ -593,7 +599,7 @@ class SoundStreamCodec(LearnedCodec):
         return np.asarray(names, dtype=object)
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {
                 "n_stages": 2,

@@ -30,7 +30,8 @@ TRAINING_PARAMS = """\
         Signals (or patches) per mini-batch; also the chunk size of
         ``transform`` and ``inverse_transform``.
     lr : float, default=0.001
-        Learning rate of Adam.
+        Learning rate of Adam. Training whose loss turns non-finite stops
+        ``fit`` with a ValueError and leaves the codec unfitted.
     max_grad_norm : float or None, default=1.0
         Clip the gradient's norm to this before every step (skorch's
         ``GradientNormClipping``), which keeps GDN training stable at

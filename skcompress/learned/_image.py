@@ -13,10 +13,12 @@ from torch import nn
 
 from .._core._contract import check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import fill_doc
+from .._core._estimator import unfitted_on_error
+from .._core._limits import MAX_BLOCKS, MAX_KERNEL_SIZE, MAX_LEVELS, MAX_WIDTH
 from ..entropy import BlockContextModel, CategoricalEntropyModel
 from ..entropy._coder import read_varint, varint
 from ..nets._data import threads
-from ..nets._skorch import FITTED_ATTRIBUTES
+from ..nets._skorch import FITTED_ATTRIBUTES, check_float32_range
 from ..transforms import WaveletTransform
 from ._base import (
     _CODEC_CONSTRAINTS,
@@ -89,6 +91,7 @@ class _LatentImageCodec(LearnedCodec):
         """
         name = type(self).__name__
         X = check_signals(self, X, reset=reset, signal_shape=self.signal_shape, any_size=True)
+        check_float32_range(X, name)
         ndim = 1 if X.ndim == 2 else 2
         channels = X.shape[3] if X.ndim == 4 else 1
         if reset:
@@ -147,7 +150,7 @@ class _LatentImageCodec(LearnedCodec):
     def _latent_layout(self, Y):
         """``(n, M, *grid)`` integer latents in ``layout``."""
         blocks = np.moveaxis(Y, 1, -1)[..., np.newaxis, :]  # one channel of M latents
-        return np.ascontiguousarray(to_layout(blocks, self.layout))
+        return np.ascontiguousarray(to_layout(blocks, self.layout, self))
 
     def _from_latent_layout(self, Xt, size):
         """Latents in ``layout`` (or flat 2-D) to ``(n, M, *grid)`` and the output size.
@@ -293,6 +296,7 @@ class _LatentImageCodec(LearnedCodec):
         return None if self.patch_size is None else self.patch_size // self._input_stride()
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Train the codec on images (or patches): ``max_epochs`` passes of ``R + lmbda * D``.
 
@@ -312,6 +316,7 @@ class _LatentImageCodec(LearnedCodec):
         return self._fit(X, partial=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """One more epoch on ``X``; the first call builds the model.
 
@@ -328,6 +333,7 @@ class _LatentImageCodec(LearnedCodec):
         """
         return self._fit(X, partial=True)
 
+    @unfitted_on_error
     def initialize(self, X):
         """Build the untrained model for signals like ``X``, e.g. to :meth:`load_params` into.
 
@@ -697,14 +703,14 @@ class BalleCodec(_LatentImageCodec):
         lmbda : float, default=0.01
             Weight of the distortion in the loss: larger gives more bits and
             higher quality.
-        n_filters : int, default=64
+        n_filters : int in [1, 4096], default=64
             Channels of the hidden layers (128 in the paper's small models).
-        n_latents : int, default=96
+        n_latents : int in [1, 4096], default=96
             Channels of the latents.
-        n_layers : int, default=4
+        n_layers : int in [1, 16], default=4
             Stride-2 convolutions in each transform: the total stride is
             ``2 ** n_layers`` (16 by default).
-        kernel_size : int, default=5
+        kernel_size : int in [1, 63], default=5
             Odd kernel size of the convolutions.
     {input}
     {training}
@@ -747,10 +753,10 @@ class BalleCodec(_LatentImageCodec):
     _parameter_constraints = {
         **_CODEC_CONSTRAINTS,
         "lmbda": [Interval(Real, 0, None, closed="left")],
-        "n_filters": [Interval(Integral, 1, None, closed="left")],
-        "n_latents": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "n_filters": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
+        "n_latents": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
+        "n_layers": [Interval(Integral, 1, MAX_LEVELS, closed="both")],
+        "kernel_size": [Interval(Integral, 1, MAX_KERNEL_SIZE, closed="both")],
         "data_range": [Interval(Real, 0, None, closed="neither"), None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions({"flat", "blocks", "channels_first"})],
@@ -832,7 +838,7 @@ class BalleCodec(_LatentImageCodec):
         return RateDistortionLoss, {"lmbda": self.lmbda, "scale": scale}
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {
                 "n_filters": 4,
@@ -875,15 +881,15 @@ class LearnedWaveletCodec(_LatentImageCodec):
             Weight of the distortion in the loss.
         wavelet : str, default="cdf97"
             Any wavelet :class:`~skcompress.WaveletTransform` takes.
-        level : int, default=3
+        level : int in [1, 16], default=3
             Wavelet levels: the total stride is ``2 ** level``.
-        n_latents : int, default=24
+        n_latents : int in [1, 4096], default=24
             Channels of the latents (the transform has ``channels * 4 ** level``).
-        n_filters : int, default=64
+        n_filters : int in [1, 4096], default=64
             Width of the decoder.
-        n_blocks : int, default=2
+        n_blocks : int in [0, 64], default=2
             Residual blocks of the decoder.
-        kernel_size : int, default=3
+        kernel_size : int in [1, 63], default=3
             Odd kernel size of the decoder's convolutions.
         decomposition : {"dyadic", "packet"}, default="dyadic"
             The fixed transform. "dyadic": JPEG 2000's, a ``level``-level
@@ -918,7 +924,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
             one distribution per latent channel, the learned densities that
             training minimizes (as :class:`BalleCodec` codes). Training is the
             same for both; the setting may be changed after ``fit``.
-        context_groups : int, default=2
+        context_groups : int in [1, 4096], default=2
             For ``entropy_coder="context"``: the latent channels, in order of
             decreasing variance, are dealt round-robin into this many groups
             (at most ``n_latents``), the context model's channels; the first
@@ -976,15 +982,15 @@ class LearnedWaveletCodec(_LatentImageCodec):
         **_CODEC_CONSTRAINTS,
         "lmbda": [Interval(Real, 0, None, closed="left")],
         "wavelet": [str],
-        "level": [Interval(Integral, 1, None, closed="left")],
-        "n_latents": [Interval(Integral, 1, None, closed="left")],
-        "n_filters": [Interval(Integral, 1, None, closed="left")],
-        "n_blocks": [Interval(Integral, 0, None, closed="left")],
-        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "level": [Interval(Integral, 1, MAX_LEVELS, closed="both")],
+        "n_latents": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
+        "n_filters": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
+        "n_blocks": [Interval(Integral, 0, MAX_BLOCKS, closed="both")],
+        "kernel_size": [Interval(Integral, 1, MAX_KERNEL_SIZE, closed="both")],
         "decomposition": [StrOptions({"dyadic", "packet"})],
         "init": [StrOptions({"color", "pca", "random"})],
         "entropy_coder": [StrOptions({"context", "factorized"})],
-        "context_groups": [Interval(Integral, 1, None, closed="left")],
+        "context_groups": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
         "data_range": [Interval(Real, 0, None, closed="neither"), None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions({"flat", "blocks", "channels_first"})],
@@ -1219,6 +1225,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         self._fit_context_model(self._signals(X, reset=False))
         return self
 
+    @unfitted_on_error
     def initialize(self, X):
         super().initialize(X)
         X = self._signals(X, reset=False)
@@ -1323,7 +1330,7 @@ class LearnedWaveletCodec(_LatentImageCodec):
         }
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {
                 "wavelet": "haar",

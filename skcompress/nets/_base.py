@@ -19,11 +19,18 @@ from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
+from .._core._contract import check_nonempty, check_numeric
+from .._core._estimator import unfitted_on_error
+from .._core._limits import MAX_HIDDEN_UNITS, MAX_KERNEL_SIZE
 from ._data import BatchIterator, CosineDecay, threads
 from ._modules import count_macs, count_parameters
-from ._skorch import TRAINING_CONSTRAINTS, _SkorchEstimator
+from ._skorch import TRAINING_CONSTRAINTS, _SkorchEstimator, check_float32_range
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+#: Most values of the embedding tables of the code networks (all streams together):
+#: 2**28 float32 weights are 1 GiB, 4 GiB with their gradients and Adam's two moments.
+_MAX_EMBEDDING_VALUES = 1 << 28
 
 _NET_CONSTRAINTS = {
     **TRAINING_CONSTRAINTS,
@@ -34,9 +41,9 @@ _NET_CONSTRAINTS = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
 }
 _HEAD_CONSTRAINTS = {
-    "widths": [tuple, list],
-    "kernel_size": [Interval(Integral, 1, None, closed="left")],
-    "hidden_units": [Interval(Integral, 0, None, closed="left")],
+    "widths": [tuple, list],  # each at most MAX_WIDTH, checked by the module
+    "kernel_size": [Interval(Integral, 1, MAX_KERNEL_SIZE, closed="both")],
+    "hidden_units": [Interval(Integral, 0, MAX_HIDDEN_UNITS, closed="both")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
 }
 
@@ -72,11 +79,13 @@ class _NetEstimator(_SkorchEstimator):
 
     def _validate_X(self, X, *, reset):
         name = type(self).__name__
+        check_numeric(X, name)
         dtype = "numeric" if self._integer_input else (np.float32, np.float64)
         if getattr(X, "ndim", 2) <= 2:
             X = validate_data(self, X, reset=reset, dtype=dtype)
         else:
             X = check_array(X, allow_nd=True, dtype=dtype, input_name="X", estimator=self)
+            check_nonempty(X, name)
             validate_data(self, X.reshape(len(X), -1), reset=reset, skip_check_array=True)
         if reset:
             self.input_shape_ = tuple(int(s) for s in X.shape[1:])
@@ -89,6 +98,8 @@ class _NetEstimator(_SkorchEstimator):
             )
         if self._integer_input:
             X = self._check_codes(X, reset=reset)
+        else:
+            check_float32_range(X, name)
         return X
 
     def _check_codes(self, X, *, reset):
@@ -110,12 +121,26 @@ class _NetEstimator(_SkorchEstimator):
             )
         if reset:
             self.n_codes_ = high + 1 if self.n_codes == "auto" else int(self.n_codes)
+            self._check_embedding_size(high)
         if high >= self.n_codes_:
             raise ValueError(
                 f"{name}: codes must be in [0, {self.n_codes_ - 1}] (n_codes={self.n_codes!r}, "
                 f"{self.n_codes_} codes per stream); X holds {high}."
             )
         return X
+
+    def _check_embedding_size(self, high):
+        streams = self._to_module_input(np.empty((1, *self.input_shape_))).shape[1]
+        values = streams * self.n_codes_ * self.embedding_dim
+        if values > _MAX_EMBEDDING_VALUES:
+            raise ValueError(
+                f"{type(self).__name__}: an embedding of {self.n_codes_} codes "
+                f"(n_codes={self.n_codes!r}; X holds codes up to {high}) x {streams} streams "
+                f"x embedding_dim={self.embedding_dim} has {values} weights; expected at most "
+                f"{_MAX_EMBEDDING_VALUES} (2**28). The codes must be indices into codebooks "
+                "(a ResidualVQ's), not arbitrary integers: give fewer codes or a smaller "
+                "embedding_dim."
+            )
 
     @staticmethod
     def _require_y(estimator, y):
@@ -228,13 +253,15 @@ class _NetEstimator(_SkorchEstimator):
     def _outputs(self, X):
         """The module's outputs (probabilities for classifiers), float64 numpy.
 
-        Every forward pass sees exactly ``batch_size`` rows (the last batch is
-        padded), so a sample's outputs do not depend on the batch it came in:
-        the kernels that a batch size selects sum in their own orders.
+        Every forward pass sees exactly ``min(batch_size, n)`` rows, ``n`` the
+        samples of the first training call (the last batch is padded), so a
+        sample's outputs do not depend on the batch it came in: the kernels
+        that a batch size selects sum in their own orders. Training's batch is
+        never larger, so neither is prediction's memory, whatever ``batch_size``.
         """
         check_is_fitted(self)
         Xt = self._prepare(self._validate_X(X, reset=False))
-        module, size = self.net_.module_, self.batch_size
+        module, size = self.net_.module_, min(self.batch_size, self._n_train)
         outputs = []
         with threads(self.n_threads), torch.no_grad():
             module.eval()
@@ -302,6 +329,7 @@ class NetClassifierMixin(ClassifierMixin):
         return position.astype(np.int64)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y):
         """Train the network for ``max_epochs`` epochs on ``(X, y)``, from a fresh start.
 
@@ -322,6 +350,7 @@ class NetClassifierMixin(ClassifierMixin):
         return self._train(X, y, reset=True, epochs=self.max_epochs, fit=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def partial_fit(self, X, y, classes=None):
         """One more epoch over ``(X, y)``; the first call builds the network.
 
@@ -415,6 +444,7 @@ class NetRegressorMixin(RegressorMixin):
         return ((Y - self.target_mean_) / self.target_scale_).astype(np.float32)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y):
         """Train the network for ``max_epochs`` epochs on ``(X, y)``, from a fresh start.
 
@@ -434,6 +464,7 @@ class NetRegressorMixin(RegressorMixin):
         return self._train(X, y, reset=True, epochs=self.max_epochs, fit=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def partial_fit(self, X, y):
         """One more epoch over ``(X, y)``; the first call builds the network.
 

@@ -6,6 +6,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._core._limits import MAX_BLOCK_SIZE, MAX_LEVELS, MAX_UPSAMPLE, MAX_WIDTH
 from ..transforms import WaveletTransform
 from ._base import (
     _HEAD_CONSTRAINTS,
@@ -30,9 +31,9 @@ _TEST_TRAINING = {
 # -- shared docstring parts ---------------------------------------------------
 
 _HEAD_PARAMS = """\
-    kernel_size : int, default=3
+    kernel_size : int in [1, 63], default=3
         Odd kernel size of the convolutions.
-    hidden_units : int, default=128
+    hidden_units : int in [0, 16384], default=128
         Width of the hidden layer of the head (0: a linear head).
     dropout : float in [0, 1), default=0.0
         Dropout before the last layer."""
@@ -49,9 +50,12 @@ _TRAINING_PARAMS = """\
     max_epochs : int, default=10
         Passes over the training data in ``fit``.
     batch_size : int, default=128
-        Samples per mini-batch (training and inference).
+        Samples per mini-batch (training and inference; prediction runs
+        batches of at most as many samples as the first training call had).
     lr : float, default=1e-3
-        Learning rate.
+        Learning rate. Training whose loss turns non-finite (a learning rate
+        too large) stops ``fit`` with a ValueError and leaves the estimator
+        unfitted.
     lr_schedule : {{"constant", "cosine"}}, default="constant"
         "constant" keeps ``lr``. "cosine": ``fit`` decays the learning rate
         from ``lr`` to 0 along a half cosine over all its batches (Loshchilov
@@ -153,11 +157,11 @@ class _BlockDCTInput:
         **_HEAD_CONSTRAINTS,
         "n_color_channels": [Interval(Integral, 1, None, closed="left"), None],
         "n_coefficients": [Interval(Integral, 1, None, closed="left"), None],
-        "upsample": [Interval(Integral, 1, None, closed="left")],
+        "upsample": [Interval(Integral, 1, MAX_UPSAMPLE, closed="both")],
         "sub_block_init": [StrOptions({"learned", "idct"})],
         "batch_norm": ["boolean"],
         "n_pool": [Interval(Integral, 0, None, closed="left"), None],
-        "block_size": [Interval(Integral, 1, None, closed="left")],
+        "block_size": [Interval(Integral, 1, MAX_BLOCK_SIZE, closed="both")],
         "layout": [StrOptions({"channels_first", "blocks"})],
         "standardize": ["boolean"],
     }
@@ -281,12 +285,12 @@ class _BlockDCTInput:
         return f"block-DCT coefficients in the {self.layout!r} layout"
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [{**_TEST_TRAINING, "widths": (8,), "hidden_units": 16}]
 
 
 _BLOCK_DCT_PARAMS = """\
-    widths : sequence of int, default=(64,)
+    widths : sequence of int, each in [1, 4096], default=(64,)
         Channels of the convolution stages (empty: an MLP on the
         coefficients).
     n_color_channels : int or None, default=None
@@ -299,7 +303,7 @@ _BLOCK_DCT_PARAMS = """\
         None: all. The rate of a pipeline counts what its quantizer codes,
         so to cost only what is used, keep the coefficients at the
         transform instead (``BlockDCT(n_coefficients=...)``).
-    upsample : int, default=2
+    upsample : int in [1, 64], default=2
         The stages work on a grid ``upsample`` times finer than the blocks:
         every block's coefficients are first mapped by one learned linear map
         to ``upsample x upsample`` sub-block features (see
@@ -318,7 +322,7 @@ _BLOCK_DCT_PARAMS = """\
     n_pool : int or None, default=None
         Stages followed by a 2x max-pooling (the first ones); None:
         ``log2(upsample)``, back to the block grid.
-    block_size : int, default=8
+    block_size : int in [1, 4096], default=8
         Side of the DCT blocks; used by ``sub_block_init="idct"`` only.
     layout : {"channels_first", "blocks"}, default="channels_first"
         Layout of the input, as the transform and quantizer before it emit
@@ -476,12 +480,12 @@ class _PixelInput:
         return f"signals in the {self.layout!r} layout"
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [{**_TEST_TRAINING, "widths": (4,), "hidden_units": 16}]
 
 
 _PIXEL_PARAMS = """\
-    widths : sequence of int, default=(32, 64)
+    widths : sequence of int, each in [1, 4096], default=(32, 64)
         Channels of the stages; each stage is followed by 2x max-pooling.
     layout : {"signals", "channels_first"}, default="signals"
         "signals": skcompress's data contract, ``(n, length)`` 1-D signals,
@@ -535,7 +539,7 @@ class _WaveletInput:
         **_HEAD_CONSTRAINTS,
         "signal_shape": [tuple, list, None],
         "wavelet": [str],
-        "level": [Interval(Integral, 1, None, closed="left"), None],
+        "level": [Interval(Integral, 1, MAX_LEVELS, closed="both"), None],
         "mode": [str],
         "standardize": ["boolean"],
     }
@@ -639,7 +643,7 @@ class _WaveletInput:
         return f"WaveletTransform coefficients of signals of shape {self.signal_shape}"
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [{**_TEST_TRAINING, "wavelet": "haar", "widths": (4,), "hidden_units": 16}]
 
 
@@ -652,13 +656,13 @@ _WAVELET_PARAMS = """\
         inputs that are no WaveletTransform's output).
     wavelet : str, default="cdf97"
         The transform's ``wavelet``.
-    level : int or None, default=None
+    level : int in [1, 16] or None, default=None
         The transform's ``level``.
     mode : str, default="reflect"
         The transform's ``mode``. These four say how the "flat" coefficients
         unpack into subbands; a mismatch with the input is reported at
         ``fit``.
-    widths : sequence of int, default=(32, 64)
+    widths : sequence of int, each in [1, 4096], default=(32, 64)
         Channels of the stages (one per level, finest first, then pooled
         ones)."""
 
@@ -808,12 +812,12 @@ class _MDCTInput:
         return f"MDCT frames in the {self.layout!r} layout"
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [{**_TEST_TRAINING, "widths": (8,), "hidden_units": 16}]
 
 
 _MDCT_PARAMS = """\
-    widths : sequence of int, default=(64, 64)
+    widths : sequence of int, each in [1, 4096], default=(64, 64)
         Channels of the 1-D stages over frames, each followed by 2x
         max-pooling.
     layout : {"channels_first", "blocks"}, default="channels_first"
@@ -884,7 +888,7 @@ class _CodeInput:
         **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
         "n_codes": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
         "combine": [StrOptions({"concat", "sum"})],
         "layout": [StrOptions({"channels_first", "blocks"})],
     }
@@ -970,7 +974,7 @@ class _CodeInput:
         return f"integer codes in the {self.layout!r} layout"
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [{**_TEST_TRAINING, "embedding_dim": 4, "hidden_units": 16}]
 
 
@@ -978,14 +982,15 @@ _CODE_PARAMS = """\
     n_codes : int or "auto", default="auto"
         Codes per stream (a ResidualVQ's ``codebook_size``); "auto": one more
         than the largest code seen at ``fit``. Codes outside ``[0, n_codes)``
-        are refused.
-    embedding_dim : int, default=16
+        are refused, and so are embedding tables (streams x ``n_codes`` x
+        ``embedding_dim``) of more than 2**28 weights.
+    embedding_dim : int in [1, 4096], default=16
         Size of each code's embedding.
     combine : {"concat", "sum"}, default="concat"
         How the streams' embeddings at one position combine: concatenated,
         or summed (the stages of one residual VQ, as EnCodec's token models
         sum them); see :class:`~skcompress.nets.CodeEmbeddingNet`.
-    widths : sequence of int, default=(64,)
+    widths : sequence of int, each in [1, 4096], default=(64,)
         Channels of the convolution stages over the grid of vectors (unused
         for 2-D input, which has no grid).
     layout : {"channels_first", "blocks"}, default="channels_first"

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._core._limits import MAX_WIDTH
 from ..transforms import dct_matrix, zigzag_order
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
@@ -35,10 +36,10 @@ def _check_grid(name, grid_shape):
 
 def _check_widths(name, widths, allow_empty=False):
     widths = tuple(int(w) for w in widths)
-    if (not widths and not allow_empty) or any(w < 1 for w in widths):
+    if (not widths and not allow_empty) or any(not 1 <= w <= MAX_WIDTH for w in widths):
         raise ValueError(
             f"{name}: widths must be a{'' if allow_empty else ' non-empty'} sequence of "
-            f"positive channel counts; got {widths}."
+            f"channel counts in [1, {MAX_WIDTH}]; got {widths}."
         )
     return widths
 

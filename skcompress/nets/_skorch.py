@@ -16,10 +16,12 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 from skorch.history import History
 
 from .._core._device import checked_device
+from .._core._estimator import PublicEstimatorMixin
+from .._core._limits import MAX_THREADS
 from ._data import seeded, threads
 
 #: Seeds are drawn in ``[0, SEED_LIMIT)`` from ``random_state``.
@@ -35,8 +37,10 @@ TRAINING_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "callbacks": [list, None],
-    "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+    "n_threads": [Interval(Integral, 1, MAX_THREADS, closed="both"), None],
 }
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 # -- docstring pieces (indented as a class docstring's sections) --------------
 
@@ -53,7 +57,7 @@ _RUNTIME_PARAMS = """\
     callbacks : list of skorch callbacks or None, default=None
         More skorch callbacks (learning-rate schedulers, checkpoints...),
         added to those above.
-    n_threads : int or None, default=None
+    n_threads : int in [1, 1024] or None, default=None
         torch's intra-op threads during every call (training, prediction,
         coding, decoding), set for the call and restored after it
         (``torch.set_num_threads`` is process-wide). None leaves torch's
@@ -146,6 +150,64 @@ def loading_device(device, owner):
         return "cpu"
 
 
+def check_float32_range(X, name):
+    """Raise a ValueError where ``X`` holds values that float32, the networks' dtype, cannot.
+
+    Parameters
+    ----------
+    X : ndarray
+        Validated, finite input (float64 may exceed float32's range).
+    name : str
+        The estimator, for the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_float32_range(np.array([[1.0, 1e300]]), "BalleCodec")
+    Traceback (most recent call last):
+    ...
+    ValueError: BalleCodec computes in float32, which holds magnitudes up to 3.4e+38; ...
+    """
+    if X.dtype.kind != "f" or X.dtype.itemsize <= 4 or not X.size:
+        return
+    peak = float(np.max(np.abs(X)))
+    if peak > _FLOAT32_MAX:
+        raise ValueError(
+            f"{name} computes in float32, which holds magnitudes up to {_FLOAT32_MAX:.2g}; "
+            f"X holds values up to {peak:.3g}. Scale X to a sensible range first (images in "
+            "[0, 255] or [0, 1], signals of unit variance)."
+        )
+
+
+class DivergenceCheck(Callback):
+    """Stop training with a ValueError as soon as a training batch's loss is not finite.
+
+    A loss that overflows or turns NaN (a learning rate too large, inputs of
+    absurd scale) would leave weights of NaN that predict NaN for every
+    sample; the estimator's ``fit`` then fails instead, naming ``lr``.
+
+    Parameters
+    ----------
+    owner : str
+        Name of the estimator, for the message.
+    """
+
+    def __init__(self, owner="estimator"):
+        self.owner = owner
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if not training or loss is None or bool(torch.isfinite(loss).all()):
+            return
+        epoch = len(net.history)
+        batches = len(net.history[-1]["batches"]) if epoch else 0
+        raise ValueError(
+            f"{self.owner}: training diverged: the training loss is "
+            f"{float(loss.detach().reshape(-1)[0])} at batch {batches} of epoch {epoch}. "
+            f"Lower the learning rate (lr={net.lr!r}); inputs of a sensible scale "
+            "(standardized, or images in [0, 255]) also keep the loss finite."
+        )
+
+
 def to_numpy_tree(value):
     """Tensors in nested dicts/lists/tuples to numpy arrays; int dict keys kept."""
     if isinstance(value, torch.Tensor):
@@ -181,7 +243,7 @@ def plain_history(value):
     return value
 
 
-class _SkorchEstimator(BaseEstimator):
+class _SkorchEstimator(PublicEstimatorMixin, BaseEstimator):
     """An estimator that trains a skorch net ``net_``: seeding, training calls, persistence.
 
     Subclasses give ``_make_net()`` (the skorch net, not yet initialized) and
@@ -193,6 +255,10 @@ class _SkorchEstimator(BaseEstimator):
 
     Pickling keeps numpy state only (weights, optimizer state, history), so
     ``skops.io`` loads it; the net is rebuilt on loading.
+
+    Training that diverges (a non-finite loss) raises a ValueError naming
+    ``lr`` (:class:`DivergenceCheck`), and prediction runs batches of at most
+    as many samples as training had.
     """
 
     def _make_net(self):
@@ -206,7 +272,11 @@ class _SkorchEstimator(BaseEstimator):
         (the estimator's own) follow the user's, and a progress bar follows
         them with ``verbose >= 2``.
         """
-        callbacks = [*(self.callbacks or []), *callbacks]
+        callbacks = [
+            *(self.callbacks or []),
+            *callbacks,
+            ("divergence_check", DivergenceCheck(type(self).__name__)),
+        ]
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         return {

@@ -10,8 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 from .._core._array_api import as_array, asarray, astype, get_namespace, is_floating, size
 from .._core._basis import zigzag_order
 from .._core._chunks import chunked, unchunked
-from .._core._contract import LAYOUTS, check_signals
+from .._core._contract import LAYOUTS, check_output_container, check_signals
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._statistics import CategoricalStatistics
 from ._tables import TABLES, ijg_scale
 
@@ -19,7 +20,9 @@ _INT32_MAX = np.iinfo(np.int32).max
 
 
 @chunk_parameters()
-class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class PerceptualQuantizer(
+    OneToOneFeatureMixin, TransformerMixin, PublicEstimatorMixin, BaseEstimator
+):
     """Scalar quantization with a step per coefficient: ``B = round(G / Q)``.
 
     ``transform`` emits the integer symbols ``B`` (int32, rounded half away
@@ -138,6 +141,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Build the steps and learn the symbol statistics of ``X``.
 
@@ -159,6 +163,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """Learn the symbol statistics from one more batch (the first call is :meth:`fit`).
 
@@ -201,7 +206,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         """
         check_is_fitted(self)
         X = check_signals(self, X, reset=False, max_ndim=None, keep_tensors=True)
-        return self._quantize(X)
+        return check_output_container(self, self._quantize(X))
 
     @chunked
     def inverse_transform(self, X):
@@ -256,7 +261,7 @@ class PerceptualQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {"table": 0.5},
             {"table": "jpeg-chroma", "quality": 40, "n_coefficients": 1},

@@ -26,6 +26,7 @@ from .._core._array_api import (
 from .._core._chunks import chunked, unchunked
 from .._core._contract import check_input_features, check_signals
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._statistics import CategoricalStatistics
 
 # celt/rate.h: no band gets more pulses than this, whatever its bit budget.
@@ -264,7 +265,7 @@ def _unrank(V, P, r, left, Y, xp):
 
 
 @chunk_parameters()
-class PyramidVQ(TransformerMixin, BaseEstimator):
+class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Gain-shape pyramid vector quantization, as CELT (Opus) codes its bands.
 
     The last axis of the input is cut into vectors of ``vector_size`` values
@@ -397,6 +398,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Choose ``K``, place the gain range and learn the gain statistics.
 
@@ -554,7 +556,7 @@ class PyramidVQ(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [{}, {"vector_size": 2, "pulses": 3, "gain_step": 6.0}]
 
     def _torch_kernel(self, method):

@@ -25,6 +25,8 @@ from .._core._array_api import (
 from .._core._chunks import chunked, unchunked
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._limits import MAX_BEAM_SIZE, MAX_STAGES
 
 # Distances are computed for chunks of about this many (vector, codeword)
 # pairs, which bounds memory whatever the batch and keeps a chunk in cache.
@@ -38,7 +40,7 @@ _OVERRELAXATION = 1.9
 
 
 @chunk_parameters()
-class ResidualVQ(TransformerMixin, BaseEstimator):
+class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Residual vector quantizer: stages of codebooks, each coding what the last left.
 
     The quantizer of SoundStream (Zeghidour et al. 2021) and EnCodec (Défossez
@@ -57,7 +59,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_stages : int, default=4
+    n_stages : int in [1, 256], default=4
         Number of stages (codebooks, "quantizers" in EnCodec).
     codebook_size : int, default=256
         Codewords per stage; each code costs ``log2(codebook_size)`` bits.
@@ -67,7 +69,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         output). An int cuts the last axis into consecutive groups of that
         length, e.g. 64 for the "flat" output of an 8x8 ``BlockDCT``; it must
         divide the length of the last axis.
-    beam_size : int, default=4
+    beam_size : int in [1, 1024], default=4
         Partial codes kept per vector at each stage of the encoder (as faiss'
         ``ResidualQuantizer.max_beam_size``): 1 is the greedy encoder of
         SoundStream; larger beams find better codes at a cost that grows
@@ -171,10 +173,10 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_stages": [Interval(Integral, 1, None, closed="left")],
+        "n_stages": [Interval(Integral, 1, MAX_STAGES, closed="both")],
         "codebook_size": [Interval(Integral, 1, None, closed="left")],
         "vector_size": [Interval(Integral, 1, None, closed="left"), None],
-        "beam_size": [Interval(Integral, 1, None, closed="left")],
+        "beam_size": [Interval(Integral, 1, MAX_BEAM_SIZE, closed="both")],
         "init": [StrOptions({"k-means++", "random"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -221,6 +223,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Learn the codebooks from ``X``: stage-by-stage k-means, then joint refinement.
 
@@ -242,6 +245,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         return self._fit(V, check_random_state(self.random_state), n_rounds, self.beam_size)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """Update the codebooks with one mini-batch (mini-batch k-means per stage).
 
@@ -310,7 +314,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         codebooks = asarray(self.codebooks_, like=V)
         codes = astype(_encode(V, codebooks, self.beam_size)[0], self._code_dtype)
         n = len(V) // self.n_vectors_
-        return to_layout(codes.reshape(n, *self._grid, 1, self.n_stages), self.layout)
+        return to_layout(codes.reshape(n, *self._grid, 1, self.n_stages), self.layout, self)
 
     @chunked
     def inverse_transform(self, X, n_stages=None):
@@ -418,7 +422,7 @@ class ResidualVQ(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {"n_stages": 2, "codebook_size": 3, "random_state": 0},
             {

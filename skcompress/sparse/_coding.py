@@ -10,6 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._core._chunks import chunked
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._limits import MAX_ATOMS
 from .._core._statistics import CategoricalStatistics
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import check_dictionary, dense_codes, omp_support, resolve_sparsity
@@ -59,7 +61,7 @@ class _SparseCodes:
         V = self._vectors(X, reset=False)
         codes = dense_codes(*self._codes(V), self.n_components_)
         n = len(V) // self.n_vectors_
-        return to_layout(codes.reshape(n, *self._grid, 1, self.n_components_), self.layout)
+        return to_layout(codes.reshape(n, *self._grid, 1, self.n_components_), self.layout, self)
 
     @chunked
     def inverse_transform(self, X):
@@ -265,7 +267,7 @@ def _fixed_bits(levels, n_samples, n_steps, n_atoms):
 
 
 @chunk_parameters(device=False)
-class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
+class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Sparse codes over a fixed dictionary by batch orthogonal matching pursuit.
 
     The transform half of a sparse dictionary codec, for any dictionary: one
@@ -286,7 +288,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         given) but none may have zero norm. "dct": the overcomplete DCT of
         ``n_components`` atoms of shape ``atom_shape``
         (:func:`overcomplete_dct`).
-    n_components : int or None, default=None
+    n_components : int in [1, 8192] or None, default=None
         Atoms of the "dct" dictionary; None: ``vector_size`` (the orthonormal
         DCT). Must be None for an array dictionary.
     atom_shape : int, tuple of int or None, default=None
@@ -372,7 +374,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "dictionary": [StrOptions({"dct"}), "array-like"],
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components": [Interval(Integral, 1, MAX_ATOMS, closed="both"), None],
         "atom_shape": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
         **_SPARSITY_CONSTRAINTS,
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -407,6 +409,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Check the dictionary against ``X``; fit the entropy model of the levels.
 
@@ -450,7 +453,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, BaseEstimator):
         return self
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {},
             {"n_components": 6, "n_nonzero_coefs": 1, "algorithm": "ormp"},

@@ -10,6 +10,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._limits import MAX_ATOMS
 from ._coding import _SPARSITY_CONSTRAINTS, _SparseCodes
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import (
@@ -26,7 +28,7 @@ _DUPLICATE_COHERENCE = 0.99
 
 
 @chunk_parameters(device=False)
-class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
+class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """K-SVD dictionary learning, with batch-OMP sparse codes.
 
     K-SVD (Aharon, Elad and Bruckstein 2006) learns ``n_components`` unit-norm
@@ -45,7 +47,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int or None, default=None
+    n_components : int in [1, 8192] or None, default=None
         Number of atoms. None: ``vector_size`` (or the rows of an ``init``
         array). More atoms than ``vector_size`` make an overcomplete
         dictionary, the usual case (256 atoms for 8x8 patches).
@@ -189,7 +191,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components": [Interval(Integral, 1, MAX_ATOMS, closed="both"), None],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "atom_update": [StrOptions({"svd", "approximate"})],
         "init": [StrOptions({"data", "dct"}), "array-like"],
@@ -243,6 +245,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Learn the dictionary from the vectors of ``X`` by K-SVD.
 
@@ -307,6 +310,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """Update the dictionary with one batch of vectors (online dictionary learning).
 
@@ -407,7 +411,7 @@ class KSVD(_SparseCodes, TransformerMixin, BaseEstimator):
         return _worst_vectors(V, None, K, rng)
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {"max_iter": 3, "random_state": 0},
             {

@@ -8,6 +8,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._limits import MAX_BLOCK_SIZE
 
 
 def extract_patches(X, patch_size, step=None):
@@ -154,10 +156,16 @@ def _per_axis(value, spatial, name, owner):
         values = tuple(int(v) for v in values)
     except TypeError:
         values = ()
-    if len(values) != spatial or min(values) < 1 or isinstance(value, bool):
+    if (
+        len(values) != spatial
+        or min(values) < 1
+        or max(values) > MAX_BLOCK_SIZE
+        or isinstance(value, bool)
+    ):
         raise ValueError(
-            f"{owner}: {name} must be a positive int or a tuple of {spatial} positive ints "
-            f"for {'1-D signals' if spatial == 1 else 'images'}; got {value!r}."
+            f"{owner}: {name} must be an int in [1, {MAX_BLOCK_SIZE}] or a tuple of "
+            f"{spatial} such ints for {'1-D signals' if spatial == 1 else 'images'}; got "
+            f"{value!r}."
         )
     return values
 
@@ -169,7 +177,7 @@ def _grid(shape, patch, stride):
     return grid, padded
 
 
-class Patches(TransformerMixin, BaseEstimator):
+class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Cut signals into patches, overlapping or not; put them back by averaging.
 
     The step that dictionary learning takes from images: every image of a
@@ -181,7 +189,7 @@ class Patches(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    patch_size : int or tuple of int, default=8
+    patch_size : int or tuple of int, each in [1, 4096], default=8
         Patch side (an int: square) or ``(height, width)``; the length for
         1-D signals.
     step : int, tuple of int or None, default=None
@@ -233,7 +241,7 @@ class Patches(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "patch_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "patch_size": [Interval(Integral, 1, MAX_BLOCK_SIZE, closed="both"), tuple, list],
         "step": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
         "layout": [StrOptions(set(LAYOUTS))],
         "signal_shape": [tuple, list, None],
@@ -246,6 +254,7 @@ class Patches(TransformerMixin, BaseEstimator):
         self.signal_shape = signal_shape
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Record the signal shape and the patch grid.
 
@@ -288,7 +297,7 @@ class Patches(TransformerMixin, BaseEstimator):
         spatial = len(self.grid_shape_)
         P = extract_patches(X, self.patch_shape_[:spatial], self._stride)
         blocks = P.reshape(len(X), *self.grid_shape_, 1, self.n_patch_values_)
-        return to_layout(blocks, self.layout)
+        return to_layout(blocks, self.layout, self)
 
     def inverse_transform(self, X):
         """Signals from patches, averaging where patches overlap.
@@ -351,5 +360,5 @@ class Patches(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [{}, {"patch_size": 3, "step": 1}]

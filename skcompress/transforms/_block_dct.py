@@ -13,6 +13,8 @@ from .._core._basis import dct_matrix_extended, dst7_matrix_extended, zigzag_ord
 from .._core._chunks import chunked, fit_on_shape
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._limits import MAX_BLOCK_SIZE
 from ._block_kernel import BlockPlan, row_sums
 from ._hevc import hevc_forward, hevc_inverse
 
@@ -21,7 +23,7 @@ _HEVC_KINDS = {"dct": "dct2", "dst7": "dst7"}
 
 
 @chunk_parameters()
-class BlockDCT(TransformerMixin, BaseEstimator):
+class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Orthonormal DCT-II (or DST-VII) over non-overlapping blocks, as JPEG and HEVC use it.
 
     Images (3-D ``(n, H, W)`` or 4-D ``(n, H, W, C)`` input) are cut into
@@ -32,7 +34,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    block_size : int, default=8
+    block_size : int in [1, 4096], default=8
         Side of the square block (length of the 1-D block). HEVC uses 4, 8,
         16 and 32.
     kind : {"dct", "dst7"}, default="dct"
@@ -129,7 +131,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "block_size": [Interval(Integral, 1, None, closed="left")],
+        "block_size": [Interval(Integral, 1, MAX_BLOCK_SIZE, closed="both")],
         "kind": [StrOptions(set(_MATRICES))],
         "integer": ["boolean"],
         "order": [StrOptions({"zigzag", "natural"})],
@@ -171,6 +173,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Record the signal shape, block grid and level shift.
 
@@ -243,7 +246,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
                 out = self._forward_1d(X, dtype)
             if check_finite:
                 _check_finite(X, out[..., 0], self)
-        return to_layout(out, self.layout)
+        return to_layout(out, self.layout, self)
 
     @chunked
     def inverse_transform(self, X):
@@ -291,7 +294,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
     def _transform_tensor(self, X):
         X = check_signals(self, X, reset=False, signal_shape=self.signal_shape, keep_tensors=True)
         if self._n_block_axes == 1:
-            return to_layout(self._forward_1d(X, float_dtype(X)), self.layout)
+            return to_layout(self._forward_1d(X, float_dtype(X)), self.layout, self)
         xp = get_namespace(X)
         b, n, (h, w), C = self.block_size, len(X), self.grid_shape_, self._channels
         H, W = self.signal_shape_[:2]
@@ -307,7 +310,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         B = asarray((root * self._matrix() / b).astype(np.float64), like=X, dtype="like")
         coefs = xp.einsum("nchuwv,pu,qv->nhwcpq", blocks, A, B).reshape(n, h, w, C, b * b)
         positions = asarray(self._coefficient_positions(), like=X)
-        return to_layout(coefs[..., positions], self.layout)
+        return to_layout(coefs[..., positions], self.layout, self)
 
     def _inverse_tensor(self, Xt):
         Xt = astype(Xt, float_dtype(Xt))
@@ -366,7 +369,7 @@ class BlockDCT(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         return [
             {},
             {"block_size": 4, "order": "natural", "n_coefficients": 3},

@@ -11,6 +11,8 @@ from .._core._array_api import as_array, asarray, astype, contiguous, copy, floa
 from .._core._chunks import chunked, fit_on_shape, unchunked
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._limits import MAX_BLOCK_SIZE
 
 # Rec. 601 luma weights, as ITU-T T.871 (JFIF) uses them. Cb and Cr are B - Y and
 # R - Y scaled into [-1/2, 1/2]; T.871 prints these rows rounded to six digits.
@@ -50,7 +52,7 @@ _UP_BIAS = {(1, 2): (1, 2), (2, 2): (8, 7)}
 
 
 @chunk_parameters()
-class ColorTransform(TransformerMixin, BaseEstimator):
+class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Colour space conversion of channels-last images: JPEG's RGB -> YCbCr.
 
     One matrix product over the channel axis for the whole batch:
@@ -157,6 +159,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Record the signal shape and the chroma offset.
 
@@ -232,7 +235,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
             if self.offset_:
                 offsets = [0, self.offset_, self.offset_]
                 out = _add_per_channel(out, offsets, self.signal_shape_[1])
-        return to_layout(out.reshape(len(X), *self._spatial, 1, channels), self.layout)
+        return to_layout(out.reshape(len(X), *self._spatial, 1, channels), self.layout, self)
 
     @chunked
     def inverse_transform(self, X):
@@ -308,7 +311,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         # scikit-learn's checks feed 2-D data with 1 to 10 features; only
         # "identity" takes signals without a 3-channel axis.
         return [{"space": "identity"}]
@@ -333,7 +336,7 @@ class ColorTransform(TransformerMixin, BaseEstimator):
 
 
 @chunk_parameters(device=False)
-class ChromaSubsampler(TransformerMixin, BaseEstimator):
+class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """JPEG chroma subsampling of YCbCr images: Cb and Cr at reduced resolution.
 
     Luma is kept; Cb and Cr are averaged over 1x2 ("4:2:2") or 2x2 ("4:2:0")
@@ -361,7 +364,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         first, as libjpeg's inverse DCT does, then upsamples with its biases
         (and, as libjpeg does, by replication when the chroma is at most 2
         samples wide).
-    block_size : int or None, default=None
+    block_size : int in [1, 4096] or None, default=None
         Pad the planes to whole blocks of ``block_size`` chroma samples (whole
         MCUs of a JPEG file with ``block_size=8``) the way libjpeg does:
         columns are replicated at full resolution before subsampling, rows
@@ -430,7 +433,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         "subsampling": [StrOptions(set(_FACTORS))],
         "upsampling": [StrOptions({"fancy", "replicate"})],
         "method": [StrOptions({"float", "libjpeg"})],
-        "block_size": [Interval(Integral, 1, None, closed="left"), None],
+        "block_size": [Interval(Integral, 1, MAX_BLOCK_SIZE, closed="both"), None],
         "layout": [StrOptions(set(LAYOUTS))],
         "signal_shape": [tuple, list, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -460,6 +463,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Record the image shape and the size of the planes.
 
@@ -511,7 +515,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
             sites = (X.copy() if padded is X else padded).reshape(n, *grid, self._channels)
         else:
             sites = self._subsample(X)
-        return to_layout(sites.reshape(n, *grid, 1, sites.shape[-1]), self.layout)
+        return to_layout(sites.reshape(n, *grid, 1, sites.shape[-1]), self.layout, self)
 
     @chunked
     def inverse_transform(self, X):
@@ -637,7 +641,7 @@ class ChromaSubsampler(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         # scikit-learn's checks feed 2-D data with 1 to 10 features; only
         # "4:4:4" takes signals that are not YCbCr images.
         return [{"subsampling": "4:4:4"}]

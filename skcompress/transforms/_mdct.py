@@ -14,6 +14,7 @@ from .._core._array_api import asarray, astype, contiguous, float_dtype, get_nam
 from .._core._chunks import chunked, fit_on_shape
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 
 # Opus celt/modes.c ``eband5ms`` (RFC 6716, section 4.3): CELT's band edges in
 # MDCT bins of a 2.5 ms frame, i.e. in units of 200 Hz at every sampling rate.
@@ -28,7 +29,7 @@ _CHUNK_VALUES = 1 << 18
 
 
 @chunk_parameters()
-class MDCT(TransformerMixin, BaseEstimator):
+class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Modified DCT of 50%-overlapped frames, as MP3, AAC, Vorbis and Opus use it.
 
     Each signal (a row of a 2-D array) is cut into frames of ``frame_length
@@ -155,6 +156,7 @@ class MDCT(TransformerMixin, BaseEstimator):
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Record the signal length, the frame grid and the window.
 
@@ -232,7 +234,7 @@ class MDCT(TransformerMixin, BaseEstimator):
             coefs[start : start + k, :, 0] = scipy.fft.dct(
                 folded[:k], type=3 if odd else 4, norm="ortho", overwrite_x=True
             )
-        return to_layout(coefs, self.layout)
+        return to_layout(coefs, self.layout, self)
 
     @chunked
     def inverse_transform(self, X):
@@ -305,7 +307,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         # scikit-learn's checks fit on 2 features, so frames of 2 samples.
         return [{"frame_length": 2}, {"frame_length": 2, "window": "kbd", "alpha": 6.0}]
 
@@ -328,7 +330,7 @@ class MDCT(TransformerMixin, BaseEstimator):
         hops = padded.reshape(n, F + 1, M)
         frames = get_namespace(X).concatenate([hops[:, :-1], hops[:, 1:]], axis=-1)
         coefs = frames @ asarray(self._matrix(), like=X, dtype="like")
-        return to_layout(coefs.reshape(n, F, 1, M), self.layout)
+        return to_layout(coefs.reshape(n, F, 1, M), self.layout, self)
 
     def _inverse_matrix(self, Xt):
         """:meth:`inverse_transform` as a product with the MDCT matrix (numpy or torch)."""

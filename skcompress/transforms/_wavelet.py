@@ -12,6 +12,7 @@ from .._core._array_api import as_array, astype, contiguous, float_dtype, get_na
 from .._core._chunks import chunked, fit_on_shape, unchunked
 from .._core._contract import check_input_features, check_signals
 from .._core._docs import chunk_parameters
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 
 # JPEG 2000 Part 1 names of its two filter banks, and the PyWavelets wavelets
 # with the same filters (up to the scaling described in WaveletTransform).
@@ -19,7 +20,7 @@ JPEG2000_WAVELETS = {"cdf97": "bior4.4", "cdf53": "bior2.2"}
 
 
 @chunk_parameters()
-class WaveletTransform(TransformerMixin, BaseEstimator):
+class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Multi-level separable discrete wavelet transform, as JPEG 2000 uses it.
 
     1-D signals (2-D input) go through :func:`pywt.wavedec`, images (3-D
@@ -176,6 +177,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Resolve the wavelet and level and lay out the subbands.
 
@@ -394,7 +396,7 @@ class WaveletTransform(TransformerMixin, BaseEstimator):
         return tags
 
     @classmethod
-    def _get_test_params(cls):
+    def get_test_params(cls):
         # The common checks fit 1-D signals of 2 samples: only the Haar
         # wavelet has a level that short.
         return [{"wavelet": "haar"}, {"wavelet": "haar", "level": 1, "mode": "periodization"}]

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
 from skcompress.learned import SoundStreamCodec
 from tests.learned.conftest import QUICK
@@ -137,3 +138,17 @@ def test_weights_on_disk_and_progress_shown(codec, tmp_path, capsys):
     SoundStreamCodec(2, 4, pretrain_epochs=1, max_epochs=1, verbose=1, **TINY).fit(X)
     out = capsys.readouterr().out
     assert "train_loss" in out and "commitment" in out
+
+
+def test_stages_are_bounded_and_a_failed_fit_is_unfitted():
+    # n_stages=10**6 ran for minutes
+    with pytest.raises(
+        ValueError, match=r"'n_stages' parameter of SoundStreamCodec .* \[1, 256\]"
+    ):
+        SoundStreamCodec(n_stages=10**6, **TINY).fit(tones())
+    codec = SoundStreamCodec(2, 4096, pretrain_epochs=1, max_epochs=1, **TINY)
+    with pytest.raises(ValueError, match=r"codebook_size=4096 exceeds the 328 latent frames"):
+        codec.fit(tones())  # refused before any training
+    assert not hasattr(codec, "net_")
+    with pytest.raises(NotFittedError):
+        codec.transform(tones())

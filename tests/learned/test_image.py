@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.exceptions import NotFittedError
 
 from skcompress.learned import BalleCodec, LearnedWaveletCodec
 from tests.learned.conftest import QUICK
@@ -316,9 +317,38 @@ def test_chunks_on_joblib_threads_run_without_gradients():
     from joblib import parallel_config
 
     X = np.random.default_rng(0).uniform(0, 1, (20, 16, 16)).astype(np.float32)
-    codec = BalleCodec(**{**BalleCodec._get_test_params()[0], "batch_size": 4}).fit(X)
+    codec = BalleCodec(**{**BalleCodec.get_test_params()[0], "batch_size": 4}).fit(X)
     symbols = codec.transform(X)
     back = codec.inverse_transform(symbols)
     with parallel_config(n_jobs=2):
         np.testing.assert_array_equal(codec.transform(X), symbols)
         np.testing.assert_array_equal(codec.inverse_transform(symbols), back)
+
+
+# -- hostile settings and input (issue 18) ------------------------------------------
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_values_beyond_float32_are_refused_and_leave_the_codec_unfitted(cls, params, gray):
+    codec = cls(max_epochs=1, **params)
+    # was "repeats may not contain negative values" from the coding tables
+    with pytest.raises(ValueError, match=r"computes in float32.*values up to .*e\+302"):
+        codec.fit(gray.astype(np.float64) * 1e300)
+    with pytest.raises(NotFittedError):
+        codec.transform(gray)
+
+
+def test_absurd_depths_are_refused_up_front():
+    # level=10**6 was Python's "Exceeds the limit (4300 digits) for integer string conversion"
+    with pytest.raises(ValueError, match=r"'level' parameter of LearnedWaveletCodec .* \[1, 16\]"):
+        LearnedWaveletCodec(level=10**6).fit(np.zeros((2, 16, 16)))
+    with pytest.raises(ValueError, match=r"'n_layers' parameter of BalleCodec .* \[1, 16\]"):
+        BalleCodec(n_layers=10**6).fit(np.zeros((2, 16, 16)))
+
+
+def test_diverging_training_names_lr(gray):
+    codec = BalleCodec(lr=1e9, max_grad_norm=None, max_epochs=3, **TINY_BALLE)
+    with pytest.raises(ValueError, match=r"training diverged.*lr=1000000000"):
+        codec.fit(gray)
+    with pytest.raises(NotFittedError):
+        codec.transform(gray)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
@@ -20,6 +21,7 @@ from skcompress.nets import (
     MDCTNetClassifier,
     PixelNetClassifier,
     WaveletNetClassifier,
+    WaveletNetRegressor,
     resolve_device,
 )
 from tests.nets.conftest import QUICK
@@ -373,3 +375,53 @@ def test_import_skcompress_does_not_import_torch():
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- hostile settings and input (issue 18) ------------------------------------------
+
+
+def test_diverging_training_raises_naming_lr_and_leaves_the_net_unfitted():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((12, 16)).astype(np.float32), rng.standard_normal(12)
+    net = WaveletNetRegressor(lr=1e6, max_epochs=3, **QUICK)
+    with pytest.raises(ValueError, match=r"training diverged: the training loss is .*lr=1000000"):
+        net.fit(X, y)
+    with pytest.raises(NotFittedError):
+        net.predict(X)
+    assert np.all(np.isfinite(net.set_params(lr=1e-3).fit(X, y).predict(X)))
+
+
+def test_prediction_batches_are_no_larger_than_the_training_set():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 255, (12, 8, 8)).astype(np.float32)
+    net = PixelNetClassifier(max_epochs=1, batch_size=10**6, **QUICK).fit(X, np.arange(12) % 3)
+    rows = []
+    net.net_.module_.register_forward_hook(lambda module, args, out: rows.append(len(args[0])))
+    whole = net.predict_proba(X)
+    assert set(rows) == {12}  # not 10**6 rows of padding (was 5.9 GB)
+    np.testing.assert_array_equal(net.predict_proba(X[:5]), whole[:5])
+
+
+def test_codes_beyond_any_codebook_are_refused_before_allocating():
+    net = CodeEmbeddingClassifier(max_epochs=1, **QUICK)
+    with pytest.raises(
+        ValueError, match=r"holds codes up to 10{18}.*at most 268435456 \(2\*\*28\)"
+    ):
+        net.fit(np.full((12, 3, 2), 10**18), np.arange(12) % 3)
+    with pytest.raises(NotFittedError):
+        net.predict(np.zeros((2, 3, 2), dtype=int))
+
+
+def test_values_beyond_float32_are_refused():
+    X = np.full((12, 16), 1e300)
+    with pytest.raises(ValueError, match=r"computes in float32.*values up to 1e\+300"):
+        WaveletNetClassifier(max_epochs=1, **QUICK).fit(X, np.arange(12) % 3)
+
+
+def test_widths_are_bounded():
+    X = np.zeros((12, 8, 8), dtype=np.float32)
+    net = PixelNetClassifier(widths=(10**6,), max_epochs=1, **QUICK)
+    with pytest.raises(ValueError, match=r"widths must be .* channel counts in \[1, 4096\]"):
+        net.fit(X, np.arange(12) % 3)
+    with pytest.raises(NotFittedError):
+        net.predict(X)

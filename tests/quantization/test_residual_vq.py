@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from skcompress import BlockDCT, ResidualVQ
 from skcompress.metrics import bits_per_sample
@@ -312,3 +314,26 @@ def test_same_codes_as_faiss_with_the_same_codebooks():
         np.testing.assert_allclose(
             rvq.inverse_transform(ours), reference.decode(theirs), rtol=1e-4, atol=1e-3
         )
+
+
+def test_a_failed_fit_leaves_no_half_fitted_quantizer():
+    X = np.random.default_rng(0).normal(size=(5, 8))
+    rvq = ResidualVQ(codebook_size=256)
+    with pytest.raises(ValueError, match=r"codebook_size=256 exceeds the 5 training vectors"):
+        rvq.fit(X)
+    with pytest.raises(NotFittedError):  # was AttributeError: no codebooks_
+        rvq.transform(X)
+    fitted = ResidualVQ(2, 4, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="exceeds the 5 training vectors"):
+        fitted.set_params(codebook_size=256).fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(fitted)
+
+
+def test_stages_and_beam_are_bounded():
+    X = np.random.default_rng(0).normal(size=(50, 8))
+    # n_stages=10**6 ran for minutes
+    with pytest.raises(ValueError, match=r"'n_stages' parameter of ResidualVQ .* \[1, 256\]"):
+        ResidualVQ(n_stages=10**6, codebook_size=2).fit(X)
+    with pytest.raises(ValueError, match=r"'beam_size' parameter of ResidualVQ .* \[1, 1024\]"):
+        ResidualVQ(beam_size=1025, codebook_size=2).fit(X)

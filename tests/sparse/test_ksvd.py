@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from skcompress import KSVD, Patches
 from skcompress.codecs import Codec
@@ -257,3 +259,20 @@ def test_nan_in_x_is_refused():
     ksvd = KSVD(8, max_iter=1).fit(np.nan_to_num(X))
     with pytest.raises(ValueError, match="Input X contains NaN"):
         ksvd.transform(X)
+
+
+def test_a_failed_fit_leaves_the_dictionary_unfitted():
+    X = np.random.default_rng(0).normal(size=(40, 8))
+    ksvd = KSVD(n_components=4, n_nonzero_coefs=6, max_iter=1)
+    with pytest.raises(ValueError, match="n_nonzero_coefs=6 exceeds the 4 atoms"):
+        ksvd.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(ksvd)
+    coder = OMPCoder(n_components=4, n_nonzero_coefs=6)
+    with pytest.raises(ValueError, match="n_nonzero_coefs=6 exceeds the 4 atoms"):
+        coder.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(coder)
+    # n_components=10**6 tried to allocate 3.6 TiB
+    with pytest.raises(ValueError, match=r"'n_components' parameter of KSVD .* \[1, 8192\]"):
+        KSVD(n_components=10**6).fit(X)

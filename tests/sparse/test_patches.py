@@ -85,9 +85,11 @@ def test_flattened_rows_with_signal_shape():
 
 def test_errors_are_named():
     X = np.zeros((2, 8, 8))
-    with pytest.raises(ValueError, match=r"patch_size must be a positive int or a tuple of 2"):
+    with pytest.raises(
+        ValueError, match=r"patch_size must be an int in \[1, 4096\] or a tuple of 2"
+    ):
         extract_patches(X, (2, 2, 2))
-    with pytest.raises(ValueError, match=r"step must be a positive int or a tuple of 2"):
+    with pytest.raises(ValueError, match=r"step must be an int in \[1, 4096\] or a tuple of 2"):
         extract_patches(X, 2, step=0)
     with pytest.raises(ValueError, match=r"step=3 exceeds the patch size \(2, 2\)"):
         extract_patches(X, 2, step=3)
@@ -97,7 +99,7 @@ def test_errors_are_named():
         reconstruct_from_patches(np.zeros((2, 3, 4, 2, 2)), (8, 8))
     with pytest.raises(ValueError, match="signal_shape must be"):
         reconstruct_from_patches(np.zeros((2, 3, 4, 2, 2)), (8, 8, 1, 1))
-    with pytest.raises(ValueError, match="Patches: patch_size must be a positive int"):
+    with pytest.raises(ValueError, match=r"Patches: patch_size must be an int in \[1, 4096\]"):
         Patches((2, 2, 2)).fit(X)
     fitted = Patches(4).fit(X)
     with pytest.raises(ValueError, match="was fitted on signals of shape"):
