@@ -3,6 +3,7 @@
 import csv
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,7 @@ CODECS = {
 EMBEDDED = ("mnist", "spoken-digits", "photographs")
 
 
-def load_sweep_data(data, *, size=None, n_samples=None):
+def load_sweep_data(data, *, size=None, n_samples=None, unreadable="skip"):
     """Signals and labels for a sweep: an embedded data set or a folder of images.
 
     Parameters
@@ -62,8 +63,9 @@ def load_sweep_data(data, *, size=None, n_samples=None):
         "mnist", "spoken-digits", "photographs", or a folder. In a folder,
         images in sub-folders are labelled by the sub-folder's name (one
         class per sub-folder, as torchvision's ``ImageFolder``); images
-        directly inside it have no labels. Every image is read with Pillow
-        and converted to gray.
+        directly inside it have no labels. Every file with an image's
+        extension (``IMAGE_EXTENSIONS``) is read with Pillow and converted
+        to gray.
     size : int or None
         Side of the square to which every image of a folder (or of
         "photographs", default 256) is centre-cropped and resized; None
@@ -71,6 +73,12 @@ def load_sweep_data(data, *, size=None, n_samples=None):
         shape). Ignored by "mnist" and "spoken-digits".
     n_samples : int or None
         Keep the first ``n_samples`` (the embedded sets are shuffled).
+    unreadable : {"skip", "raise"}, default="skip"
+        A file of a folder that Pillow cannot read (not an image, truncated,
+        a decompression bomb, no permission): "skip" leaves it out with one
+        ``UserWarning`` that names the files skipped; "raise" raises a
+        ValueError naming it. A folder with no readable image raises either
+        way.
 
     Returns
     -------
@@ -98,7 +106,7 @@ def load_sweep_data(data, *, size=None, n_samples=None):
         X, y = load_photographs(size=size or 256).images, None
         description = "photographs (scikit-learn's and scikit-image's)"
     else:
-        X, y = _read_folder(Path(data), size)
+        X, y = _read_folder(Path(data), size, unreadable)
         description = f"images in {data}"
     if n_samples is not None:
         X = X[:n_samples]
@@ -112,7 +120,9 @@ def _square(image, size):
     return square(image, size)
 
 
-def _read_folder(root, size):
+def _read_folder(root, size, unreadable="skip"):
+    if unreadable not in ("skip", "raise"):
+        raise ValueError(f"unreadable must be 'skip' or 'raise'; got {unreadable!r}.")
     try:
         from PIL import Image
     except ImportError as error:
@@ -136,18 +146,42 @@ def _read_folder(root, size):
         paths = [(path, None) for path in images_in(root)]
     if not paths:
         raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {root!s}.")
-    images = []
-    for path, _ in paths:
-        with Image.open(path) as image:
-            gray = np.asarray(image.convert("L"))
+    images, labels, skipped = [], [], []
+    for path, label in paths:
+        try:
+            with Image.open(path) as image:
+                gray = np.asarray(image.convert("L"))
+        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as error:
+            # UnidentifiedImageError and truncated files are OSErrors; plugins raise the others.
+            reason = " ".join(str(error).split()) or type(error).__name__
+            if unreadable == "raise":
+                raise ValueError(f"Pillow cannot read {path!s}: {reason}") from error
+            skipped.append(f"{path.relative_to(root)} ({reason})")
+            continue
         images.append(gray if size is None else _square(gray, size))
+        labels.append(label)
+    if not images:
+        raise ValueError(
+            f"Pillow can read no image in {root!s} ({len(paths)} files with an image's "
+            f"extension, e.g. {skipped[0]})."
+        )
+    if skipped:
+        shown = ", ".join(skipped[:3]) + (
+            f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        )
+        warnings.warn(
+            f"skipped {len(skipped)} of {len(paths)} files in {root!s} that Pillow cannot read: "
+            f"{shown}",
+            UserWarning,
+            stacklevel=3,
+        )
     shapes = {image.shape for image in images}
     if len(shapes) > 1:
         raise ValueError(
             f"the images in {root!s} have {len(shapes)} different shapes (e.g. "
             f"{sorted(shapes)[:3]}); pass --size to crop and resize them to one square."
         )
-    y = None if not classes else np.array([label for _, label in paths])
+    y = None if not classes else np.array(labels)
     return np.stack(images), y
 
 
@@ -163,6 +197,7 @@ def run_sweep(
     description="",
     progress=sys.stderr,
     stream=sys.stdout,
+    n_jobs=None,
 ):
     """Rate and accuracy (or distortion) of one codec at several settings.
 
@@ -197,6 +232,9 @@ def run_sweep(
         Name of the data for the table's header.
     progress, stream : file or None
         Where the progress bar and the table go (None: nowhere).
+    n_jobs : int or None
+        Parallel fits within each setting (the folds; the two halves of a
+        rate-distortion sweep), as ``cross_validate``'s ``n_jobs``.
 
     Returns
     -------
@@ -246,7 +284,9 @@ def run_sweep(
         folds = StratifiedKFold(cv, shuffle=True, random_state=0)
         if baseline:
             tick("raw samples")
-            scores = cross_val_score(clone(classifier), X.reshape(len(X), -1), y, cv=folds)
+            scores = cross_val_score(
+                clone(classifier), X.reshape(len(X), -1), y, cv=folds, n_jobs=n_jobs
+            )
             rows.append(
                 dict(
                     setting="raw samples",
@@ -264,14 +304,18 @@ def run_sweep(
             pipe = make_pipeline(
                 *make_steps(), StandardScaler(), LogisticRegression(C=0.1, max_iter=1000)
             )
-            table = rate_accuracy_curve(pipe, X, y, spec["param"], [value], cv=folds)
+            table = rate_accuracy_curve(
+                pipe, X, y, spec["param"], [value], cv=folds, n_jobs=n_jobs
+            )
             rows.append(_row(spec, value, table, ("accuracy", "accuracy_std")))
             step += 1
     else:
         power = float(np.mean(np.asarray(X, dtype=np.float64) ** 2))
         for value in values:
             tick(f"{spec['label']} {value}")
-            table = rate_distortion_curve(spec["steps"](), X, spec["param"], [value])
+            table = rate_distortion_curve(
+                spec["steps"](), X, spec["param"], [value], n_jobs=n_jobs
+            )
             row = _row(spec, value, table, ("mse", "psnr", "ssim"))
             with np.errstate(divide="ignore"):
                 row["snr"] = float(10 * np.log10(power / row["mse"])) if row["mse"] else np.inf
@@ -381,6 +425,68 @@ def write_csv(rows, path):
         writer.writeheader()
         for row in rows:
             writer.writerow({key: "" if row.get(key) is None else row.get(key) for key in keys})
+
+
+PLOT_EXTRA = 'pip install "skcompress[plot]"'
+
+
+def check_plot_path(path):
+    """Refuse, before any work, a figure path that :func:`plot_sweep` cannot write.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Its extension must be a format matplotlib writes (png, pdf, svg,
+        ...) and its folder must exist.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing (the message names ``skcompress[plot]``).
+    ValueError
+        The extension or the folder is wrong.
+
+    Examples
+    --------
+    >>> check_plot_path("curve.png")
+    >>> check_plot_path("curve.xyz")
+    Traceback (most recent call last):
+    ...
+    ValueError: --plot must end in a format matplotlib writes (...); got 'curve.xyz'.
+    """
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError as error:
+        raise ImportError(f"--plot needs matplotlib: {PLOT_EXTRA}") from error
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    path = Path(path)
+    if path.suffix.lower().lstrip(".") not in formats:
+        raise ValueError(
+            f"--plot must end in a format matplotlib writes ({', '.join(formats)}); "
+            f"got {str(path)!r}."
+        )
+    _check_folder("--plot", path)
+
+
+def _check_folder(option, path):
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise ValueError(f"{option} {str(path)!r}: the folder {str(folder)!r} does not exist.")
+    if Path(path).is_dir():
+        raise ValueError(f"{option} {str(path)!r} is a folder; give a file name.")
+
+
+def check_csv_path(path):
+    """Refuse, before any work, a CSV path whose folder does not exist.
+
+    Examples
+    --------
+    >>> check_csv_path("no/such/folder/sweep.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: --csv 'no/such/folder/sweep.csv': the folder 'no/such/folder' does not exist.
+    """
+    _check_folder("--csv", path)
 
 
 def plot_sweep(rows, path, *, kind, title=""):

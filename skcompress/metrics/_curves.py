@@ -1,6 +1,7 @@
 """Sweep one parameter; tabulate bits, distortion and accuracy; plot on request."""
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
@@ -80,6 +81,7 @@ def rate_accuracy_curve(
     ssim="auto",
     plot=False,
     ax=None,
+    n_jobs=None,
 ):
     """Accuracy, bits and distortion of a Pipeline as one parameter sweeps a range.
 
@@ -116,6 +118,10 @@ def rate_accuracy_curve(
         then); the axes are returned as ``table.ax``.
     ax : matplotlib Axes or None
         Where to draw (implies ``plot``).
+    n_jobs : int or None, default=None
+        Fits (one per value and split) run in parallel on this many joblib
+        workers, as ``cross_validate``'s ``n_jobs``; None is 1 unless in a
+        ``joblib.parallel_config`` context, -1 is every CPU.
 
     Returns
     -------
@@ -150,25 +156,56 @@ def rate_accuracy_curve(
     splitter = check_cv(cv, y, classifier=is_classifier(estimator))
     splits = list(splitter.split(X, y))
     with_ssim = _wants_ssim(ssim, X)
+    values = list(param_range)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_score_fold)(
+            estimator,
+            X,
+            y,
+            train,
+            test,
+            {param_name: value},
+            scoring,
+            model,
+            data_range,
+            with_ssim,
+        )
+        for value in values
+        for train, test in splits
+    )
     rows = []
-    for value in param_range:
-        folds = []
-        for train, test in splits:
-            fitted = clone(estimator).set_params(**{param_name: value}).fit(X[train], y[train])
-            score = check_scoring(fitted, scoring=scoring)(fitted, X[test], y[test])
-            codec = Codec(fitted, model=model).fit(X[train])
-            strings = codec.compress(X[test])
-            row = {"accuracy": score, **_rate_of(codec, strings)}
-            row.update(_distortion(X[test], codec.decompress(strings), data_range, with_ssim))
-            folds.append(row)
+    for i in range(len(values)):
+        folds = results[i * len(splits) : (i + 1) * len(splits)]
         row = {key: float(np.mean([f[key] for f in folds])) for key in folds[0]}
         row["accuracy_std"] = float(np.std([f["accuracy"] for f in folds]))
         rows.append(row)
     keys = ["bits_per_sample", "bits_per_value", "accuracy", "accuracy_std", "mse", "psnr", "ssim"]
-    table = _table(param_name, param_range, rows, keys)
+    table = _table(param_name, values, rows, keys)
     if plot or ax is not None:
         table.ax = _plot(table, "bits_per_sample", "accuracy", param_name, ax, param_name)
     return table
+
+
+def _score_fold(estimator, X, y, train, test, params, scoring, model, data_range, with_ssim):
+    """Fit on ``train`` with ``params``; score, code and decode ``test``."""
+    fitted = clone(estimator).set_params(**params).fit(X[train], y[train])
+    score = check_scoring(fitted, scoring=scoring)(fitted, X[test], y[test])
+    codec = Codec(fitted, model=model).fit(X[train])
+    strings = codec.compress(X[test])
+    row = {"accuracy": score, **_rate_of(codec, strings)}
+    row.update(_distortion(X[test], codec.decompress(strings), data_range, with_ssim))
+    return row
+
+
+def _code_part(estimator, X, X_fit, train, test, params, model, data_range, with_ssim):
+    """Fit the steps and the entropy model on one part; code, decode and compare ``test``."""
+    data = X_fit if train is None else X[train]
+    steps = clone(estimator).set_params(**params).fit(data)
+    codec = Codec(steps, model=model).fit(data)
+    strings = codec.compress(X[test])
+    row = _rate_of(codec, strings)
+    row.update(_distortion(X[test], codec.decompress(strings), data_range, with_ssim))
+    return len(test), row
 
 
 def rate_distortion_curve(
@@ -183,6 +220,7 @@ def rate_distortion_curve(
     ssim="auto",
     plot=False,
     ax=None,
+    n_jobs=None,
 ):
     """Bits and distortion of a transform-and-quantizer chain as one parameter sweeps.
 
@@ -213,6 +251,10 @@ def rate_distortion_curve(
         Draw PSNR against bits per value (pixel) with matplotlib; the axes
         are returned as ``table.ax``.
     ax : matplotlib Axes or None
+    n_jobs : int or None, default=None
+        Fits (one per value, two with cross-fitting) run in parallel on this
+        many joblib workers; None is 1 unless in a ``joblib.parallel_config``
+        context, -1 is every CPU.
 
     Returns
     -------
@@ -246,21 +288,21 @@ def rate_distortion_curve(
         X_fit = np.asarray(X_fit)
         parts = [(None, np.arange(len(X)))]
     with_ssim = _wants_ssim(ssim, X)
+    values = list(param_range)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_code_part)(
+            estimator, X, X_fit, train, test, {param_name: value}, model, data_range, with_ssim
+        )
+        for value in values
+        for train, test in parts
+    )
     rows = []
-    for value in param_range:
-        pieces = []
-        for train, test in parts:
-            data = X_fit if train is None else X[train]
-            steps = clone(estimator).set_params(**{param_name: value}).fit(data)
-            codec = Codec(steps, model=model).fit(data)
-            strings = codec.compress(X[test])
-            row = _rate_of(codec, strings)
-            row.update(_distortion(X[test], codec.decompress(strings), data_range, with_ssim))
-            pieces.append((len(test), row))
+    for i in range(len(values)):
+        pieces = results[i * len(parts) : (i + 1) * len(parts)]
         total = sum(n for n, _ in pieces)
         rows.append({k: sum(n * r[k] for n, r in pieces) / total for k in pieces[0][1]})
     table = _table(
-        param_name, param_range, rows, ["bits_per_sample", "bits_per_value", "mse", "psnr", "ssim"]
+        param_name, values, rows, ["bits_per_sample", "bits_per_value", "mse", "psnr", "ssim"]
     )
     if plot or ax is not None:
         table.ax = _plot(table, "bits_per_value", "psnr", param_name, ax, param_name)

@@ -131,3 +131,23 @@ def test_distortion_measures_match_scikit_image():
     )
     with pytest.raises(ValueError, match="same shape"):
         psnr(X, X_hat[:2])
+
+
+def test_curves_in_parallel_give_the_same_tables(digits):
+    X, y = digits
+    pipe = make_pipeline(
+        BlockDCT(n_coefficients=10),
+        PerceptualQuantizer(quality=50, n_coefficients=10),
+        GaussianNB(),
+    )
+    args = ("perceptualquantizer__quality", [10, 90])
+    for curve, data in (
+        (rate_accuracy_curve, (X[:120], y[:120])),
+        (rate_distortion_curve, (X[:60],)),
+    ):
+        steps = pipe if curve is rate_accuracy_curve else pipe[:2]
+        serial = curve(steps, *data, *args, ssim=False)
+        parallel = curve(steps, *data, *args, ssim=False, n_jobs=2)
+        assert serial.keys() == parallel.keys()
+        for key in serial:
+            np.testing.assert_allclose(parallel[key], serial[key])
