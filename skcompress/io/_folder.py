@@ -8,19 +8,24 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.utils import Bunch
 
-from ._jpeg import _header, _load
+from .._core._docs import fill_doc
+from ._jpeg import BUDGET_PARAMETERS, MAX_COEFFICIENTS, MAX_SCANS, _check_budget, _header, _load
 
 _EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
 _SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
 
-def load_jpeg_folder(root, *, extensions=_EXTENSIONS, errors="raise", n_jobs=None):
+def load_jpeg_folder(root, *, extensions=_EXTENSIONS, errors="raise", strict=True,
+                     max_scans=MAX_SCANS, max_coefficients=MAX_COEFFICIENTS,
+                     n_jobs=None):  # fmt: skip
     """Paths and labels of a folder of JPEG files, one sub-folder per class.
 
     The layout of torchvision's ``ImageFolder``: ``root/<class>/<file>.jpg``.
     Classes are the sub-folder names in sorted order; files are sorted within
-    each. Every file's header is checked (cheap: no entropy decoding), on
-    ``n_jobs`` threads.
+    each. Every file's header is checked (cheap: no entropy decoding) as
+    :class:`~skcompress.io.JPEGCoefficients` with the same ``strict``,
+    ``max_scans`` and ``max_coefficients`` will read it, on ``n_jobs``
+    threads.
 
     Parameters
     ----------
@@ -28,8 +33,14 @@ def load_jpeg_folder(root, *, extensions=_EXTENSIONS, errors="raise", n_jobs=Non
     extensions : tuple of str, default=(".jpg", ".jpeg", ".jpe", ".jfif")
         File name endings taken (case-insensitive); other files are ignored.
     errors : {"raise", "skip"}, default="raise"
-        A file whose header is not a readable JPEG raises a ValueError naming
-        it, or is left out and reported in ``skipped``.
+        A file whose header is not a readable JPEG, or is over a budget,
+        raises a ValueError naming it, or is left out and reported in
+        ``skipped``.
+    strict : bool, default=True
+        Refuse headers that libjpeg warns about (stray bytes between
+        markers), and Huffman-coded files too short for the blocks they
+        declare; False checks them as libjpeg and Pillow read them.
+    {budget}
     n_jobs : int or None, default=None
         Threads checking headers (joblib's convention).
 
@@ -54,6 +65,7 @@ def load_jpeg_folder(root, *, extensions=_EXTENSIONS, errors="raise", n_jobs=Non
     """
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip'; got {errors!r}.")
+    budget = _check_budget(max_scans, max_coefficients)
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"load_jpeg_folder: {os.fspath(root)!r} is not a directory.")
@@ -69,7 +81,9 @@ def load_jpeg_folder(root, *, extensions=_EXTENSIONS, errors="raise", n_jobs=Non
             f"load_jpeg_folder: no files ending in {extensions} in the sub-folders of "
             f"{os.fspath(root)!r}."
         )
-    reasons = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(_check)(p) for p in paths)
+    reasons = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_check)(p, bool(strict), budget) for p in paths
+    )
     skipped = [(p, r) for p, r in zip(paths, reasons, strict=True) if r is not None]
     if skipped and errors == "raise":
         raise ValueError(skipped[0][1])
@@ -82,9 +96,12 @@ def load_jpeg_folder(root, *, extensions=_EXTENSIONS, errors="raise", n_jobs=Non
     )
 
 
-def _check(path):
+load_jpeg_folder.__doc__ = fill_doc(load_jpeg_folder.__doc__, {"{budget}": BUDGET_PARAMETERS})
+
+
+def _check(path, strict, budget):
     try:
-        _header(*_load(path))
+        _header(*_load(path), strict, *budget)
     except ValueError as error:
         return str(error)
     return None

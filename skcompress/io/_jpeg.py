@@ -12,6 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core._basis import zigzag_order
 from .._core._contract import LAYOUTS, check_input_features, to_layout
+from .._core._docs import fill_doc
+from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 
 try:
     from . import _jpeg_reader
@@ -19,7 +21,14 @@ except ImportError:  # built without libjpeg's headers
     _jpeg_reader = None
 
 _COLOR_SPACES = {0: "unknown", 1: "grayscale", 2: "RGB", 3: "YCbCr", 4: "CMYK", 5: "YCCK"}
-_COMPONENT_NAMES = {1: ("Y",), 3: ("Y", "Cb", "Cr")}
+_SPACE_IDS = {name: space for space, name in _COLOR_SPACES.items()}
+_COMPONENT_NAMES = {"grayscale": ("Y",), "YCbCr": ("Y", "Cb", "Cr"), "RGB": ("R", "G", "B")}
+# libjpeg-turbo's fuzzers stop at 100 scans ("Two Issues with the JPEG Standard");
+# libjpeg's own progressive scripts have 10 (colour) or 6 (gray)
+MAX_SCANS = 100
+# Pillow's decompression-bomb limit (2 * 89,478,485 pixels) in 4:2:0 colour, or a
+# 16384 x 16384 gray image
+MAX_COEFFICIENTS = 2**28
 _TYPES = {np.dtype(np.int16): 0, np.dtype(np.int32): 1, np.dtype(np.float32): 2}
 _TYPES[np.dtype(np.float64)] = 3
 
@@ -52,12 +61,29 @@ def _load(source):
     )
 
 
-def _header(data, name):
+def _component_names(space, n_components):
+    return _COMPONENT_NAMES.get(space, tuple(f"C{i + 1}" for i in range(n_components)))
+
+
+def _check_budget(max_scans, max_coefficients):
+    for name, value, top in [("max_scans", max_scans, 2**31 - 1),
+                             ("max_coefficients", max_coefficients, 2**62)]:  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, Integral) or not 1 <= value <= top:
+            raise ValueError(f"{name} must be an int in [1, {top}]; got {value!r}.")
+    return int(max_scans), int(max_coefficients)
+
+
+def _header(data, name, strict=True, max_scans=MAX_SCANS, max_coefficients=MAX_COEFFICIENTS):
+    reader = _reader()
     try:
-        width, height, space, progressive, components = _reader().header(data)
+        width, height, space, progressive, components = reader.header(
+            data, strict, max_scans, max_coefficients
+        )
+    except reader.LimitError as error:
+        raise ValueError(f"{name}: {error}.") from None
     except ValueError as error:
         raise ValueError(f"{name}: not a readable JPEG file ({error}).") from None
-    return width, height, space, bool(progressive), components
+    return width, height, _COLOR_SPACES.get(space, "unknown"), bool(progressive), components
 
 
 def _dtype(dtype, dequantize):
@@ -70,20 +96,45 @@ def _dtype(dtype, dequantize):
     return dtype
 
 
-def _read(data, name, outputs, grids, k, dtype, dequantize, strict, tables=0):
+def _read(data, name, outputs, grids, k, dtype, dequantize, strict, budget, tables=0):
+    """``(problems, block grids, colour space id, sampling factors (h, v))`` of a file."""
+    reader = _reader()
     try:
-        return _reader().read(data, strict, k, _TYPES[dtype], dequantize, outputs, grids, tables)
+        return reader.read(
+            data, strict, k, _TYPES[dtype], dequantize, outputs, grids, tables, *budget
+        )
+    except reader.LimitError as error:
+        raise ValueError(f"{name}: {error}.") from None
     except ValueError as error:
         raise ValueError(f"{name}: corrupt or unsupported JPEG data ({error}).") from None
 
 
+BUDGET_PARAMETERS = """\
+max_scans : int, default=100
+    Most scans a file may have; a file with more raises a ValueError before
+    it is decoded (its SOS markers are counted first, and libjpeg counts as
+    it reads). Every scan is a pass over the whole image and a small file can
+    hold thousands; libjpeg-turbo's fuzzers stop at 100, and libjpeg's own
+    progressive files have 10.
+max_coefficients : int, default=2**28
+    Most DCT coefficients a file may declare (its block grids, in whole MCUs,
+    times 64), checked from its header before anything is allocated: a
+    header of a hundred bytes can declare 2**32 pixels. Reading takes about
+    2 bytes a coefficient (libjpeg's buffer) plus the output's. The default
+    is Pillow's decompression-bomb limit for a 4:2:0 colour image (179
+    million pixels), or a 16384 x 16384 gray one. Decoding time grows with
+    the coefficients times the scans, which both limits bound.
+"""
+
+
 def read_jpeg_coefficients(source, *, n_coefficients=None, dequantize=False, dtype=None,
-                           strict=True):  # fmt: skip
+                           strict=True, max_scans=MAX_SCANS,
+                           max_coefficients=MAX_COEFFICIENTS):  # fmt: skip
     """Quantized DCT coefficients of a JPEG file, as the file stores them.
 
     Only the entropy decoding runs: no inverse DCT, no colour conversion, no
-    upsampling. Baseline and progressive files, grayscale and YCbCr (any
-    chroma subsampling) are read.
+    upsampling. Baseline and progressive files, Huffman or arithmetic coded,
+    grayscale, YCbCr (any sampling factors) and RGB are read.
 
     Parameters
     ----------
@@ -97,26 +148,43 @@ def read_jpeg_coefficients(source, *, n_coefficients=None, dequantize=False, dty
         int32 (the dtype of ``PerceptualQuantizer``'s symbols) unless
         ``dequantize``, then float64 (float32 for a network, on request).
     strict : bool, default=True
-        Treat what libjpeg only warns about (truncated or corrupt entropy
-        data, which it fills with zeros) as an error.
+        Refuse a file with any flaw: whatever libjpeg warns about (truncated
+        or corrupt entropy data, which it fills with zeros; stray bytes
+        between markers), Huffman-coded data too short for the blocks the
+        header declares, arithmetic-coded data that ends early (libjpeg
+        decodes the rest of the scan from zero bits without a warning; judged
+        by what those decode to, so a cut that leaves flat blocks passes),
+        coefficients that no scan sends in full (a progressive file cut at a
+        scan boundary), a quantization table with a zero step. With
+        ``strict=False`` the file is read as libjpeg (and Pillow) reads it,
+        except that the rest of an arithmetic-coded scan found cut short is
+        left zero, as libjpeg leaves a Huffman-coded one; ``warnings`` counts
+        the flaws.
+    {budget}
 
     Returns
     -------
     jpeg : Bunch
-        ``coefficients``: one array ``(rows, cols, k)`` per component (Y, or
-        Y, Cb, Cr), blocks in raster order, coefficients in zig-zag order:
-        the layout of ``BlockDCT(layout="blocks")`` followed by
-        ``PerceptualQuantizer``. ``quantization_tables``: ``(n_components, 8,
-        8)`` steps in natural (row-major) order. ``sampling_factors``:
-        ``(n_components, 2)``, vertical and horizontal. ``shape``: ``(height,
-        width)`` in pixels. ``components``, ``color_space``, ``progressive``,
-        ``warnings`` (libjpeg's, with ``strict=False``).
+        ``coefficients``: one array ``(rows, cols, k)`` per component, blocks
+        in raster order, coefficients in zig-zag order: the layout of
+        ``BlockDCT(layout="blocks")`` followed by ``PerceptualQuantizer``.
+        ``quantization_tables``: ``(n_components, 8, 8)`` steps in natural
+        (row-major) order, each the table libjpeg took for the component
+        when its first scan began (a later DQT segment does not change it).
+        ``sampling_factors``: ``(n_components, 2)``, vertical and horizontal.
+        ``shape``: ``(height, width)`` in pixels. ``color_space``: "YCbCr",
+        "RGB" (Adobe's transform 0, or components named R, G, B) or
+        "grayscale", as libjpeg reads the file. ``components``: the names of
+        the components in that space (Y, Cb, Cr; R, G, B; or Y).
+        ``progressive``, ``warnings`` (the flaws ``strict`` refuses, counted
+        with ``strict=False``).
 
     Raises
     ------
     ValueError
         Naming the file, for anything that is not a readable JPEG: truncated
-        or corrupt data, another format, CMYK, or an image over 2**28 pixels.
+        or corrupt data (with ``strict``), another format, CMYK, or a file
+        over ``max_scans`` or ``max_coefficients``.
 
     See Also
     --------
@@ -135,15 +203,16 @@ def read_jpeg_coefficients(source, *, n_coefficients=None, dequantize=False, dty
     >>> int(jpeg.coefficients[0][0, 0, 0]) * int(jpeg.quantization_tables[0, 0, 0])  # DC
     576
     """
+    budget = _check_budget(max_scans, max_coefficients)
     data, name = _load(source)
-    width, height, space, progressive, components = _header(data, name)
+    width, height, space, progressive, components = _header(data, name, strict, *budget)
     k = _check_n_coefficients(n_coefficients)
     dtype = _dtype(dtype, dequantize)
     coefficients = [
         np.empty((rows, cols, k), dtype=dtype) for _, _, _, rows, cols, _ in components
     ]
     tables = np.empty((len(components), 8, 8), dtype=np.uint16)
-    warnings, _ = _read(
+    warnings, *_ = _read(
         data,
         name,
         tuple(c.ctypes.data for c in coefficients),
@@ -152,6 +221,7 @@ def read_jpeg_coefficients(source, *, n_coefficients=None, dequantize=False, dty
         dtype,
         dequantize,
         strict,
+        budget,
         tables.ctypes.data,
     )
     return Bunch(
@@ -159,11 +229,16 @@ def read_jpeg_coefficients(source, *, n_coefficients=None, dequantize=False, dty
         quantization_tables=tables,
         sampling_factors=np.array([(v, h) for _, h, v, *_ in components]),
         shape=(height, width),
-        components=_COMPONENT_NAMES[len(components)],
-        color_space=_COLOR_SPACES.get(space, "unknown"),
+        components=_component_names(space, len(components)),
+        color_space=space,
         progressive=progressive,
         warnings=warnings,
     )
+
+
+read_jpeg_coefficients.__doc__ = fill_doc(
+    read_jpeg_coefficients.__doc__, {"{budget}": BUDGET_PARAMETERS}
+)
 
 
 def _check_n_coefficients(n_coefficients, name="n_coefficients"):
@@ -174,7 +249,7 @@ def _check_n_coefficients(n_coefficients, name="n_coefficients"):
     return int(n_coefficients)
 
 
-class JPEGCoefficients(TransformerMixin, BaseEstimator):
+class JPEGCoefficients(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Read a column of JPEG files into their quantized DCT coefficients.
 
     The first step of a Pipeline that learns from a folder of JPEG files
@@ -188,7 +263,7 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
     n_coefficients : int in [1, 64] or None, default=None
         Keep the first ``n_coefficients`` of every block in zig-zag order.
     components : {"all", "luma"}, default="all"
-        Every component, or the luma (Y) only.
+        Every component, or the luma (Y) only (not for RGB-coded files).
     dequantize : bool, default=False
         Coefficients times their quantization steps (what the codec's
         decoder feeds its inverse DCT) instead of the integer symbols.
@@ -202,20 +277,33 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         "channels_first" ``(n, C * k, rows, cols)``: there every component is on
         the luma's block grid, subsampled chroma blocks repeated (nearest
         neighbour in the block domain, as frequency-domain networks take it).
+        These two need every component's sampling factors to divide the
+        luma's (4:4:4, 4:2:2, 4:2:0, ...); ``fit`` refuses files whose chroma
+        has finer blocks than the luma.
     block_grid : (int, int) or None, default=None
         Luma blocks ``(rows, cols)`` of every output. None takes the grid of
         the files seen at ``fit``, and a file of another size is an error;
         with a grid, every file is cropped to it or padded with zero blocks
-        (chroma grids follow the sampling factors).
+        (each component's grid follows its sampling factors).
     strict : bool, default=True
-        Treat libjpeg's warnings (truncated or corrupt data) as errors.
+        Refuse files with any flaw (see
+        :func:`~skcompress.io.read_jpeg_coefficients`); False reads them as
+        libjpeg and Pillow do.
+    {budget}
     n_jobs : int or None, default=None
         Threads reading files (joblib's convention: None is 1, -1 all CPUs).
 
     Attributes
     ----------
     sampling_factors_ : ndarray of shape (n_components, 2)
-        Vertical and horizontal sampling factors of the files seen at ``fit``.
+        Vertical and horizontal sampling factors of the files seen at ``fit``;
+        every file read must have them.
+    color_space_ : str
+        "YCbCr", "RGB" or "grayscale": the colour space of the files seen at
+        ``fit`` (as libjpeg reads them); every file read must have it.
+    components_ : tuple of str
+        Names of the output components (Y, Cb, Cr; R, G, B; or Y), which
+        prefix the feature names.
     grids_ : list of (int, int)
         Block grid of every output component.
     n_features_in_ : int
@@ -245,6 +333,8 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         "layout": [StrOptions(set(LAYOUTS))],
         "block_grid": [tuple, list, None],
         "strict": ["boolean"],
+        "max_scans": [Interval(Integral, 1, 2**31 - 1, closed="both")],
+        "max_coefficients": [Interval(Integral, 1, 2**62, closed="both")],
         "n_jobs": [Integral, None],
     }
 
@@ -258,6 +348,8 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         layout="flat",
         block_grid=None,
         strict=True,
+        max_scans=MAX_SCANS,
+        max_coefficients=MAX_COEFFICIENTS,
         n_jobs=None,
     ):
         self.n_coefficients = n_coefficients
@@ -267,9 +359,12 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         self.layout = layout
         self.block_grid = block_grid
         self.strict = strict
+        self.max_scans = max_scans
+        self.max_coefficients = max_coefficients
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Take the component structure (and grid) of the first file.
 
@@ -287,16 +382,38 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         sources = self._sources(X)
         self.n_features_in_ = 1
         data, name = _load(sources[0])
-        *_, components = _header(data, name)
+        budget = _check_budget(self.max_scans, self.max_coefficients)
+        _, _, space, _, components = _header(data, name, self.strict, *budget)
+        if self.components == "luma" and space not in ("YCbCr", "grayscale"):
+            raise ValueError(
+                f"{name}: components='luma' needs YCbCr or grayscale files; this one is "
+                f"{space}-coded (its components are {', '.join(_component_names(space, 3))})."
+            )
+        self.color_space_ = space
         self.sampling_factors_ = np.array([(v, h) for _, h, v, *_ in components])
         kept = components[:1] if self.components == "luma" else components
+        self.components_ = _component_names(space, len(components))[: len(kept)]
+        luma = self.sampling_factors_[0]
+        if self.layout != "flat":
+            v, h = self.sampling_factors_[: len(kept)].T
+            if (luma[0] % v).any() or (luma[1] % h).any():
+                factors = ", ".join(
+                    f"{c} {b}x{a}"
+                    for c, (a, b) in zip(self.components_, self.sampling_factors_, strict=True)
+                )
+                raise ValueError(
+                    f"{name}: layout={self.layout!r} cannot hold these components: it puts "
+                    "every component on the luma's block grid, which needs each "
+                    "component's sampling factors to divide the luma's, and here they do "
+                    f"not (horizontal x vertical: {factors}). Use layout='flat', or "
+                    "components='luma'."
+                )
         if self.block_grid is None:
             self.grids_ = [(rows, cols) for *_, rows, cols, _ in kept]
         else:
             rows, cols = _check_grid(self.block_grid)
-            top = self.sampling_factors_.max(axis=0)
             self.grids_ = [
-                (-(-rows * v // top[0]), -(-cols * h // top[1]))
+                (int(-(-rows * v // luma[0])), int(-(-cols * h // luma[1])))
                 for v, h in self.sampling_factors_[: len(kept)]
             ]
         _dtype(self.dtype, self.dequantize)
@@ -309,7 +426,8 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples,) or (n_samples, 1)
             Paths, bytes or binary file objects of JPEG files with the
-            components (and, without ``block_grid``, the size) seen at ``fit``.
+            components, sampling factors and colour space (and, without
+            ``block_grid``, the size) seen at ``fit``.
 
         Returns
         -------
@@ -320,30 +438,51 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         sources = self._sources(X)
         k = _check_n_coefficients(self.n_coefficients)
         dtype = _dtype(self.dtype, self.dequantize)
+        budget = _check_budget(self.max_scans, self.max_coefficients)
         sizes = [rows * cols * k for rows, cols in self.grids_]
         out = np.empty((len(sources), sum(sizes)), dtype=dtype)
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int) * dtype.itemsize
+        offsets = [int(o) * dtype.itemsize for o in np.cumsum([0] + sizes[:-1])]
+        start, stride = out.ctypes.data, out.strides[0]
         # components not kept (chroma, for components="luma") are read into nothing
-        skipped = len(self.sampling_factors_) - len(self.grids_)
-        grids = tuple(self.grids_) + ((0, 0),) * skipped
+        n_kept = len(self.grids_)
+        skipped = (0,) * (len(self.sampling_factors_) - n_kept)
+        grids = tuple(self.grids_) + ((0, 0),) * len(skipped)
+        sampling = tuple((int(h), int(v)) for v, h in self.sampling_factors_)
+        space = _SPACE_IDS.get(self.color_space_)
+        any_grid = self.block_grid is not None
+        strict, dequantize = self.strict, self.dequantize
 
         def read_rows(rows):
             for i in rows:
                 data, name = _load(sources[i])
-                base = out[i].ctypes.data
-                targets = tuple(base + int(o) for o in offsets) + (0,) * skipped
-                _, found = _read(data, name, targets, grids, k, dtype, self.dequantize,
-                                 self.strict)  # fmt: skip
-                if self.block_grid is None and found[: len(self.grids_)] != grids[: len(sizes)]:
-                    raise ValueError(
-                        f"{name}: its block grids {list(found)} differ from the "
-                        f"{self.grids_} seen at fit; set block_grid to crop or pad every "
-                        "file to one grid."
-                    )
+                base = start + int(i) * stride
+                targets = tuple([base + o for o in offsets]) + skipped
+                _, found, found_space, factors = _read(
+                    data, name, targets, grids, k, dtype, dequantize, strict, budget
+                )
+                same_grid = any_grid or found[:n_kept] == grids[:n_kept]
+                if factors != sampling or found_space != space or not same_grid:
+                    self._refuse(name, found, _COLOR_SPACES.get(found_space), factors, sampling)
 
         chunks = np.array_split(np.arange(len(sources)), min(len(sources), 64))
         Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(read_rows)(c) for c in chunks)
         return self._to_layout(out, sizes, k)
+
+    def _refuse(self, name, found, space, factors, sampling):
+        if factors != sampling:
+            raise ValueError(
+                f"{name}: its sampling factors (h, v) {list(factors)} differ from the "
+                f"{list(sampling)} seen at fit."
+            )
+        if space != self.color_space_:
+            raise ValueError(
+                f"{name}: its colour space {space} differs from the {self.color_space_} "
+                "seen at fit."
+            )
+        raise ValueError(
+            f"{name}: its block grids {list(found)} differ from the {self.grids_} seen at "
+            "fit; set block_grid to crop or pad every file to one grid."
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the "flat" features: ``[<component>_]blk<row>_<col>_dct<u>_<v>``.
@@ -362,8 +501,7 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         k = _check_n_coefficients(self.n_coefficients)
         u, v = np.divmod(zigzag_order(8)[:k], 8)
         freq = [f"dct{a}_{b}" for a, b in zip(u, v, strict=True)]
-        names = _COMPONENT_NAMES[3][: len(self.grids_)]
-        prefix = [""] if len(self.grids_) == 1 else [f"{c}_" for c in names]
+        prefix = [""] if len(self.grids_) == 1 else [f"{c}_" for c in self.components_]
         return np.asarray(
             [
                 f"{p}blk{r}_{c}_{f}"
@@ -402,15 +540,19 @@ class JPEGCoefficients(TransformerMixin, BaseEstimator):
         if self.layout == "flat":
             return out
         n, (rows, cols) = len(out), self.grids_[0]
-        top = self.sampling_factors_.max(axis=0)
+        luma = self.sampling_factors_[0]
         planes, start = [], 0
         for (r, c), size, (v, h) in zip(self.grids_, sizes, self.sampling_factors_, strict=False):
             plane = out[:, start : start + size].reshape(n, r, c, k)
             start += size
-            plane = plane.repeat(top[0] // v, axis=1).repeat(top[1] // h, axis=2)
+            # a component of coarser blocks covers luma[0] // v x luma[1] // h luma blocks
+            plane = plane.repeat(luma[0] // v, axis=1).repeat(luma[1] // h, axis=2)
             planes.append(plane[:, :rows, :cols])
         blocks = np.stack(planes, axis=3)  # (n, rows, cols, C, k)
-        return to_layout(blocks, self.layout)
+        return to_layout(blocks, self.layout, self)
+
+
+JPEGCoefficients.__doc__ = fill_doc(JPEGCoefficients.__doc__, {"{budget}": BUDGET_PARAMETERS})
 
 
 def _check_grid(grid):

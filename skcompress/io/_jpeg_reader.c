@@ -1,19 +1,49 @@
 /* Quantized DCT coefficients of JPEG files, read with libjpeg: entropy decoding
  * only, no inverse DCT, no colour conversion, no upsampling.
  *
- * header(data)  -> (width, height, colour space, progressive, components)
+ * header(data, strict, max_scans, max_coefficients)
+ *                  -> (width, height, colour space, progressive, components)
  *                  where components = ((id, h_samp, v_samp, rows, cols, table), ...),
  *                  rows x cols the component's blocks.
- * read(data, strict, k, type, dequantize, outputs, grids, tables)
+ * read(data, strict, k, type, dequantize, outputs, grids, tables, max_scans,
+ *      max_coefficients)
  *                  writes, per component, a grid of blocks (zero blocks where the
  *                  grid is larger than the file's, the file's cropped where
  *                  smaller), each the first k coefficients in JPEG's zig-zag
  *                  order as int16/int32/float32/float64 (times the quantization
  *                  step with dequantize), and the quantization tables (natural
  *                  order, uint16) when `tables` is not 0. Returns the number of
- *                  libjpeg warnings (corrupt data that libjpeg recovers from;
- *                  with `strict` the first warning is an error) and the file's
- *                  own block grids.
+ *                  problems found (libjpeg's warnings and the checks below; with
+ *                  `strict` the first one is an error), the file's own block
+ *                  grids, its colour space and its sampling factors.
+ *
+ * Budgets, checked before libjpeg allocates anything: the scans (SOS markers
+ * counted by a walk over the marker segments, and libjpeg's own count in the
+ * progress monitor for what the walk cannot see) and the coefficients the file
+ * declares (libjpeg's buffers hold 2 bytes each). A file over a budget raises
+ * LimitError, a ValueError, whatever `strict`.
+ *
+ * What `strict` refuses beyond libjpeg's warnings:
+ * - Huffman-coded data shorter than one bit a block (every block costs at least
+ *   its DC code), before anything is allocated;
+ * - arithmetic-coded data that ends early. libjpeg's arithmetic decoder reads
+ *   zero bits after a marker without a warning, as T.81 lets an encoder drop the
+ *   zero bytes that end a scan: libjpeg's does, and valid files end a scan's data
+ *   early wherever the rest is flat or repeats what came before. A scan cut short
+ *   and closed by a marker reads the same way, so the check judges what the
+ *   padding decodes: more than PADDING_VALUES nonzero AC coefficients (or as many
+ *   nonzero DC differences, in one block of four or more) in one restart
+ *   interval, in blocks unlike those of the last RECENT_MCUS MCUs read from data,
+ *   mean data is missing. A heuristic: a cut that leaves flat blocks passes.
+ *   Lenient reading leaves the rest of such a scan zero, as libjpeg's Huffman
+ *   decoder does with a scan cut short;
+ * - coefficients that no scan sends, or sends only in part (a progressive file
+ *   cut at a scan boundary, a component in no scan);
+ * - a quantization table with a zero step (T.81 B.2.4.1: steps are 1..65535).
+ *
+ * Each component's quantization table is the one libjpeg latched when the
+ * component's first scan began (a DQT segment may redefine a table later, for
+ * later components; the decoded pixels use the latched one).
  *
  * libjpeg's fatal errors long-jump back here and become ValueErrors with its
  * message; nothing it reports ever exits the process. Decoding runs without
@@ -24,6 +54,7 @@
 #include <Python.h>
 
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,9 +63,15 @@
 #include <jerror.h>
 
 #define SKC_MAX_COMPONENTS 4
-/* Largest image accepted, in pixels: beyond it a corrupt or hostile header
- * could ask for gigabytes of coefficient memory (Pillow stops at 2**28/2). */
-#define MAX_PIXELS (1LL << 28)
+#define MESSAGE_LENGTH 512
+/* Nonzero AC coefficients and DC differences that the zero padding after a marker may
+ * decode in one restart interval of an arithmetic-coded scan, in blocks unlike those
+ * of the RECENT_MCUS MCUs before the marker, before the data counts as cut short.
+ * Valid files written by libjpeg-turbo decode at most 2 so (photographs, flat areas,
+ * stripes, checkers and gradients, sequential and progressive); scans cut in half,
+ * hundreds. */
+#define PADDING_VALUES 64
+#define RECENT_MCUS 16
 
 static const int kZigzag[64] = {
     0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
@@ -43,13 +80,45 @@ static const int kZigzag[64] = {
 
 enum { T_INT16, T_INT32, T_FLOAT32, T_FLOAT64 };
 
+static PyObject *LimitError; /* a budget exceeded: a ValueError subclass */
+
 typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jump;
     int strict;
-    int warnings;
-    char message[JMSG_LENGTH_MAX];
+    int warnings; /* problems found: libjpeg's warnings and our checks */
+    int limit;    /* the error is a budget exceeded */
+    char message[MESSAGE_LENGTH];
 } Errors;
+
+/* The start of libjpeg's private `struct jpeg_entropy_decoder` (jpegint.h): the same
+ * two methods first in every libjpeg since 6b (IJG 6b-9f, libjpeg-turbo, mozjpeg). */
+typedef struct {
+    void (*start_pass)(j_decompress_ptr cinfo);
+    boolean (*decode_mcu)(j_decompress_ptr cinfo, JBLOCKROW *MCU_data);
+} EntropyMethods;
+
+typedef struct {
+    struct jpeg_progress_mgr pub;
+    int max_scans;
+    /* arithmetic coding: libjpeg's methods, wrapped to watch the zero padding */
+    int wrapped;
+    void (*start_pass)(j_decompress_ptr cinfo);
+    boolean (*decode_mcu)(j_decompress_ptr cinfo, JBLOCKROW *MCU_data);
+    unsigned long mcu;  /* MCUs of this scan so far */
+    long padded;        /* nonzero AC coefficients decoded from padding, this interval */
+    long padded_dc;     /* nonzero DC differences decoded from padding, this interval */
+    long padded_blocks; /* blocks of DC scans decoded from padding, this interval */
+    int cut_scan;       /* the last scan found cut short */
+    /* the blocks of the last MCUs decoded from data only, and their DC differences:
+     * pointers into libjpeg's whole-image buffers, which its default memory manager
+     * keeps in memory (with a backing store they could see other rows' blocks: the
+     * check would be less exact, never out of bounds) */
+    JBLOCKROW recent[RECENT_MCUS][D_MAX_BLOCKS_IN_MCU];
+    int recent_diff[RECENT_MCUS][D_MAX_BLOCKS_IN_MCU];
+    int n_recent, next_recent;
+    int last_dc[MAX_COMPS_IN_SCAN]; /* the last DC decoded, each component of the scan */
+} Monitor;
 
 static void on_error(j_common_ptr cinfo) {
     Errors *e = (Errors *)cinfo->err;
@@ -67,6 +136,30 @@ static void on_message(j_common_ptr cinfo, int level) {
     }
 }
 
+/* A problem strict refuses and lenient counts (a warning of our own). */
+static void problem(j_common_ptr cinfo, const char *format, ...) {
+    Errors *e = (Errors *)cinfo->err;
+    e->warnings++;
+    if (e->strict) {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(e->message, sizeof e->message, format, args);
+        va_end(args);
+        longjmp(e->jump, 1);
+    }
+}
+
+/* A budget exceeded: an error in both modes. */
+static void over_limit(j_common_ptr cinfo, const char *format, ...) {
+    Errors *e = (Errors *)cinfo->err;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(e->message, sizeof e->message, format, args);
+    va_end(args);
+    e->limit = 1;
+    longjmp(e->jump, 1);
+}
+
 static void silent(j_common_ptr cinfo) { (void)cinfo; }
 
 static void setup(struct jpeg_decompress_struct *cinfo, Errors *err, int strict) {
@@ -76,11 +169,65 @@ static void setup(struct jpeg_decompress_struct *cinfo, Errors *err, int strict)
     err->pub.output_message = silent;
     err->strict = strict;
     err->warnings = 0;
+    err->limit = 0;
     err->message[0] = 0;
 }
 
-/* Checks that need no decoding; a message in `why` when the header is refused. */
-static int check_header(struct jpeg_decompress_struct *cinfo, char *why, size_t size) {
+/* SOS markers of a file, counted by walking its marker segments and skipping each
+ * scan's entropy-coded data; the walk stops at anything unexpected (libjpeg may skip
+ * it with a warning), so the count is a lower bound of the scans libjpeg reads. */
+static long count_scans(const unsigned char *p, size_t n) {
+    long scans = 0;
+    size_t i = 2;
+    if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return 0;
+    while (i + 4 <= n && p[i] == 0xFF) {
+        const unsigned char code = p[i + 1];
+        if (code == 0xFF) { /* fill byte */
+            i++;
+            continue;
+        }
+        if (code == 0xD9 || code == 0xD8 || code == 0x00 || code == 0x01 ||
+            (code >= 0xD0 && code <= 0xD7))
+            break;
+        const size_t length = (size_t)p[i + 2] << 8 | p[i + 3];
+        if (length < 2) break;
+        i += 2 + length;
+        if (code != 0xDA) continue;
+        scans++;
+        while (i < n) { /* entropy-coded data ends at a marker other than RSTn */
+            const unsigned char *ff = memchr(p + i, 0xFF, n - i);
+            if (!ff || ff + 1 >= p + n) return scans;
+            i = (size_t)(ff - p);
+            const unsigned char next = p[i + 1];
+            if (next == 0x00 || (next >= 0xD0 && next <= 0xD7))
+                i += 2;
+            else if (next == 0xFF)
+                i += 1;
+            else
+                break;
+        }
+    }
+    return scans;
+}
+
+/* Coefficients libjpeg allocates for the file (its buffers, whole MCUs). */
+static long long declared_coefficients(struct jpeg_decompress_struct *cinfo) {
+    long long total = 0;
+    for (int c = 0; c < cinfo->num_components; c++) {
+        const jpeg_component_info *comp = cinfo->comp_info + c;
+        const long long rows = ((long long)comp->height_in_blocks + comp->v_samp_factor - 1) /
+                               comp->v_samp_factor * comp->v_samp_factor;
+        const long long cols = ((long long)comp->width_in_blocks + comp->h_samp_factor - 1) /
+                               comp->h_samp_factor * comp->h_samp_factor;
+        total += rows * cols * 64;
+    }
+    return total;
+}
+
+/* Checks that need no decoding; a message in `why` when the header is refused. The
+ * budget and the size check long-jump (LimitError, or a problem). */
+static int check_header(struct jpeg_decompress_struct *cinfo, char *why, size_t size,
+                        long long max_coefficients, size_t data_length) {
     if (cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK) {
         snprintf(why, size, "CMYK and YCCK JPEGs are not supported (4 components of ink)");
         return 0;
@@ -90,33 +237,60 @@ static int check_header(struct jpeg_decompress_struct *cinfo, char *why, size_t 
                  cinfo->num_components);
         return 0;
     }
-    if ((long long)cinfo->image_width * cinfo->image_height > MAX_PIXELS) {
-        snprintf(why, size, "image of %u x %u pixels is larger than the %lld pixels allowed",
-                 cinfo->image_width, cinfo->image_height, MAX_PIXELS);
-        return 0;
+    const long long coefficients = declared_coefficients(cinfo);
+    if (coefficients > max_coefficients)
+        over_limit((j_common_ptr)cinfo,
+                   "the file declares %lld coefficients, more than max_coefficients=%lld "
+                   "(%u x %u pixels, %d component%s); raise max_coefficients to read it",
+                   coefficients, max_coefficients, cinfo->image_width, cinfo->image_height,
+                   cinfo->num_components, cinfo->num_components > 1 ? "s" : "");
+    if (!cinfo->arith_code) {
+        long long blocks = 0;
+        for (int c = 0; c < cinfo->num_components; c++)
+            blocks += (long long)cinfo->comp_info[c].width_in_blocks *
+                      cinfo->comp_info[c].height_in_blocks;
+        if (blocks > 8 * (long long)data_length)
+            problem((j_common_ptr)cinfo,
+                    "the file declares %lld blocks but has %zu bytes: Huffman-coded data "
+                    "takes at least one bit a block, so at least %lld bytes (a truncated file?)",
+                    blocks, data_length, (blocks + 7) / 8);
     }
     return 1;
 }
 
+/* Refuses a file of more than max_scans scans before reading it. */
+static void check_scan_count(j_common_ptr cinfo, const Py_buffer *data, int max_scans) {
+    const long scans = count_scans((const unsigned char *)data->buf, (size_t)data->len);
+    if (scans > max_scans)
+        over_limit(cinfo,
+                   "the file has %ld scans, more than max_scans=%d (libjpeg's progressive "
+                   "files have 10); raise max_scans to read it",
+                   scans, max_scans);
+}
+
 static PyObject *header(PyObject *self, PyObject *args) {
     Py_buffer data;
+    int strict, max_scans;
+    long long max_coefficients;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*piL", &data, &strict, &max_scans, &max_coefficients))
+        return NULL;
     struct jpeg_decompress_struct cinfo;
     Errors err;
-    char why[JMSG_LENGTH_MAX] = "";
-    setup(&cinfo, &err, 1);
+    char why[MESSAGE_LENGTH] = "";
+    setup(&cinfo, &err, strict);
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
         PyBuffer_Release(&data);
-        PyErr_Format(PyExc_ValueError, "%s", err.message);
+        PyErr_Format(err.limit ? LimitError : PyExc_ValueError, "%s", err.message);
         return NULL;
     }
     jpeg_create_decompress(&cinfo);
+    check_scan_count((j_common_ptr)&cinfo, &data, max_scans);
     jpeg_mem_src(&cinfo, (const unsigned char *)data.buf, (unsigned long)data.len);
     jpeg_read_header(&cinfo, TRUE);
     PyObject *result = NULL;
-    if (check_header(&cinfo, why, sizeof why)) {
+    if (check_header(&cinfo, why, sizeof why, max_coefficients, (size_t)data.len)) {
         PyObject *components = PyTuple_New(cinfo.num_components);
         for (int c = 0; components && c < cinfo.num_components; c++) {
             jpeg_component_info *comp = cinfo.comp_info + c;
@@ -174,14 +348,179 @@ static void write_row(JBLOCKROW row, Py_ssize_t cols, char *dst, int k, int type
     }
 }
 
+/* Whether a block's coefficients first..last (zig-zag) are those of the block at the
+ * same place in a recent MCU. */
+static int seen_recently(const Monitor *m, int b, const JCOEF *block, int first, int last) {
+    for (int q = 0; q < m->n_recent; q++) {
+        const JCOEF *other = m->recent[q][b][0];
+        int j = first;
+        while (j <= last && other[kZigzag[j]] == block[kZigzag[j]]) j++;
+        if (j > last) return 1;
+    }
+    return 0;
+}
+
+static int diff_seen_recently(const Monitor *m, int b, int diff) {
+    for (int q = 0; q < m->n_recent; q++)
+        if (m->recent_diff[q][b] == diff) return 1;
+    return 0;
+}
+
+/* Arithmetic coding: libjpeg's decode_mcu, counting what the zero padding decodes. An
+ * MCU decoded while `unread_marker` is set (the data met a marker) and not at the
+ * start of a restart interval (where libjpeg reads the RSTn marker first) comes from
+ * padding, except for the bits libjpeg held when it met the marker. Counted: nonzero
+ * DC differences (sequential and first DC scans) and nonzero AC coefficients, in
+ * blocks unlike the blocks at their place in the last MCUs decoded from data. DC
+ * refinement scans are not watched (their padding changes the lowest DC bit). */
+static boolean watch_padding(j_decompress_ptr cinfo, JBLOCKROW *MCU_data) {
+    Monitor *m = (Monitor *)cinfo->progress;
+    const unsigned long index = m->mcu++;
+    const int restart = cinfo->restart_interval && index % cinfo->restart_interval == 0;
+    const int progressive = cinfo->progressive_mode;
+    const int dc = !progressive || cinfo->Ss == 0, ac = !progressive || cinfo->Ss != 0;
+    const int refine = progressive && cinfo->Ah != 0; /* AC: one block per MCU */
+    if (!MCU_data || (dc && refine)) return (*m->decode_mcu)(cinfo, MCU_data);
+    if (restart) { /* libjpeg resets its DC predictions */
+        m->padded = m->padded_dc = m->padded_blocks = 0;
+        memset(m->last_dc, 0, sizeof m->last_dc);
+    }
+    const int padded = cinfo->unread_marker && !restart;
+    /* lenient: the rest of a scan cut short stays zero (as libjpeg's Huffman decoder
+     * leaves it), not what zero bits decode to; skipping an MCU would upset libjpeg's
+     * restart count, so only without restart intervals */
+    if (padded && m->cut_scan == cinfo->input_scan_number && !cinfo->restart_interval)
+        return TRUE;
+    const int first = progressive ? cinfo->Ss : 1, last = progressive ? cinfo->Se : 63;
+    JCOEF before[64];
+    if (padded && ac && refine) memcpy(before, MCU_data[0][0], sizeof before);
+    const boolean done = (*m->decode_mcu)(cinfo, MCU_data);
+    const int from_data = !padded && !cinfo->unread_marker;
+    for (int b = 0; b < cinfo->blocks_in_MCU; b++) {
+        const JCOEF *block = MCU_data[b][0];
+        int diff = 0;
+        if (dc) {
+            const int c = cinfo->MCU_membership[b];
+            diff = block[0] - m->last_dc[c];
+            m->last_dc[c] = block[0];
+        }
+        if (from_data) {
+            m->recent[m->next_recent][b] = MCU_data[b];
+            m->recent_diff[m->next_recent][b] = diff;
+        } else if (padded) {
+            m->padded_blocks += dc;
+            /* DC: after RECENT_MCUS MCUs from data (a valid scan can leave the rest of
+             * a pattern it set up in a few MCUs to the padding), or none at all */
+            m->padded_dc += diff && (m->n_recent == RECENT_MCUS || m->n_recent == 0) &&
+                            !diff_seen_recently(m, b, diff);
+            if (ac) {
+                long made = 0;
+                for (int j = first; j <= last; j++)
+                    made += block[kZigzag[j]] != 0 && !(refine && before[kZigzag[j]] != 0);
+                if (made && !seen_recently(m, b, block, first, last)) m->padded += made;
+            }
+        }
+    }
+    if (from_data) {
+        m->next_recent = (m->next_recent + 1) % RECENT_MCUS;
+        if (m->n_recent < RECENT_MCUS) m->n_recent++;
+    }
+    /* DC differences count where they are dense: one a block row (a pattern repeating
+     * down the image, wider than the recent MCUs) is not padding */
+    const int cut = m->padded > PADDING_VALUES ||
+                    (m->padded_dc > PADDING_VALUES && 4 * m->padded_dc > m->padded_blocks);
+    if (cut && m->cut_scan != cinfo->input_scan_number) {
+        m->cut_scan = cinfo->input_scan_number;
+        problem((j_common_ptr)cinfo,
+                "premature end of arithmetic-coded data in scan %d: its data ends at a marker, "
+                "and the zero bits libjpeg decodes after it gave more than %d nonzero "
+                "coefficients unlike the blocks before",
+                cinfo->input_scan_number, PADDING_VALUES);
+    }
+    return done;
+}
+
+static void watch_scan(j_decompress_ptr cinfo) {
+    Monitor *m = (Monitor *)cinfo->progress;
+    EntropyMethods *entropy = (EntropyMethods *)cinfo->entropy;
+    (*m->start_pass)(cinfo);
+    if (entropy->decode_mcu != watch_padding) m->decode_mcu = entropy->decode_mcu;
+    entropy->decode_mcu = watch_padding;
+    m->mcu = 0;
+    m->padded = m->padded_dc = m->padded_blocks = 0;
+    m->n_recent = m->next_recent = 0;
+    memset(m->last_dc, 0, sizeof m->last_dc);
+}
+
+/* Called by jpeg_read_coefficients before each step (an iMCU row, or markers). */
+static void monitor(j_common_ptr common) {
+    j_decompress_ptr cinfo = (j_decompress_ptr)common;
+    Monitor *m = (Monitor *)cinfo->progress;
+    if (cinfo->input_scan_number > m->max_scans)
+        over_limit(common, "the file has more than max_scans=%d scans; raise max_scans to read it",
+                   m->max_scans);
+    if (!m->wrapped && cinfo->arith_code && cinfo->entropy) {
+        /* the first scan's start_pass has run: wrap its decode_mcu, then every scan's */
+        EntropyMethods *entropy = (EntropyMethods *)cinfo->entropy;
+        m->start_pass = entropy->start_pass;
+        m->decode_mcu = entropy->decode_mcu;
+        entropy->start_pass = watch_scan;
+        entropy->decode_mcu = watch_padding;
+        m->wrapped = 1;
+    }
+}
+
+/* After decoding: coefficients no scan sent in full, and zero quantization steps. */
+static void check_coverage(j_decompress_ptr cinfo) {
+    for (int c = 0; c < cinfo->num_components; c++) {
+        const jpeg_component_info *comp = cinfo->comp_info + c;
+        if (!comp->quant_table) { /* latched at the component's first scan */
+            problem((j_common_ptr)cinfo,
+                    "not every coefficient is in the file: component %d is in no scan", c);
+            continue;
+        }
+        if (!cinfo->progressive_mode || !cinfo->coef_bits) continue;
+        for (int j = 0; j < 64; j++) {
+            const int bit = cinfo->coef_bits[c][j];
+            if (bit < 0)
+                problem((j_common_ptr)cinfo,
+                        "not every coefficient is in the file: no scan sends coefficient %d "
+                        "(zig-zag) of component %d (a progressive file cut short?)",
+                        j, c);
+            else if (bit > 0)
+                problem((j_common_ptr)cinfo,
+                        "not every coefficient is in the file: coefficient %d (zig-zag) of "
+                        "component %d is sent down to bit %d only (a progressive file cut "
+                        "short?)",
+                        j, c, bit);
+            if (bit != 0) break; /* one problem a component */
+        }
+    }
+    for (int c = 0; c < cinfo->num_components; c++) {
+        const jpeg_component_info *comp = cinfo->comp_info + c;
+        const JQUANT_TBL *table = comp->quant_table ? comp->quant_table
+                                                    : cinfo->quant_tbl_ptrs[comp->quant_tbl_no];
+        for (int i = 0; table && i < 64; i++)
+            if (table->quantval[i] == 0) {
+                problem((j_common_ptr)cinfo,
+                        "quantization table %d has a zero step (row %d, column %d); T.81 "
+                        "requires steps of at least 1",
+                        comp->quant_tbl_no, i / 8, i % 8);
+                break;
+            }
+    }
+}
+
 static PyObject *read_coefficients(PyObject *self, PyObject *args) {
     Py_buffer data;
-    int strict, k, type, dequantize;
+    int strict, k, type, dequantize, max_scans;
+    long long max_coefficients;
     PyObject *outputs, *grids;
     Py_ssize_t tables;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*iiipO!O!n", &data, &strict, &k, &type, &dequantize,
-                          &PyTuple_Type, &outputs, &PyTuple_Type, &grids, &tables))
+    if (!PyArg_ParseTuple(args, "y*iiipO!O!niL", &data, &strict, &k, &type, &dequantize,
+                          &PyTuple_Type, &outputs, &PyTuple_Type, &grids, &tables, &max_scans,
+                          &max_coefficients))
         return NULL;
     Target targets[SKC_MAX_COMPONENTS];
     const Py_ssize_t n_targets = PyTuple_GET_SIZE(outputs);
@@ -207,27 +546,40 @@ static PyObject *read_coefficients(PyObject *self, PyObject *args) {
 
     struct jpeg_decompress_struct cinfo;
     Errors err;
-    char why[JMSG_LENGTH_MAX] = "";
+    Monitor progress;
+    char why[MESSAGE_LENGTH] = "";
     volatile int ok = 0;
     Py_ssize_t file_rows[SKC_MAX_COMPONENTS] = {0}, file_cols[SKC_MAX_COMPONENTS] = {0};
+    int sampling[SKC_MAX_COMPONENTS][2] = {{0}};
+    memset(&progress, 0, sizeof progress);
+    progress.pub.progress_monitor = monitor;
+    progress.max_scans = max_scans;
     setup(&cinfo, &err, strict);
     PyThreadState *thread = PyEval_SaveThread();
     if (setjmp(err.jump) == 0) {
         jpeg_create_decompress(&cinfo);
+        check_scan_count((j_common_ptr)&cinfo, &data, max_scans);
         jpeg_mem_src(&cinfo, (const unsigned char *)data.buf, (unsigned long)data.len);
         jpeg_read_header(&cinfo, TRUE);
-        if (!check_header(&cinfo, why, sizeof why)) {
+        if (!check_header(&cinfo, why, sizeof why, max_coefficients, (size_t)data.len)) {
             /* refused below */
         } else if (cinfo.num_components != n_targets) {
             snprintf(why, sizeof why, "the file has %d components, %d were asked for",
                      cinfo.num_components, (int)n_targets);
         } else {
+            cinfo.progress = &progress.pub;
             jvirt_barray_ptr *arrays = jpeg_read_coefficients(&cinfo);
+            check_coverage(&cinfo);
             for (int c = 0; c < cinfo.num_components; c++) {
                 jpeg_component_info *comp = cinfo.comp_info + c;
                 file_rows[c] = (Py_ssize_t)comp->height_in_blocks;
                 file_cols[c] = (Py_ssize_t)comp->width_in_blocks;
-                JQUANT_TBL *table = cinfo.quant_tbl_ptrs[comp->quant_tbl_no];
+                sampling[c][0] = comp->h_samp_factor;
+                sampling[c][1] = comp->v_samp_factor;
+                /* the table latched at the component's first scan; the current one for a
+                 * component in no scan (lenient) */
+                JQUANT_TBL *table = comp->quant_table ? comp->quant_table
+                                                      : cinfo.quant_tbl_ptrs[comp->quant_tbl_no];
                 if (!table) ERREXIT1(&cinfo, JERR_NO_QUANT_TABLE, comp->quant_tbl_no);
                 const UINT16 *step = dequantize ? table->quantval : NULL;
                 if (tables) memcpy((UINT16 *)tables + 64 * c, table->quantval, 64 * sizeof(UINT16));
@@ -252,24 +604,36 @@ static PyObject *read_coefficients(PyObject *self, PyObject *args) {
             ok = 1;
         }
     }
+    const int color_space = (int)cinfo.jpeg_color_space;
     jpeg_destroy_decompress(&cinfo);
     PyEval_RestoreThread(thread);
     PyBuffer_Release(&data);
     if (!ok) {
-        PyErr_Format(PyExc_ValueError, "%s", why[0] ? why : err.message);
+        PyErr_Format(err.limit ? LimitError : PyExc_ValueError, "%s",
+                     why[0] ? why : err.message);
         return NULL;
     }
-    PyObject *grid_list = PyTuple_New(n_targets);
-    for (Py_ssize_t c = 0; grid_list && c < n_targets; c++)
+    PyObject *grid_list = PyTuple_New(n_targets), *factors = PyTuple_New(n_targets);
+    for (Py_ssize_t c = 0; grid_list && factors && c < n_targets; c++) {
         PyTuple_SET_ITEM(grid_list, c, Py_BuildValue("(nn)", file_rows[c], file_cols[c]));
-    return grid_list ? Py_BuildValue("(iN)", err.warnings, grid_list) : NULL;
+        PyTuple_SET_ITEM(factors, c, Py_BuildValue("(ii)", sampling[c][0], sampling[c][1]));
+    }
+    if (!grid_list || !factors) {
+        Py_XDECREF(grid_list);
+        Py_XDECREF(factors);
+        return NULL;
+    }
+    return Py_BuildValue("(iNiN)", err.warnings, grid_list, color_space, factors);
 }
 
 static PyMethodDef methods[] = {
-    {"header", header, METH_VARARGS, "header(data): image size, colour space and components."},
+    {"header", header, METH_VARARGS,
+     "header(data, strict, max_scans, max_coefficients): image size, colour space and "
+     "components."},
     {"read", read_coefficients, METH_VARARGS,
-     "read(data, strict, k, type, dequantize, outputs, grids, tables): coefficients into "
-     "the buffers at the addresses `outputs`; returns (warnings, the file's block grids)."},
+     "read(data, strict, k, type, dequantize, outputs, grids, tables, max_scans, "
+     "max_coefficients): coefficients into the buffers at the addresses `outputs`; returns "
+     "(problems, the file's block grids, colour space, sampling factors (h, v))."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jpeg_reader",
@@ -278,7 +642,13 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jpeg_reader",
 
 PyMODINIT_FUNC PyInit__jpeg_reader(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddIntConstant(m, "LIBJPEG_VERSION", JPEG_LIB_VERSION) < 0) {
+    if (!m) return NULL;
+    LimitError = PyErr_NewExceptionWithDoc(
+        "skcompress.io._jpeg_reader.LimitError",
+        "A file over the reader's budget (max_scans, max_coefficients).", PyExc_ValueError,
+        NULL);
+    if (!LimitError || PyModule_AddObjectRef(m, "LimitError", LimitError) < 0 ||
+        PyModule_AddIntConstant(m, "LIBJPEG_VERSION", JPEG_LIB_VERSION) < 0) {
         Py_DECREF(m);
         return NULL;
     }
