@@ -1,6 +1,7 @@
 """A codec: fitted transform and quantizer steps, an entropy model, and real bitstreams."""
 
 import copy
+import math
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
@@ -185,13 +186,21 @@ class Codec(FittedMixin):
         Returns
         -------
         strings : list of bytes
-            One self-describing bitstream per sample.
+            One self-describing bitstream per sample, sealed with a CRC-32
+            that detects accidents, not forgery (see
+            :meth:`decompress_symbols`).
         """
         self._check_fitted("compress")
         return self.model_.compress(self._adapter.to_model(self.symbols(X)))
 
     def decompress_symbols(self, strings):
         """Decode bitstreams back to the quantizer's exact symbols.
+
+        Every bitstream's header must declare the symbol shape this codec
+        was fitted on (:attr:`symbol_shape_`); one that declares another is
+        refused with a ValueError before anything is allocated or decoded,
+        so a forged header costs nothing (the CRC-32 detects accidents, not
+        forgery: the model's fingerprint is public).
 
         Parameters
         ----------
@@ -212,12 +221,8 @@ class Codec(FittedMixin):
         strings = list(strings)
         if not strings:
             return np.zeros((0, *self.symbol_shape_), dtype=self.symbol_dtype_)
-        B = self._adapter.from_model(self.model_.decompress(strings))
-        if B.shape[1:] != self.symbol_shape_:
-            raise ValueError(
-                f"decompress: the bitstreams hold symbols of shape {B.shape[1:]}; this codec "
-                f"writes {self.symbol_shape_}."
-            )
+        shape = self._adapter.model_shape(self.symbol_shape_)
+        B = self._adapter.from_model(self.model_.decompress(strings, shape=shape))
         if self.symbol_dtype_.kind != "O":
             info = np.iinfo(self.symbol_dtype_)
             if B.size and (B.min() < info.min or B.max() > info.max):
@@ -228,6 +233,9 @@ class Codec(FittedMixin):
 
     def decompress(self, strings):
         """Decode bitstreams to signals: dequantize, then invert every transform.
+
+        The bitstreams' headers are checked against the fitted symbol shape
+        before anything is decoded (see :meth:`decompress_symbols`).
 
         Parameters
         ----------
@@ -334,6 +342,15 @@ class _Layout:
         if self.kind == "pyramid":
             return GainShapeModel(self.info["codebook_size"])
         return CategoricalEntropyModel()
+
+    def model_shape(self, symbol_shape):
+        """The shape of one sample's symbols as the model codes them (its ``shape=``)."""
+        if self.kind == "blocks":
+            grid, C, k = (self.info[key] for key in ("grid", "channels", "k"))
+            return ((1, grid[0]) if len(grid) == 1 else tuple(grid)) + (C, k)
+        if self.kind == "pyramid":
+            return tuple(symbol_shape)
+        return (math.prod(symbol_shape),)
 
     def fit_input(self, B):
         """What the model's ``fit`` takes: for a categorical model, one row per observation."""

@@ -94,20 +94,34 @@ class CategoricalEntropyModel(CategoricalStatistics, EntropyModel):
         Returns
         -------
         strings : list of bytes
-            One bitstream per row: header byte, ``n_values``, payload, CRC-32.
+            One bitstream per row: header byte, ``n_values``, payload, CRC-32
+            (which detects accidents, not forgery: see :meth:`decompress`).
         """
         S = self._check_rows(symbols, "compress")
         segments, escapes = self._token_segments(S)
         return self._pack([S.shape[1]], _coder.encode_streams(len(S), segments, escapes))
 
-    def decompress(self, strings):
+    def decompress(self, strings, *, shape=None, max_values=None):
         """Decode bitstreams from :meth:`compress` back to the exact symbols.
+
+        The header of every bitstream is checked before anything is decoded:
+        its number of values must be a multiple of the model's positions, be
+        ``shape`` when given and not exceed ``max_values``. Past that check,
+        decoding costs time and memory linear in the declared values.
 
         Parameters
         ----------
         strings : list of bytes
             Bitstreams written by this model (all with the same number of
             values).
+        shape : tuple of int, optional
+            ``(n_values,)`` expected of every bitstream (what a caller that
+            knows it, a :class:`~skcompress.codecs.Codec`, passes).
+        max_values : int, optional
+            Most values a bitstream may declare; default ``2**24``. The
+            CRC-32 detects accidents, not forgery: the model's
+            :attr:`fingerprint_` is public, so this limit is what bounds the
+            cost of a hostile bitstream.
 
         Returns
         -------
@@ -117,23 +131,41 @@ class CategoricalEntropyModel(CategoricalStatistics, EntropyModel):
         ------
         ValueError
             If a bitstream is truncated, corrupted or was written by another
-            model (its checksum fails), or the streams differ in length.
+            model (its checksum fails), the streams differ in length, or a
+            header declares what ``shape``, ``max_values`` or the model rule
+            out.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcompress.entropy import CategoricalEntropyModel
+        >>> model = CategoricalEntropyModel().fit(np.array([[0, 1], [1, 1]]))
+        >>> strings = model.compress(np.zeros((1, 2000), dtype=int))
+        >>> model.decompress(strings, shape=(2000,)).shape
+        (1, 2000)
+        >>> try:
+        ...     model.decompress(strings, max_values=1000)
+        ... except ValueError as error:
+        ...     print(str(error)[:79])
+        CategoricalEntropyModel.decompress: a bitstream declares symbols of shape (2000
         """
-        payloads, fields = self._unpack_all(strings)
+        payloads, fields = self._unpack_all(strings, shape, max_values)
         m = fields[0] if fields else len(self.low_)
-        if m % len(self.low_) or m > _coder.MAX_VALUES:
-            raise ValueError(
-                f"decompress: a bitstream declares {m} values, not a multiple of the "
-                f"{len(self.low_)} positions of this model."
-            )
         read = self._row_reader(m)
         out = np.empty((len(payloads), m), dtype=np.int64)
         for i, payload in enumerate(payloads):
-            out[i] = read(_coder.Reader(payload))
+            read(_coder.Reader(payload), out[i])
         return out
 
     def _fingerprint_arrays(self):
         return self.low_, self.alphabet_size_, self.counts_
+
+    def _check_header(self, fields):
+        if fields[0] % len(self.low_):
+            raise ValueError(
+                f"CategoricalEntropyModel.decompress: a bitstream declares {fields[0]} values, "
+                f"not a multiple of the {len(self.low_)} positions of this model."
+            )
 
     def _check_rows(self, symbols, name):
         self._check_fitted(name)
@@ -171,11 +203,16 @@ class CategoricalEntropyModel(CategoricalStatistics, EntropyModel):
         escapes : tuple or None
             The Elias-gamma codes and signs of the escaped values, by stream.
         """
-        position = np.arange(S.shape[1]) % len(self.low_)
-        offset = S - self.low_[position]
-        inside = (offset >= 0) & (offset < self.alphabet_size_[position])
-        token = np.where(inside, offset, self.alphabet_size_[position])
-        segments = [(token[:, g], rows) for g, rows in self._segments(S.shape[1])]
+        n, P = len(S), len(self.low_)
+        q = S.shape[1] // P
+        offset = S.reshape(n, q, P) - self.low_
+        inside = (offset >= 0) & (offset < self.alphabet_size_)
+        token = np.where(inside, offset, self.alphabet_size_)
+        inside = inside.reshape(S.shape)
+        segments = [
+            (token[:, :, columns].reshape(n, q * len(columns)), rows)
+            for columns, rows in self._segments()
+        ]
         escapes = None
         if not inside.all():
             stream, column = np.nonzero(~inside)
@@ -191,24 +228,38 @@ class CategoricalEntropyModel(CategoricalStatistics, EntropyModel):
         """A function that reads the ``m`` values of one stream from a ``Reader``.
 
         The inverse of :meth:`_token_segments` for one stream: its tokens,
-        then its escaped values. It returns them as int64 and raises a
-        ValueError on what no stream of this model holds.
+        then its escaped values. It returns them as int64 (in ``out``, a
+        row of ``m`` values, when given) and raises a ValueError on what no
+        stream of this model holds. Its memory is that of the values and a
+        bounded number of probability rows.
         """
-        segments = self._segments(m)
-        position = np.arange(m) % len(self.low_)
-        low, width = self.low_[position], self.alphabet_size_[position]
+        P = len(self.low_)
+        q = m // P
+        # each class's rows, tiled once for all the streams, and where the values of its
+        # first piece go in the stream (a later piece's go whole observations further)
+        segments = []
+        for columns, rows in self._segments():
+            pieces = _coder.periodic_pieces(rows, q * len(columns))
+            span = len(pieces[0][2]) // len(columns) if pieces else 0
+            segments.append(
+                (len(columns), (np.arange(span)[:, None] * P + columns).ravel(), pieces)
+            )
         limit = np.uint64(1) << np.uint64(63)
+        size, low = self.alphabet_size_, self.low_
 
-        def read(reader):
-            token = np.empty(m, dtype=np.int64)
-            for g, rows in segments:
-                token[g] = reader.categorical(rows)
-            if np.any(token > width):
+        def read(reader, out=None):
+            values = np.empty(m, dtype=np.int64) if out is None else out
+            token = values.reshape(q, P)
+            for width, where, pieces in segments:
+                for a, b, rows in pieces:
+                    at = where[: b - a] if a == 0 else where[: b - a] + a // width * P
+                    values[at] = reader.categorical(rows)
+            if np.any(token > size):
                 raise ValueError(
                     "decompress: a symbol lies outside its alphabet (corrupted data)."
                 )
-            values = low + token
-            escaped = np.flatnonzero(token == width)
+            escaped = np.flatnonzero(token == size)
+            token += low
             if escaped.size:
                 magnitude, negative = _coder.read_escapes(reader, escaped.size, signed=True)
                 if np.any(magnitude > limit) or np.any((magnitude == limit) & ~negative):
@@ -247,12 +298,16 @@ class CategoricalEntropyModel(CategoricalStatistics, EntropyModel):
             tables.append(table)
         return tables, klass, rank
 
-    def _segments(self, m):
-        """``[(columns, rows)]``: the values of a stream of ``m`` values, class by class."""
+    def _segments(self):
+        """``[(columns, rows)]``: the positions of one observation, class by class.
+
+        ``rows[j]`` is the probability row of position ``columns[j]``; a
+        stream of ``k`` observations codes each class's values observation
+        by observation, its rows repeating every ``len(columns)`` values.
+        """
         tables, klass, rank = self._coding_tables()
-        position = np.arange(m) % len(self.low_)
         out = []
         for c, table in enumerate(tables):
-            columns = np.flatnonzero(klass[position] == c)
-            out.append((columns, table[rank[position[columns]]]))
+            columns = np.flatnonzero(klass == c)
+            out.append((columns, table[rank[columns]]))
         return out

@@ -31,7 +31,12 @@ Bitstream layout
 The fields give the shape of what the stream holds; the CRC-32 covers the
 model's fingerprint and every byte before it, so a truncated or corrupted
 stream, or one written by another model, is refused with a ValueError before
-anything is decoded.
+anything is decoded. The CRC-32 detects accidents, not forgery (a fitted
+model's fingerprint is public): what bounds the cost of a forged stream is
+the check of its fields against the expected shape and ``max_values``
+(:data:`MAX_VALUES` by default), made before anything is allocated, and
+decoders whose memory is linear in the declared size (probability rows are
+built :data:`_ROWS` at a time).
 """
 
 import zlib
@@ -42,8 +47,10 @@ import numpy as np
 VERSION = 1
 #: Kinds of bitstream (low 4 bits of the first byte).
 KIND_CATEGORICAL, KIND_CONTEXT, KIND_PYRAMID = 1, 2, 3
-#: Most values one bitstream may declare: bounds the work a header can ask for.
+#: Most values one bitstream may declare by default: bounds the work a header can ask for.
 MAX_VALUES = 1 << 24  # a 4096 x 4096 gray image
+#: Probability rows built at once: bounds the memory of coding a long stream.
+_ROWS = 1 << 16
 
 _CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
 _UNIFORM = constriction.stream.model.Uniform()
@@ -229,6 +236,24 @@ def read_escapes(reader, count, signed):
     return gamma_value(prefix, mantissa), negative
 
 
+def periodic_pieces(rows, count):
+    """Pieces ``(start, stop, rows)`` of ``count`` symbols whose rows repeat ``rows``.
+
+    Symbol ``i`` is coded under ``rows[i % len(rows)]`` (``count`` a multiple
+    of ``len(rows)``); each piece holds whole periods and about :data:`_ROWS`
+    rows at most (one period if longer), so a long stream never builds a row
+    per symbol at once. The pieces share one tiled array.
+    """
+    p = len(rows)
+    if count == 0 or p == 0:
+        return []
+    per = max(1, _ROWS // p) * p
+    tiled = np.tile(rows, (min(per, count) // p, 1)) if count > p else rows
+    return [
+        (a, min(a + per, count), tiled[: min(a + per, count) - a]) for a in range(0, count, per)
+    ]
+
+
 def encode_streams(n_streams, segments, escapes=None, tail=None):
     """Code streams whose categorical symbols share rows: the fast path of fixed layouts.
 
@@ -237,7 +262,8 @@ def encode_streams(n_streams, segments, escapes=None, tail=None):
     n_streams : int
     segments : list of (values, rows)
         ``values`` is an int32 array ``(n_streams, k)``, coded row by row under
-        ``rows`` ``(k, width)`` float32, the same for every stream.
+        ``rows`` ``(p, width)`` float32, the same for every stream and
+        repeated every ``p`` values (``k`` a multiple of ``p``).
     escapes : tuple or None
         ``(stream, prefix, value, size, owner)`` from :func:`escape_symbols`
         with each escaped value's stream, sorted by stream; coded after the
@@ -259,12 +285,17 @@ def encode_streams(n_streams, segments, escapes=None, tail=None):
         tstream, tvalue, tsize = tail
         tat = np.searchsorted(tstream, np.arange(n_streams + 1)).tolist()
         tvalue, tsize = tvalue.astype(np.int32), tsize.astype(np.int32)
-    segments = [(np.ascontiguousarray(v, dtype=np.int32), r) for v, r in segments if len(r)]
+    segments = [
+        (np.ascontiguousarray(v, dtype=np.int32), periodic_pieces(r, v.shape[1]))
+        for v, r in segments
+        if len(r)
+    ]
     payloads = []
     for i in range(n_streams):
         encoder = constriction.stream.queue.RangeEncoder()
-        for values, rows in segments:
-            encoder.encode(values[i], _CATEGORICAL, rows)
+        for values, pieces in segments:
+            for a, b, rows in pieces:
+                encoder.encode(values[i, a:b], _CATEGORICAL, rows)
         if escapes is not None and at[i] < at[i + 1]:
             encoder.encode(prefix[at[i] : at[i + 1]], _GAMMA_PREFIX)
             encoder.encode(value[uat[i] : uat[i + 1]], _UNIFORM, size[uat[i] : uat[i + 1]])
@@ -277,7 +308,10 @@ def encode_streams(n_streams, segments, escapes=None, tail=None):
 def encode_run(encoder, family, value, param, tables):
     """Code one run of symbols of one family."""
     if family >= 0:
-        encoder.encode(value, _CATEGORICAL, tables[family][param])
+        for a in range(0, len(value), _ROWS):
+            encoder.encode(
+                value[a : a + _ROWS], _CATEGORICAL, tables[family][param[a : a + _ROWS]]
+            )
     elif family == GAMMA:
         encoder.encode(value, _GAMMA_PREFIX)
     else:
@@ -315,6 +349,28 @@ class Reader:
             return self._decoder.decode(model, arg).astype(np.int64)
         except Exception as error:  # constriction asserts on data no model can yield
             raise ValueError(f"bitstream payload does not decode: {error}") from None
+
+
+def decode_rows(readers, table, index, counts):
+    """Decode symbols of several streams, symbol ``j`` under the row ``table[index[j]]``.
+
+    The first ``counts[0]`` symbols come from ``readers[0]``, the next
+    ``counts[1]`` from ``readers[1]``... The rows are gathered
+    :data:`_ROWS` at a time, so memory stays bounded however many symbols
+    are decoded.
+    """
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out = np.empty(len(index), dtype=np.int64)
+    for start in range(0, len(index), _ROWS):
+        stop = min(start + _ROWS, len(index))
+        rows = table[index[start:stop]]
+        first = int(np.searchsorted(bounds, start, side="right")) - 1
+        last = int(np.searchsorted(bounds, stop, side="left"))
+        cuts = np.clip(bounds[first : last + 1], start, stop).tolist()
+        for i, a, b in zip(range(first, last), cuts[:-1], cuts[1:], strict=True):
+            if b > a:
+                out[a:b] = readers[i].categorical(rows[a - start : b - start])
+    return out
 
 
 def seal(encoder):

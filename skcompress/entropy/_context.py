@@ -30,6 +30,10 @@ _DC_PREDICTIONS = ("auto", "med", "none")
 _A_TOKENS, _A_GAMMA, _A_ESCAPE, _A_RAW, _B_TOKENS, _B_GAMMA, _B_ESCAPE, _B_SIGNS = range(8)
 _N_SIGN = 9  # signs (-, 0, +) of the same frequency in the left and upper blocks
 _STAGE_SHIFT = 24
+#: What one wavefront stage costs the decoder, in coded values (see ``decompress``):
+#: a fixed number of numpy and coder calls, about a thousand values' worth.
+_STAGE_VALUES = 1024
+_RAW_PIECE = 1 << 18  # raw bits of AC magnitudes are read this many values at a time
 _LIMIT = 1 << 61
 
 
@@ -93,20 +97,50 @@ def _from_grid(S, ndim):
     return S
 
 
-def _shifted(A, rs, cs, dr, dc, fill):
-    """``A[:, rs + dr, cs + dc]`` with ``fill`` outside the grid; A is (n, H, W, ...)."""
-    H, W = A.shape[1:3]
-    r, c = rs + dr, cs + dc
-    inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
-    if len(rs) == H * W and np.array_equal(rs, np.repeat(np.arange(H), W)):
-        # the whole grid in raster order: a shifted slice, not a gather
-        padded = np.full((len(A), H + 2, W + 2, *A.shape[3:]), fill, dtype=A.dtype)
-        padded[:, 1:-1, 1:-1] = A
-        window = padded[:, 1 + dr : 1 + dr + H, 1 + dc : 1 + dc + W]
-        return window.reshape(len(A), H * W, *A.shape[3:]), inside
-    out = A[:, np.minimum(np.maximum(r, 0), H - 1), np.minimum(np.maximum(c, 0), W - 1)]
-    shape = (1, len(rs)) + (1,) * (A.ndim - 3)
-    return np.where(inside.reshape(shape), out, fill), inside
+class _Blocks:
+    """Blocks of an ``H x W`` grid and where their neighbours lie, for gathering contexts.
+
+    Arrays of per-block state are kept as ``(n, H * W + 1, ...)``: block
+    ``(r, c)`` at ``r * W + c`` and, last, a cell of zeros that a missing
+    neighbour reads (outside the grid every neighbouring value counts as 0).
+    ``left``, ``up``, ``corner`` (upper left) and ``upright`` are the cells
+    of the neighbours of every block, ``boundary`` is 0 (first block), 1
+    (first row), 2 (first column) or 3 (inside).
+
+    Parameters
+    ----------
+    H, W : int
+        The grid.
+    flat : ndarray of int64
+        The blocks, as ``r * W + c``, in the order of the arrays gathered.
+    """
+
+    def __init__(self, H, W, flat):
+        self.flat = flat
+        self.empty = H * W
+        r, c = np.divmod(flat, W)
+        self.left = np.where(c > 0, flat - 1, self.empty)
+        self.up = np.where(r > 0, flat - W, self.empty)
+        self.corner = np.where((r > 0) & (c > 0), flat - W - 1, self.empty)
+        self.upright = np.where((r > 0) & (c < W - 1), flat - W + 1, self.empty)
+        self.boundary = (c > 0) * 1 + (r > 0) * 2
+        self.stage = 2 * r + c
+
+    def part(self, start, stop):
+        """The blocks ``start:stop`` of this list (views, no copy)."""
+        out = object.__new__(_Blocks)
+        out.empty = self.empty
+        for name in ("flat", "left", "up", "corner", "upright", "boundary", "stage"):
+            setattr(out, name, getattr(self, name)[start:stop])
+        return out
+
+
+def _with_empty_cell(A):
+    """``A`` (n, H, W, ...) as (n, H * W + 1, ...), the last cell 0 (see :class:`_Blocks`)."""
+    n, H, W = A.shape[:3]
+    out = np.zeros((n, H * W + 1, *A.shape[3:]), dtype=A.dtype)
+    out[:, : H * W] = A.reshape(n, H * W, *A.shape[3:])
+    return out
 
 
 class BlockContextModel(EntropyModel):
@@ -451,37 +485,38 @@ class BlockContextModel(EntropyModel):
         position in the stage, token, raw bits and sign.
         """
         n, H, W, C, K = S.shape
-        rs, cs = (a.ravel() for a in np.meshgrid(np.arange(H), np.arange(W), indexing="ij"))
-        stage = 2 * rs + cs
+        blocks = _Blocks(H, W, np.arange(H * W))
+        rs = blocks.flat // W
         DC = S[..., 0]
         AC = S[..., 1:]
         mag = np.abs(AC)
         eob = _end_of_block(mag)
-        out = {"blocks": (rs, cs, stage)}
-        pred, dc_ctx = self._dc_context(DC, rs, cs)
+        out = {"blocks": (rs, blocks.flat % W, blocks.stage)}
+        pred, dc_ctx = self._dc_context(_with_empty_cell(DC), blocks)
         resid = DC.reshape(n, H * W, C) - pred
         out["dc"] = (dc_ctx, resid)
         if K > 1:
-            out["eob"] = (self._eob_context(eob, rs, cs), eob.reshape(n, H * W, C))
-            capped = np.minimum(mag, _NEIGHBOUR_CAP)
-            ac_ctx, last = self._ac_context(capped, eob.reshape(n, H * W, C), rs, cs)
+            out["eob"] = (
+                self._eob_context(_with_empty_cell(eob), blocks),
+                eob.reshape(n, H * W, C),
+            )
+            capped = _with_empty_cell(np.minimum(mag, _NEIGHBOUR_CAP).astype(np.int8))
+            ac_ctx, last = self._ac_context(capped, eob.reshape(n, H * W, C), blocks)
             out["ac"] = (ac_ctx, AC.reshape(n, H * W, C, K - 1), last)
-            out["sign"] = self._sign_context(np.sign(AC), rs, cs)
+            out["sign"] = self._sign_context(_with_empty_cell(np.sign(AC).astype(np.int8)), blocks)
         return out
 
-    def _offset(self, rs, cs):
-        if not self.positional_:
-            return np.zeros(len(rs), dtype=np.int64)
-        return rs * self.grid_shape_[1] + cs
-
-    def _dc_context(self, DC, rs, cs):
-        """Prediction and context of the DC of blocks ``(rs, cs)``; DC is (n, H, W, C)."""
+    def _place(self, blocks):
+        """``(nb, C)``: the place of every block and channel that contexts condition on."""
         C = self.n_channels_
-        left, has_left = _shifted(DC, rs, cs, 0, -1, 0)
-        up, has_up = _shifted(DC, rs, cs, -1, 0, 0)
-        corner, _ = _shifted(DC, rs, cs, -1, -1, 0)
-        boundary = np.where(has_left & has_up, 3, np.where(has_up, 2, np.where(has_left, 1, 0)))
-        b = boundary[None, :, None]
+        if not self.positional_:
+            return np.broadcast_to(np.arange(C), (len(blocks.flat), C))
+        return blocks.flat[:, None] * C + np.arange(C)  # the grid is grid_shape_
+
+    def _dc_context(self, DC, blocks):
+        """Prediction and context of the DC of ``blocks``; DC is (n, H * W + 1, C)."""
+        left, up, corner = DC[:, blocks.left], DC[:, blocks.up], DC[:, blocks.corner]
+        b = blocks.boundary[None, :, None]
         if self.dc_prediction_ == "med":
             lo, hi = np.minimum(left, up), np.maximum(left, up)
             med = np.where(corner >= hi, lo, np.where(corner <= lo, hi, left + up - corner))
@@ -490,53 +525,47 @@ class BlockContextModel(EntropyModel):
             pred = np.zeros_like(left)
         gradient = np.abs(left - corner) + np.abs(up - corner)
         g = np.where(b == 3, _bucket(gradient, _DC_GRADIENT_EDGES), 0)
-        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None]
-        return pred, (place * _N_BOUNDARY + b) * _N_GRADIENT + g
+        return pred, (self._place(blocks)[None] * _N_BOUNDARY + b) * _N_GRADIENT + g
 
-    def _eob_context(self, eob, rs, cs):
-        C = self.n_channels_
+    def _eob_context(self, eob, blocks):
+        """Context of the end of block of ``blocks``; eob is (n, H * W + 1, C)."""
         n_dc = self._layout()[0]
-        left, has_left = _shifted(eob, rs, cs, 0, -1, 0)
-        up, has_up = _shifted(eob, rs, cs, -1, 0, 0)
-        hl, hu = has_left[None, :, None], has_up[None, :, None]
+        left, up = eob[:, blocks.left], eob[:, blocks.up]
+        hl = (blocks.boundary % 2 == 1)[None, :, None]
+        hu = (blocks.boundary >= 2)[None, :, None]
         total = np.where(hl & hu, left + up, np.where(hl, 2 * left, 2 * up))
         bucket = np.where(hl | hu, _bucket(total, _EOB_EDGES), _N_EOB - 1)
-        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None]
-        return n_dc + place * _N_EOB + bucket
+        return n_dc + self._place(blocks)[None] * _N_EOB + bucket
 
-    def _ac_context(self, capped, eob, rs, cs):
-        """Contexts ``(n, nb, C, K - 1)`` of every AC coefficient of blocks ``(rs, cs)``.
+    def _ac_context(self, capped, eob, blocks):
+        """Contexts ``(n, nb, C, K - 1)`` of every AC coefficient of ``blocks``.
 
-        ``capped`` is ``min(|AC|, 6)`` over the grid (n, H, W, C, K - 1),
-        ``eob`` the end of block of the blocks ``(rs, cs)`` (n, nb, C).
+        ``capped`` is ``min(|AC|, 6)`` over the grid (n, H * W + 1, C, K - 1)
+        int8, ``eob`` the end of block of ``blocks`` (n, nb, C).
         """
-        C, K = self.n_channels_, self.n_coefficients_
+        K = self.n_coefficients_
         n_dc, n_eob = self._layout()[:2]
-        total = _shifted(capped, rs, cs, 0, -1, 0)[0] + _shifted(capped, rs, cs, -1, 0, 0)[0]
-        total = (
-            total
-            + (_shifted(capped, rs, cs, -1, -1, 0)[0] + _shifted(capped, rs, cs, -1, 1, 0)[0]) // 2
-        )
+        # at most 6 + 6 + (6 + 6) // 2: int8 holds it
+        total = capped[:, blocks.left] + capped[:, blocks.up]
+        total += (capped[:, blocks.corner] + capped[:, blocks.upright]) // 2
         neighbours = np.minimum(total, _NEIGHBOUR_CAP)
         j = np.arange(1, K)
         last = j == eob[..., None]
         size = _bucket(eob, _EOB_SIZE_EDGES)[..., None]
-        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None, :, :, None]
+        place = self._place(blocks)[None, :, :, None]
         ctx = ((place * (K - 1) + j - 1) * 2 + last) * _N_SIZE + size
         return n_dc + n_eob + ctx * _N_NEIGHBOUR + neighbours, last
 
-    def _sign_context(self, signs, rs, cs):
-        """Contexts ``(n, nb, C, K - 1)`` of the AC signs of blocks ``(rs, cs)``.
+    def _sign_context(self, signs, blocks):
+        """Contexts ``(n, nb, C, K - 1)`` of the AC signs of ``blocks``.
 
-        ``signs`` is ``sign(AC)`` over the grid (n, H, W, C, K - 1).
+        ``signs`` is ``sign(AC)`` over the grid (n, H * W + 1, C, K - 1) int8.
         """
-        C, K = self.n_channels_, self.n_coefficients_
+        K = self.n_coefficients_
         n_dc, n_eob, n_ac, _ = self._layout()
-        left = _shifted(signs, rs, cs, 0, -1, 0)[0]
-        up = _shifted(signs, rs, cs, -1, 0, 0)[0]
-        place = (self._offset(rs, cs)[:, None] * C + np.arange(C))[None, :, :, None]
-        ctx = (place * (K - 1) + np.arange(K - 1)) * _N_SIGN + (left + 1) * 3 + up + 1
-        return n_dc + n_eob + n_ac + ctx
+        neighbours = (signs[:, blocks.left] + 1) * 3 + signs[:, blocks.up] + 1
+        place = self._place(blocks)[None, :, :, None]
+        return n_dc + n_eob + n_ac + (place * (K - 1) + np.arange(K - 1)) * _N_SIGN + neighbours
 
     def _count(self, S):
         """Token counts ``(n_contexts, 33)`` of training coefficients (n, H, W, C, K)."""
@@ -576,18 +605,22 @@ class BlockContextModel(EntropyModel):
         -------
         strings : list of bytes
             One bitstream per sample: header (format byte, shape), payload,
-            CRC-32.
+            CRC-32 (which detects accidents, not forgery: see
+            :meth:`decompress`). A sample that :meth:`decompress` would
+            refuse by default is refused here.
         """
         self._check_fitted("compress")
         S, ndim = _grid(symbols, "compress")
         self._check_grid(S, "compress")
         n, H, W, C, K = S.shape
-        if H * W * C * K > _coder.MAX_VALUES:
-            raise ValueError(
-                f"BlockContextModel.compress: at most {_coder.MAX_VALUES} coefficients per "
-                f"sample; got {H * W * C * K}."
-            )
         fields = [ndim, H, W, C, K]
+        size = self._declared_size(fields)
+        if size > _coder.MAX_VALUES:
+            raise ValueError(
+                f"BlockContextModel.compress: a sample of {self._size_text(fields, size)} is "
+                f"more than the {_coder.MAX_VALUES} values per bitstream that decompress "
+                "accepts by default; code it in smaller pieces."
+            )
         chunk = max(1, (1 << 20) // (H * W * C * K))
         payloads = []
         for start in range(0, n, chunk):  # bounded memory: batches of samples
@@ -693,13 +726,32 @@ class BlockContextModel(EntropyModel):
             us, ug = stream[owner], group[owner]
             plan.add(us, ((ug + 2) << _STAGE_SHIFT) + _rank(us, ug), _coder.UNIFORM, value, size)
 
-    def decompress(self, strings):
+    def decompress(self, strings, *, shape=None, max_values=None):
         """Decode bitstreams from :meth:`compress` back to the exact coefficients.
+
+        The header is checked before anything is allocated or decoded: the
+        channels and coefficients per block must be the model's (and the
+        grid too when ``positional_``), the shape ``shape`` when given, and
+        the declared size at most ``max_values``. Decoding runs in
+        ``2 (h - 1) + w`` wavefront stages, each with a fixed cost of its
+        own (about what a thousand coefficients cost), so the declared size
+        is ``max(coefficients, 1024 * stages)``: a thin grid counts what its
+        stages cost. Past the check, time and memory are linear in that
+        size.
 
         Parameters
         ----------
         strings : list of bytes
             Bitstreams written by this model, all of the same shape.
+        shape : tuple of int, optional
+            The shape of one sample's coefficients expected, as given to
+            :meth:`compress` (``(n_blocks, k)``, ``(h, w, k)`` or
+            ``(h, w, channels, k)``).
+        max_values : int, optional
+            Most values (coefficients, and stages as above) one bitstream may
+            declare; default ``2**24``. The CRC-32 detects accidents, not
+            forgery (:attr:`fingerprint_` is public), so this limit is what
+            bounds the cost of a hostile bitstream.
 
         Returns
         -------
@@ -710,48 +762,72 @@ class BlockContextModel(EntropyModel):
         ------
         ValueError
             If a bitstream is truncated, corrupted or written by another model
-            (its checksum fails), or the bitstreams hold different shapes.
+            (its checksum fails), the bitstreams hold different shapes, or a
+            header declares what the model, ``shape`` or ``max_values`` rule
+            out.
         """
-        payloads, fields = self._unpack_all(strings)
+        payloads, fields = self._unpack_all(strings, shape, max_values)
         if fields is None:
             raise ValueError("decompress expects at least one bitstream.")
         ndim, H, W, C, K = fields
-        grid = (self.grid_shape_ if self.positional_ else (H, W)) + (C, K)
+        S = np.empty((len(payloads), H * W, C, K), dtype=np.int64)
+        chunk = max(1, (1 << 20) // (H * W * C * K))
+        for start in range(0, len(payloads), chunk):
+            self._decode(payloads[start : start + chunk], H, W, S[start : start + chunk])
+        return _from_grid(S.reshape(len(payloads), H, W, C, K), ndim)
+
+    def _check_header(self, fields):
+        ndim, H, W, C, K = fields
         if (
             ndim not in (3, 4, 5)
             or (C, K) != (self.n_channels_, self.n_coefficients_)
-            or ((H, W) != grid[:2])
-            or H * W * C * K > _coder.MAX_VALUES
             or min(H, W) < 1
+            or (self.positional_ and (H, W) != self.grid_shape_)
+            or (ndim == 3 and H != 1)
+            or (ndim < 5 and C != 1)
         ):
             raise ValueError(
-                f"decompress: the bitstreams hold coefficients of shape (ndim={ndim}, {H}, {W}, "
-                f"{C}, {K}), which this model (channels={self.n_channels_}, "
-                f"k={self.n_coefficients_}) cannot have written."
+                f"BlockContextModel.decompress: the bitstreams hold coefficients of shape "
+                f"(ndim={ndim}, {H}, {W}, {C}, {K}), which this model (channels="
+                f"{self.n_channels_}, k={self.n_coefficients_}"
+                + (f", grid {self.grid_shape_}" if self.positional_ else "")
+                + ") cannot have written."
             )
-        out = []
-        chunk = max(1, (1 << 20) // (H * W * C * K))
-        for start in range(0, len(payloads), chunk):
-            out.append(self._decode(payloads[start : start + chunk], H, W))
-        return _from_grid(np.concatenate(out), ndim)
 
-    def _decode(self, payloads, H, W):
+    def _declared_shape(self, fields):
+        ndim, H, W, C, K = fields
+        return {3: (W, K), 4: (H, W, K)}.get(ndim, (H, W, C, K))
+
+    def _declared_size(self, fields):
+        _, H, W, C, K = fields
+        return max(H * W * C * K, _STAGE_VALUES * _n_stages(H, W))
+
+    def _size_text(self, fields, size):
+        _, H, W, C, K = fields
+        return (
+            f"{H * W * C * K} coefficients in {_n_stages(H, W)} wavefront stages, counted as "
+            f"{size} values"
+        )
+
+    def _decode(self, payloads, H, W, S):
+        """Decode ``payloads`` (grids of ``H x W`` blocks) into ``S`` (n, H * W, C, K)."""
         n, C, K = len(payloads), self.n_channels_, self.n_coefficients_
         readers = [_coder.Reader(p) for p in payloads]
-        DC = np.zeros((n, H, W, C), dtype=np.int64)
-        EOB = np.zeros((n, H, W, C), dtype=np.int64)
-        AC = np.zeros((n, H, W, C, max(K - 1, 0)), dtype=np.int64)  # magnitudes
-        BITS = np.zeros(AC.shape, dtype=np.int8)  # raw bits still to read, last stage
-        capped = np.zeros(AC.shape, dtype=np.int8)
-        SIGN = np.zeros(AC.shape, dtype=np.int8)
-        n_stages = 2 * (H - 1) + W
-        for t in range(n_stages):
-            rs = np.arange(max(0, -(-(t - W + 1) // 2)), min(H - 1, t // 2) + 1)
-            cs = t - 2 * rs
-            if not len(rs):
-                continue
-            pred, dc_ctx = self._dc_context(DC, rs, cs)
-            ctx = [dc_ctx] + ([self._eob_context(EOB, rs, cs)] if K > 1 else [])
+        rs, cs = np.divmod(np.arange(H * W), W)
+        order = np.lexsort((rs, 2 * rs + cs))  # the coding order: stage, then row
+        blocks = _Blocks(H, W, order)
+        cut = (np.flatnonzero(np.diff(blocks.stage)) + 1).tolist()
+        # state of every block as its neighbours read it, plus the empty cell
+        DC = np.zeros((n, H * W + 1, C), dtype=np.int64)
+        EOB = np.zeros((n, H * W + 1, C), dtype=np.int64)
+        capped = np.zeros((n, H * W + 1, C, max(K - 1, 0)), dtype=np.int8)
+        SIGN = np.zeros(capped.shape, dtype=np.int8)
+        BITS = np.zeros((n, H * W, C, max(K - 1, 0)), dtype=np.int8)  # raw bits, coding order
+        for a, b in zip([0, *cut], [*cut, H * W], strict=True):
+            part = blocks.part(a, b)
+            flat = part.flat
+            pred, dc_ctx = self._dc_context(DC, part)
+            ctx = [dc_ctx] + ([self._eob_context(EOB, part)] if K > 1 else [])
             ctx = np.stack(ctx, axis=-1)  # (n, nb, C, 1 or 2)
             u, bits = self._read_tokens(readers, ctx.reshape(n, -1))
             u, bits = u.reshape(ctx.shape), bits.reshape(ctx.shape)
@@ -765,7 +841,7 @@ class BlockContextModel(EntropyModel):
                 width[..., 4] = np.maximum(bits[..., 1] - _RAW_CHUNK, 0)
             value = self._read_raw(readers, width.reshape(n, -1)).reshape(width.shape)
             dc_u = u[..., 0] + value[..., 0] + (value[..., 1] << _RAW_CHUNK)
-            DC[:, rs, cs] = pred + np.where(value[..., 2] == 1, -dc_u, dc_u)
+            DC[:, flat] = pred + np.where(value[..., 2] == 1, -dc_u, dc_u)
             if K == 1:
                 continue
             eob = u[..., 1] + value[..., 3] + (value[..., 4] << _RAW_CHUNK)
@@ -773,39 +849,62 @@ class BlockContextModel(EntropyModel):
                 raise ValueError(
                     "decompress: an end of block lies beyond the block (corrupted data)."
                 )
-            EOB[:, rs, cs] = eob
-            ac_ctx, last = self._ac_context(capped, eob, rs, cs)
+            EOB[:, flat] = eob
             coded = np.arange(1, K) <= eob[..., None]
-            counts = coded.reshape(n, -1).sum(axis=1)
-            u, bits = self._read_tokens(readers, ac_ctx[coded], counts)
+            if not coded.any():  # no AC coefficient in this stage: nothing more to read
+                S[:, flat, :, 1:] = 0
+                continue
+            ac_ctx, last = self._ac_context(capped, eob, part)
+            u, bits = self._read_tokens(readers, ac_ctx[coded], coded.reshape(n, -1).sum(axis=1))
             mag = np.zeros(coded.shape, dtype=np.int64)
             mag[coded] = u
             mag += last
-            raw_bits = np.zeros(coded.shape, dtype=np.int64)
-            raw_bits[coded] = bits
-            AC[:, rs, cs] = mag
-            BITS[:, rs, cs] = raw_bits
-            capped[:, rs, cs] = np.minimum(mag, _NEIGHBOUR_CAP)
+            S[:, flat, :, 1:] = mag
+            BITS[:, a:b][coded] = bits
+            capped[:, flat] = np.minimum(mag, _NEIGHBOUR_CAP)
             nonzero = mag > 0
-            negative = self._read_signs(readers, self._sign_context(SIGN, rs, cs), nonzero)
-            SIGN[:, rs, cs] = np.where(negative, -1, 1) * nonzero
-        S = np.zeros((n, H, W, C, K), dtype=np.int64)
-        S[..., 0] = DC
+            negative = self._read_signs(readers, self._sign_context(SIGN, part), nonzero)
+            SIGN[:, flat] = np.where(negative, -1, 1) * nonzero
+        S[..., 0] = DC[:, : H * W]
         if K > 1:
-            # the raw bits and signs of every AC coefficient, stage by stage
-            rs, cs = (a.ravel() for a in np.meshgrid(np.arange(H), np.arange(W), indexing="ij"))
-            order = np.lexsort((rs, 2 * rs + cs))
-            rs, cs = rs[order], cs[order]
-            mag, bits = AC[:, rs, cs], BITS[:, rs, cs]
-            width = np.stack([np.minimum(bits, _RAW_CHUNK), np.maximum(bits - _RAW_CHUNK, 0)], -1)
-            value = self._read_raw(readers, width.reshape(n, -1)).reshape(width.shape)
-            mag = mag + value[..., 0] + (value[..., 1] << _RAW_CHUNK)
-            S[:, rs, cs, :, 1:] = mag * SIGN[:, rs, cs]
-        return S
+            self._read_ac_raw(readers, BITS, order, S)
+            S[..., 1:] *= SIGN[:, : H * W]
+
+    def _read_ac_raw(self, readers, BITS, order, S):
+        """Add the raw bits of every AC magnitude to ``S``, stream by stream, stage by stage.
+
+        ``BITS`` (n, H * W, C, K - 1) holds how many raw bits each magnitude
+        has, its blocks in coding order (``order``). They are read a piece
+        at a time, so memory stays bounded whatever the grid.
+        """
+        n = len(readers)
+        per = BITS[0].size
+        C, L = BITS.shape[2:]
+        flat = BITS.reshape(-1)
+        for p0 in range(0, flat.size, _RAW_PIECE):
+            piece = flat[p0 : p0 + _RAW_PIECE]
+            at = np.flatnonzero(piece)
+            if not at.size:
+                continue
+            bits = piece[at].astype(np.int64)
+            at += p0
+            sample = at // per
+            # each magnitude: up to 5 bits, then the rest (at most 5 more: tokens < 32)
+            width = np.stack([np.minimum(bits, _RAW_CHUNK), bits - _RAW_CHUNK], axis=1)
+            present = width > 0
+            value = np.zeros(width.shape, dtype=np.int64)
+            counts = np.bincount(np.repeat(sample, 2)[present.ravel()], minlength=n)
+            value[present] = self._read_rows(readers, self._raw_row(width[present]), counts)
+            block, rest = np.divmod(at % per, C * L)
+            channel, frequency = np.divmod(rest, L)
+            S[sample, order[block], channel, 1 + frequency] += value[:, 0] + (
+                value[:, 1] << _RAW_CHUNK
+            )
 
     def _read_signs(self, readers, ctx, needed):
         """Decode the signs (True: negative) where ``needed``, under contexts ``ctx``."""
-        decoded = self._read_rows(readers, ctx[needed], needed)
+        counts = needed.reshape(len(readers), -1).sum(axis=1)
+        decoded = self._read_rows(readers, ctx[needed], counts)
         if np.any(decoded > 1):
             raise ValueError("decompress: a sign symbol is out of range (corrupted data).")
         negative = np.zeros(needed.shape, dtype=bool)
@@ -815,55 +914,41 @@ class BlockContextModel(EntropyModel):
     def _read_tokens(self, readers, ctx, counts=None):
         """Decode one token per context (``ctx`` (n, L), or flat with ``counts`` per
         sample), then the escapes among them; returns magnitudes and raw bit counts."""
-        n = len(readers)
         flat = ctx.reshape(-1)
         if counts is None:
-            counts = np.full(n, ctx.shape[1] if ctx.ndim > 1 else 0)
-        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        table, top = self._coding_tables()
-        rows = table[flat]
-        token = np.empty(len(flat), dtype=np.int64)
-        for i, reader in enumerate(readers):
-            a, b = bounds[i], bounds[i + 1]
-            if b > a:
-                token[a:b] = reader.categorical(rows[a:b])
+            counts = np.full(len(readers), ctx.shape[1] if ctx.ndim > 1 else 0)
+        token = self._read_rows(readers, flat, counts)
+        top = self._coding_tables()[1]
         escaped = token == _ESCAPE
         if np.any(token[~escaped] > top[flat[~escaped]]):
             raise ValueError("decompress: a token lies outside its alphabet (corrupted data).")
         base, bits = _untoken(np.where(escaped, 0, token))
         if escaped.any():
             at = np.flatnonzero(escaped)
-            owner = np.searchsorted(np.asarray(bounds), at, side="right") - 1
+            owner = np.searchsorted(np.cumsum(counts), at, side="right")
             for i in np.unique(owner).tolist():
                 where = at[owner == i]
-                if len(where):
-                    magnitude, _ = _coder.read_escapes(readers[i], len(where), signed=False)
-                    if np.any(magnitude > np.uint64(2**62)):
-                        raise ValueError(
-                            "decompress: an escaped magnitude is out of range (corrupted data)."
-                        )
-                    base[where] = magnitude.astype(np.int64)
+                magnitude, _ = _coder.read_escapes(readers[i], len(where), signed=False)
+                if np.any(magnitude > np.uint64(2**62)):
+                    raise ValueError(
+                        "decompress: an escaped magnitude is out of range (corrupted data)."
+                    )
+                base[where] = magnitude.astype(np.int64)
         return base, bits
 
     def _read_raw(self, readers, width):
         """Decode raw values of ``width`` bits (0: absent), ``width`` (n, L)."""
         value = np.zeros(width.shape, dtype=np.int64)
         present = width > 0
-        value[present] = self._read_rows(readers, self._raw_row(width[present]), present)
+        counts = present.sum(axis=1)
+        value[present] = self._read_rows(readers, self._raw_row(width[present]), counts)
         return value
 
-    def _read_rows(self, readers, row, present):
-        """Decode one symbol per entry of ``row`` (rows of the table), the entries of
-        sample ``i`` being those where ``present[i]`` holds, sample-major."""
-        counts = present.reshape(len(readers), -1).sum(axis=1)
-        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        rows = self._coding_tables()[0][row]
-        decoded = np.empty(len(rows), dtype=np.int64)
-        for i, reader in enumerate(readers):
-            a, b = bounds[i], bounds[i + 1]
-            if b > a:
-                decoded[a:b] = reader.categorical(rows[a:b])
-        return decoded
+    def _read_rows(self, readers, row, counts):
+        """Decode one symbol per entry of ``row`` (rows of the coder's table): the
+        first ``counts[0]`` from ``readers[0]``, the next ``counts[1]`` from
+        ``readers[1]``..."""
+        return _coder.decode_rows(readers, self._coding_tables()[0], row, counts)
 
     def code_lengths(self, symbols):
         """Ideal code length in bits of every sample under this model.
@@ -916,16 +1001,21 @@ class BlockContextModel(EntropyModel):
             sign_bits = log_p[parts["sign"], (AC < 0) * 1] * (AC != 0)
             yield np.where(coded, ctx, 0), u, sign_bits, coded
 
-    def _header_fields(self, shape):
+    def _header_fields(self, shape, name="header_bits"):
         """``[ndim, h, w, channels, k]`` of one sample's coefficients of ``shape``."""
         grids = {2: (1, *shape[:1], 1), 3: (*shape[:2], 1), 4: shape[:3]}
         if len(shape) not in grids or min(shape, default=0) < 1:
             raise ValueError(
-                "BlockContextModel.header_bits expects the shape of one sample's coefficients "
+                f"BlockContextModel.{name} expects the shape of one sample's coefficients "
                 "in the 'blocks' layout: (n_blocks, k), (h, w, k) or (h, w, channels, k); got "
                 f"{shape}."
             )
         return [len(shape) + 1, *grids[len(shape)], shape[-1]]
+
+
+def _n_stages(H, W):
+    """Wavefront stages of a grid of ``H x W`` blocks: block ``(r, c)`` is in stage ``2 r + c``."""
+    return 2 * (H - 1) + W
 
 
 def _rank(stream, group):

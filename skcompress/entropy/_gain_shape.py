@@ -99,6 +99,13 @@ class GainShapeModel(EntropyModel):
         self._derived_changed()
         return self
 
+    def _check_header(self, fields):
+        if fields[0] != 2 * self.n_vectors_:
+            raise ValueError(
+                f"GainShapeModel.decompress: the bitstreams hold {fields[0]} symbols each; this "
+                f"model codes {2 * self.n_vectors_}."
+            )
+
     def _fingerprint_arrays(self):
         return (
             np.array([self.gain_model_.fingerprint_]),
@@ -152,6 +159,9 @@ class GainShapeModel(EntropyModel):
         Returns
         -------
         strings : list of bytes
+            One bitstream per sample: header byte, ``2 * n_vectors``,
+            payload, CRC-32 (which detects accidents, not forgery: see
+            :meth:`decompress`).
         """
         self._check_fitted("compress")
         gains, index = self._split(symbols, "compress")
@@ -175,12 +185,24 @@ class GainShapeModel(EntropyModel):
         payloads = _coder.encode_streams(len(gains), segments, escapes, tail)
         return self._pack([2 * self.n_vectors_], payloads)
 
-    def decompress(self, strings):
+    def decompress(self, strings, *, shape=None, max_values=None):
         """Decode bitstreams from :meth:`compress`.
+
+        The header is checked before anything is decoded: every bitstream
+        must hold the model's ``2 * n_vectors_`` symbols (and ``shape``,
+        ``max_values`` when given, as for
+        :meth:`EntropyModel.decompress`), so decoding one costs bounded time
+        and memory.
 
         Parameters
         ----------
         strings : list of bytes
+        shape : tuple of int, optional
+            ``(2 * n_vectors,)`` expected of every bitstream.
+        max_values : int, optional
+            Most symbols a bitstream may declare; default ``2**24``. The
+            CRC-32 detects accidents, not forgery (:attr:`fingerprint_` is
+            public).
 
         Returns
         -------
@@ -188,12 +210,7 @@ class GainShapeModel(EntropyModel):
             int64, or object (Python ints) when ``codebook_size > 2**63``, as
             ``PyramidVQ.transform`` gives them.
         """
-        payloads, fields = self._unpack_all(strings)
-        if fields is not None and fields[0] != 2 * self.n_vectors_:
-            raise ValueError(
-                f"decompress: the bitstreams hold {fields[0]} symbols each; this model codes "
-                f"{2 * self.n_vectors_}."
-            )
+        payloads, _ = self._unpack_all(strings, shape, max_values)
         size = int(self.codebook_size)
         sizes, shifts = _coder.index_digits(size)
         big = size >= _INT64_LIMIT

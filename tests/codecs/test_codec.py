@@ -1,6 +1,7 @@
 """Codec: exact round trips through every quantizer, rates that are real bytes, errors."""
 
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -198,3 +199,43 @@ def test_a_fitted_model_is_used_as_it_is():
     np.testing.assert_array_equal(codec.model_.probabilities_, model.probabilities_)
     strings = codec.compress(image)
     np.testing.assert_array_equal(codec.decompress_symbols(strings), codec.symbols(image))
+
+
+@pytest.mark.parametrize("model", ["context", "categorical", "pvq"])
+def test_a_shape_other_than_the_fitted_one_is_refused_before_decoding(model, monkeypatch):
+    # issue 18: a forged header of another shape was decoded (minutes, gigabytes) and
+    # refused only afterwards. The CRC-32 does not stop it: the fingerprint is public.
+    from skcompress.entropy import _coder
+
+    rng = np.random.default_rng(0)
+    if model == "pvq":
+        X = rng.standard_normal((8, 32))
+        codec = Codec(_fit([PyramidVQ(vector_size=8, pulses=4)], X)).fit(X)
+        fields, expected = [2 * 5], "the bitstreams hold 10 symbols each; this model codes 8"
+    else:
+        X = rng.integers(0, 256, (4, 16, 24)).astype(np.uint8)
+        steps = _fit([BlockDCT(), PerceptualQuantizer(quality=50)], X)
+        if model == "context":
+            codec = Codec(steps, model=BlockContextModel(positional=False)).fit(X)
+            fields = [5, 262144, 1, 1, 64]
+            expected = "declare symbols of shape (262144, 1, 1, 64); expected (2, 3, 1, 64)"
+        else:
+            codec = Codec(steps, model="categorical").fit(X)
+            fields, expected = [1 << 24], "declare symbols of shape (16777216,); expected (384,)"
+    strings = codec.compress(X[:2])
+    model_ = codec.model_
+    forged = _coder.pack(model_._kind, fields, b"\0", model_.fingerprint_)
+
+    def never(*args, **kwargs):
+        raise AssertionError("decoding started")
+
+    for name in ("_decode", "_row_reader"):
+        if hasattr(model_, name):
+            monkeypatch.setattr(model_, name, never)
+    monkeypatch.setattr(_coder, "Reader", never)
+    with pytest.raises(ValueError, match="symbols of different shapes"):
+        codec.decompress(strings[:1] + [forged])
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        codec.decompress([forged])
+    monkeypatch.undo()
+    assert codec.decompress(strings).shape == (2, *codec.signal_shape_)

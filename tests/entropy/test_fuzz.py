@@ -90,7 +90,13 @@ def test_decoders_behind_the_checksum_never_crash_or_hang(name, mnist_blocks):
 
 def test_forged_headers_are_bounded(mnist_blocks):
     model = BlockContextModel(positional=False).fit(mnist_blocks[:50])
-    for fields in ([4, 1 << 13, 1 << 13, 1, 64], [4, 4, 4, 2, 64], [9, 4, 4, 1, 64]):
+    for fields, match in (
+        ([4, 1 << 13, 1 << 13, 1, 64], "more than max_values=16777216"),
+        ([4, 4, 4, 2, 64], "cannot have written"),
+        ([9, 4, 4, 1, 64], "cannot have written"),
+        ([3, 2, 4, 1, 64], "cannot have written"),  # a 1-D signal has one row of blocks
+        ([4, 4, 4, 0, 64], "cannot have written"),
+    ):
         forged = _coder.pack(_coder.KIND_CONTEXT, fields, b"\x55" * 8, model.fingerprint_)
-        with pytest.raises(ValueError, match="cannot have written"):
+        with pytest.raises(ValueError, match=match):
             model.decompress([forged])
