@@ -547,8 +547,10 @@ class SoundStreamCodec(LearnedCodec):
         k = stages.pop() if stages else self.n_stages
         if not 1 <= k <= self.n_stages:
             raise ValueError(f"decompress: a bitstream declares {k} stages (corrupted data).")
-        rows = self.entropy_models_[k - 1].decompress([bytes(s[1:]) for s in strings])
-        if rows.shape[1] != self.n_frames_ * k or rows.min(initial=0) < 0:
+        rows = self.entropy_models_[k - 1].decompress(
+            [bytes(s[1:]) for s in strings], shape=(self.n_frames_ * k,)
+        )
+        if rows.min(initial=0) < 0:
             raise ValueError("decompress: the bitstreams do not hold this codec's codes.")
         if rows.max(initial=0) >= self.codebook_size:
             raise ValueError("decompress: a code exceeds the codebook (corrupted data).")

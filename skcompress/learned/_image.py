@@ -16,7 +16,7 @@ from .._core._docs import fill_doc
 from .._core._estimator import unfitted_on_error
 from .._core._limits import MAX_BLOCKS, MAX_KERNEL_SIZE, MAX_LEVELS, MAX_WIDTH
 from ..entropy import BlockContextModel, CategoricalEntropyModel
-from ..entropy._coder import read_varint, varint
+from ..entropy._coder import MAX_VALUES, read_varint, varint
 from ..nets._data import threads
 from ..nets._skorch import FITTED_ATTRIBUTES, check_float32_range
 from ..transforms import WaveletTransform
@@ -503,13 +503,8 @@ class _LatentImageCodec(LearnedCodec):
 
     def _decode_latents(self, payloads, grid, size):
         """Integer latents ``(n, M, *grid)`` from the payloads of :meth:`_code_latents`."""
-        rows = self.entropy_model_.decompress(payloads)
         expected = prod(grid) * self.n_latents
-        if rows.shape[1] != expected:
-            raise ValueError(
-                f"decompress: a bitstream holds {rows.shape[1]} latents where signals of size "
-                f"{size} have {expected} (corrupted data)."
-            )
+        rows = self.entropy_model_.decompress(payloads, shape=(expected,))
         return np.moveaxis(rows.reshape(len(rows), *grid, self.n_latents), -1, 1)
 
     def _coder_header_bits(self, Y):
@@ -520,7 +515,7 @@ class _LatentImageCodec(LearnedCodec):
         """Ideal code length of each signal's latents under the model the coder uses."""
         return self._estimated_bits(Y)
 
-    def _split_strings(self, strings):
+    def _split_strings(self, strings, max_values):
         sizes, payloads = set(), []
         for s in strings:
             if not isinstance(s, (bytes, bytearray)):
@@ -540,17 +535,30 @@ class _LatentImageCodec(LearnedCodec):
                 f"sizes {sorted(sizes)}; decompress them separately."
             )
         size = sizes.pop() if sizes else tuple(self.signal_shape_[: self.n_spatial_dims_])
-        if min(size) < 1 or max(size) > 1 << 20:
+        if min(size) < 1:
             raise ValueError(f"decompress: implausible signal size {size} (corrupted data).")
+        if prod(size) * self.n_channels_ > max_values:
+            raise ValueError(
+                f"{type(self).__name__}.decompress: the bitstreams declare signals of size "
+                f"{size} with {self.n_channels_} channel(s), more than max_values={max_values} "
+                "values; refused before decoding (raise max_values for larger trusted signals)."
+            )
         return payloads, size
 
-    def decompress(self, strings):
+    def decompress(self, strings, *, max_values=MAX_VALUES):
         """Decode bitstreams from :meth:`compress` back to signals.
+
+        The size a bitstream declares is checked before anything is decoded:
+        against ``max_values``, and its latents against the shape that size
+        gives (the checksum detects accidents, not forgery: see the
+        robustness guide).
 
         Parameters
         ----------
         strings : list of bytes
             Bitstreams of signals of one size.
+        max_values : int, default=2**24
+            Most values (samples times channels) one decoded signal may hold.
 
         Returns
         -------
@@ -558,7 +566,7 @@ class _LatentImageCodec(LearnedCodec):
             As :meth:`inverse_transform` returns them.
         """
         check_is_fitted(self, "net_")
-        payloads, size = self._split_strings(strings)
+        payloads, size = self._split_strings(strings, max_values)
         grid = self._grid(size)
         Y = self._decode_latents(payloads, grid, size)
         return self._finish(self._decode(Y), size)
@@ -1289,13 +1297,8 @@ class LearnedWaveletCodec(_LatentImageCodec):
     def _decode_latents(self, payloads, grid, size):
         if self.entropy_coder == "factorized":
             return super()._decode_latents(payloads, grid, size)
-        blocks = self.context_model_.decompress(payloads)
         expected = self._blocks(np.zeros((0, self.n_latents, *grid), np.int32)).shape[1:]
-        if len(blocks) and blocks.shape[1:] != expected:
-            raise ValueError(
-                f"decompress: a bitstream holds latents of shape {blocks.shape[1:]} where "
-                f"signals of size {size} have {expected} (corrupted data)."
-            )
+        blocks = self.context_model_.decompress(payloads, shape=expected)
         return self._unblocks(blocks.reshape(len(blocks), *expected))
 
     def _coder_header_bits(self, Y):

@@ -352,3 +352,25 @@ def test_diverging_training_names_lr(gray):
         codec.fit(gray)
     with pytest.raises(NotFittedError):
         codec.transform(gray)
+
+
+@pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)
+def test_a_forged_size_is_refused_before_decoding(cls, params, fitted, rgb):
+    import time
+
+    from skcompress.entropy._coder import read_varint, varint
+
+    codec = fitted[cls]
+    (string,) = codec.compress(rgb[:1])
+    at = 0
+    for _ in range(2):
+        _, at = read_varint(string, at, "test")
+    payload = string[at:]
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="max_values"):
+        codec.decompress([varint(8192) + varint(8192) + payload])
+    # a size within the budget whose latents the payload does not hold
+    with pytest.raises(ValueError, match="shape"):
+        codec.decompress([varint(64) + varint(64) + payload])
+    assert time.perf_counter() - start < 1.0
+    assert codec.decompress([string]).shape == (1, *rgb.shape[1:])
