@@ -17,6 +17,15 @@
  *                  `strict` the first one is an error), the file's own block
  *                  grids, its colour space and its sampling factors.
  *
+ * write(inputs, grids, k, width, height, colour space, factors, table numbers, tables,
+ *       n_tables, progressive)
+ *                  the bytes of a JPEG file holding the given coefficients (int16, k a
+ *                  block in zig-zag order, rows x cols blocks per component, the grids
+ *                  libjpeg computes from the size and sampling factors), written by
+ *                  jpeg_write_coefficients with optimized Huffman tables, baseline (or
+ *                  extended sequential with 16-bit tables), or progressive with libjpeg's
+ *                  default script. The caller checks the coefficients' range first.
+ *
  * Budgets, checked before libjpeg allocates anything: the scans (SOS markers
  * counted by a walk over the marker segments, and libjpeg's own count in the
  * progress monitor for what the walk cannot see) and the coefficients the file
@@ -162,8 +171,8 @@ static void over_limit(j_common_ptr cinfo, const char *format, ...) {
 
 static void silent(j_common_ptr cinfo) { (void)cinfo; }
 
-static void setup(struct jpeg_decompress_struct *cinfo, Errors *err, int strict) {
-    cinfo->err = jpeg_std_error(&err->pub);
+static struct jpeg_error_mgr *errors(Errors *err, int strict) {
+    jpeg_std_error(&err->pub);
     err->pub.error_exit = on_error;
     err->pub.emit_message = on_message;
     err->pub.output_message = silent;
@@ -171,6 +180,11 @@ static void setup(struct jpeg_decompress_struct *cinfo, Errors *err, int strict)
     err->warnings = 0;
     err->limit = 0;
     err->message[0] = 0;
+    return &err->pub;
+}
+
+static void setup(struct jpeg_decompress_struct *cinfo, Errors *err, int strict) {
+    cinfo->err = errors(err, strict);
 }
 
 /* SOS markers of a file, counted by walking its marker segments and skipping each
@@ -626,6 +640,158 @@ static PyObject *read_coefficients(PyObject *self, PyObject *args) {
     return Py_BuildValue("(iNiN)", err.warnings, grid_list, color_space, factors);
 }
 
+/* ---- Writing: quantized coefficients to a JPEG file ------------------------------- */
+
+/* A destination growing a malloc'ed buffer of our own, so that an error anywhere
+ * frees everything (libjpeg's jpeg_mem_dest may leave a buffer it reallocated). */
+typedef struct {
+    struct jpeg_destination_mgr pub;
+    JOCTET *buffer;
+    size_t size; /* bytes allocated */
+} Destination;
+
+static void start_destination(j_compress_ptr cinfo) {
+    Destination *d = (Destination *)cinfo->dest;
+    d->pub.next_output_byte = d->buffer;
+    d->pub.free_in_buffer = d->size;
+}
+
+static boolean grow_destination(j_compress_ptr cinfo) {
+    Destination *d = (Destination *)cinfo->dest;
+    JOCTET *bigger = (JOCTET *)realloc(d->buffer, 2 * d->size);
+    if (!bigger) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 10);
+    d->buffer = bigger;
+    d->pub.next_output_byte = bigger + d->size; /* libjpeg hands back a full buffer */
+    d->pub.free_in_buffer = d->size;
+    d->size *= 2;
+    return TRUE;
+}
+
+static void end_destination(j_compress_ptr cinfo) { (void)cinfo; }
+
+static PyObject *write_coefficients(PyObject *self, PyObject *args) {
+    PyObject *inputs, *grids, *factors, *table_numbers;
+    Py_ssize_t tables_address;
+    unsigned int width, height;
+    int space, k, n_tables, progressive;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!O!iIIiO!O!nip", &PyTuple_Type, &inputs, &PyTuple_Type,
+                          &grids, &k, &width, &height, &space, &PyTuple_Type, &factors,
+                          &PyTuple_Type, &table_numbers, &tables_address, &n_tables,
+                          &progressive))
+        return NULL;
+    const Py_ssize_t n = PyTuple_GET_SIZE(inputs);
+    const int known_space = space == JCS_GRAYSCALE || space == JCS_YCbCr || space == JCS_RGB;
+    if (n < 1 || n > SKC_MAX_COMPONENTS || PyTuple_GET_SIZE(grids) != n ||
+        PyTuple_GET_SIZE(factors) != n || PyTuple_GET_SIZE(table_numbers) != n || k < 1 ||
+        k > 64 || n_tables < 1 || n_tables > NUM_QUANT_TBLS || !known_space ||
+        (space == JCS_GRAYSCALE) != (n == 1)) {
+        PyErr_SetString(PyExc_ValueError, "_jpeg_reader.write: inconsistent arguments");
+        return NULL;
+    }
+    const int16_t *sources[SKC_MAX_COMPONENTS];
+    Py_ssize_t rows[SKC_MAX_COMPONENTS], cols[SKC_MAX_COMPONENTS];
+    int h[SKC_MAX_COMPONENTS], v[SKC_MAX_COMPONENTS], table_no[SKC_MAX_COMPONENTS];
+    int max_h = 1, max_v = 1;
+    for (Py_ssize_t c = 0; c < n; c++) {
+        sources[c] = (const int16_t *)PyLong_AsVoidPtr(PyTuple_GET_ITEM(inputs, c));
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(grids, c), "nn", rows + c, cols + c) ||
+            !PyArg_ParseTuple(PyTuple_GET_ITEM(factors, c), "ii", h + c, v + c))
+            return NULL;
+        table_no[c] = (int)PyLong_AsLong(PyTuple_GET_ITEM(table_numbers, c));
+        if (h[c] < 1 || h[c] > MAX_SAMP_FACTOR || v[c] < 1 || v[c] > MAX_SAMP_FACTOR ||
+            table_no[c] < 0 || table_no[c] >= n_tables) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "_jpeg_reader.write: inconsistent arguments");
+            return NULL;
+        }
+        if (h[c] > max_h) max_h = h[c];
+        if (v[c] > max_v) max_v = v[c];
+    }
+    if (PyErr_Occurred()) return NULL;
+    /* the block grids libjpeg computes (jcmaster.c's initial_setup) must be the inputs' */
+    for (Py_ssize_t c = 0; c < n; c++) {
+        const unsigned long long r = ((unsigned long long)height * v[c] + 8ull * max_v - 1) /
+                                     (8ull * max_v),
+                                 w = ((unsigned long long)width * h[c] + 8ull * max_h - 1) /
+                                     (8ull * max_h);
+        if ((Py_ssize_t)r != rows[c] || (Py_ssize_t)w != cols[c]) {
+            PyErr_Format(PyExc_ValueError,
+                         "_jpeg_reader.write: component %zd has %zd x %zd blocks, libjpeg "
+                         "computes %llu x %llu",
+                         c, rows[c], cols[c], r, w);
+            return NULL;
+        }
+    }
+    const UINT16 *tables = (const UINT16 *)tables_address;
+
+    struct jpeg_compress_struct cinfo;
+    Errors err;
+    Destination dest;
+    volatile int ok = 0;
+    memset(&dest, 0, sizeof dest);
+    dest.size = 65536;
+    dest.buffer = (JOCTET *)malloc(dest.size);
+    if (!dest.buffer) return PyErr_NoMemory();
+    dest.pub.init_destination = start_destination;
+    dest.pub.empty_output_buffer = grow_destination;
+    dest.pub.term_destination = end_destination;
+    cinfo.err = errors(&err, 1); /* a warning while writing is an error */
+    PyThreadState *thread = PyEval_SaveThread();
+    if (setjmp(err.jump) == 0) {
+        jpeg_create_compress(&cinfo);
+        cinfo.dest = &dest.pub;
+        cinfo.image_width = width;
+        cinfo.image_height = height;
+        cinfo.input_components = (int)n;
+        cinfo.in_color_space = (J_COLOR_SPACE)space;
+        jpeg_set_defaults(&cinfo);
+        jpeg_set_colorspace(&cinfo, (J_COLOR_SPACE)space); /* component ids, Huffman slots */
+        for (int t = 0; t < n_tables; t++) {
+            if (!cinfo.quant_tbl_ptrs[t])
+                cinfo.quant_tbl_ptrs[t] = jpeg_alloc_quant_table((j_common_ptr)&cinfo);
+            memcpy(cinfo.quant_tbl_ptrs[t]->quantval, tables + 64 * t, 64 * sizeof(UINT16));
+            cinfo.quant_tbl_ptrs[t]->sent_table = FALSE;
+        }
+        jvirt_barray_ptr arrays[SKC_MAX_COMPONENTS];
+        for (int c = 0; c < (int)n; c++) {
+            jpeg_component_info *comp = cinfo.comp_info + c;
+            comp->h_samp_factor = h[c];
+            comp->v_samp_factor = v[c];
+            comp->quant_tbl_no = table_no[c];
+            /* whole MCUs: libjpeg's coefficient controller reads iMCU rows */
+            arrays[c] = (*cinfo.mem->request_virt_barray)(
+                (j_common_ptr)&cinfo, JPOOL_IMAGE, TRUE,
+                (JDIMENSION)((cols[c] + h[c] - 1) / h[c] * h[c]),
+                (JDIMENSION)((rows[c] + v[c] - 1) / v[c] * v[c]), (JDIMENSION)v[c]);
+        }
+        cinfo.optimize_coding = TRUE;
+        if (progressive) jpeg_simple_progression(&cinfo);
+        jpeg_write_coefficients(&cinfo, arrays); /* realizes the arrays */
+        for (int c = 0; c < (int)n; c++) {
+            const int16_t *src = sources[c];
+            for (Py_ssize_t r = 0; r < rows[c]; r++) {
+                JBLOCKROW row = (*cinfo.mem->access_virt_barray)(
+                    (j_common_ptr)&cinfo, arrays[c], (JDIMENSION)r, 1, TRUE)[0];
+                for (Py_ssize_t b = 0; b < cols[c]; b++, src += k)
+                    for (int j = 0; j < k; j++) row[b][kZigzag[j]] = src[j];
+            }
+        }
+        jpeg_finish_compress(&cinfo);
+        ok = 1;
+    }
+    jpeg_destroy_compress(&cinfo);
+    PyEval_RestoreThread(thread);
+    PyObject *result = NULL;
+    if (ok)
+        result = PyBytes_FromStringAndSize((const char *)dest.buffer,
+                                           (Py_ssize_t)(dest.size - dest.pub.free_in_buffer));
+    else
+        PyErr_Format(PyExc_ValueError, "%s", err.message);
+    free(dest.buffer);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"header", header, METH_VARARGS,
      "header(data, strict, max_scans, max_coefficients): image size, colour space and "
@@ -634,6 +800,10 @@ static PyMethodDef methods[] = {
      "read(data, strict, k, type, dequantize, outputs, grids, tables, max_scans, "
      "max_coefficients): coefficients into the buffers at the addresses `outputs`; returns "
      "(problems, the file's block grids, colour space, sampling factors (h, v))."},
+    {"write", write_coefficients, METH_VARARGS,
+     "write(inputs, grids, k, width, height, colour space, factors, table numbers, tables, "
+     "n_tables, progressive): a JPEG file (bytes) of the coefficients at the addresses "
+     "`inputs` (int16, k a block in zig-zag order)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jpeg_reader",
