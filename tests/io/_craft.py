@@ -8,6 +8,8 @@ choice and zero AC coefficients (every block ends at once), so the expected
 coefficients are known exactly.
 """
 
+import io
+
 import numpy as np
 
 ZIGZAG = np.array(
@@ -200,3 +202,19 @@ def markers(data):
         found.append((code, i, end))
         i = end
     return found
+
+
+def pillow_jpeg(image, **options):
+    """``image`` as the bytes of a JPEG file that Pillow writes with ``options``."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", **options)
+    return buffer.getvalue()
+
+
+def pillow_pixels(data):
+    """The pixels Pillow decodes from the bytes of a JPEG file."""
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)))

@@ -3,7 +3,6 @@ sampling factors, colour spaces (issue 18). Files are built here (Pillow, byte
 edits, or marker by marker with tests/io/_craft.py); jpeglib writes the
 arithmetic-coded ones and reads every file as the reference."""
 
-import io
 import os
 import tempfile
 import time
@@ -20,14 +19,8 @@ Image = pytest.importorskip("PIL.Image")
 skimage_data = pytest.importorskip("skimage.data")
 
 
-def _pillow(image, **options):
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "JPEG", **options)
-    return buffer.getvalue()
-
-
-def _pixels(data):
-    return np.asarray(Image.open(io.BytesIO(data)))
+_pillow = _craft.pillow_jpeg
+_pixels = _craft.pillow_pixels
 
 
 def _jpeglib_planes(data):

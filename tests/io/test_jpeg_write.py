@@ -8,6 +8,8 @@ import pytest
 
 from skcompress.io import _jpeg_writer, read_jpeg_coefficients, write_jpeg_coefficients
 
+from . import _craft
+
 Image = pytest.importorskip("PIL.Image")
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -24,14 +26,8 @@ def photos():
     }
 
 
-def _pillow(image, **options):
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "JPEG", **options)
-    return buffer.getvalue()
-
-
-def _pixels(data):
-    return np.asarray(Image.open(io.BytesIO(data)))
+_pillow = _craft.pillow_jpeg
+_pixels = _craft.pillow_pixels
 
 
 def _assert_same(read, expected):
