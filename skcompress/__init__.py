@@ -7,7 +7,7 @@ transformers. Every step keeps one data contract, described in
 """
 
 from . import entropy
-from .codecs import Codec
+from .codecs import Codec, JPEGCodec
 from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 from .sparse import KSVD, OMPCoder, Patches
 from .transforms import MDCT, BlockDCT, ChromaSubsampler, ColorTransform, WaveletTransform
@@ -22,6 +22,7 @@ __all__ = [
     "ChromaSubsampler",
     "Codec",
     "ColorTransform",
+    "JPEGCodec",
     "KSVD",
     "MDCT",
     "OMPCoder",

@@ -16,10 +16,12 @@ PACKAGE = Path(skcompress.__file__).parent
 # Lowest first. Packages on one level may not import each other.
 LAYERS = [
     ["skcompress._core"],
-    ["skcompress.transforms", "skcompress.quantization", "skcompress.sparse"],
+    # io reads and writes JPEG files with libjpeg and imports only the core: it sits
+    # with the steps, so that the codecs write standard files through it
+    ["skcompress.transforms", "skcompress.quantization", "skcompress.sparse", "skcompress.io"],
     ["skcompress.entropy"],
     ["skcompress.codecs"],
-    ["skcompress.metrics", "skcompress.io", "skcompress.datasets"],
+    ["skcompress.metrics", "skcompress.datasets"],
     ["skcompress.nets"],
     ["skcompress.learned"],
     ["skcompress"],  # the facade: skcompress/__init__.py

@@ -9,9 +9,13 @@ The JPEG paths are here as building blocks: :func:`jpeg_gray_steps` (the
 block DCT and quantizer of a gray baseline JPEG, one set of settings for
 both) and :func:`jpeg_color_planes` (colour conversion, chroma subsampling,
 and a DCT and quantizer per plane, fitted, with the means to invert them).
+:class:`JPEGCodec` is the whole JPEG encoder as one transformer: gray or
+colour 8-bit images to the quantized coefficients of a baseline file
+(libjpeg's, bit for bit, with ``dct="islow"``) and back to pixels.
 """
 
 from ._codec import Codec
 from ._jpeg import jpeg_color_planes, jpeg_gray_steps
+from ._jpeg_codec import JPEGCodec
 
-__all__ = ["Codec", "jpeg_color_planes", "jpeg_gray_steps"]
+__all__ = ["Codec", "JPEGCodec", "jpeg_color_planes", "jpeg_gray_steps"]
