@@ -7,19 +7,19 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._core._basis import dct_matrix, zigzag_order
+from .._core._basis import zigzag_order
 from .._core._contract import check_input_features, check_signals
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from ..io import read_jpeg_coefficients, write_jpeg_coefficients
+from ..quantization import PerceptualQuantizer
 from ..quantization._tables import JPEG_CHROMA, JPEG_LUMA, ijg_scale
-from ..transforms import ChromaSubsampler, ColorTransform
-from ._libjpeg import islow_fdct, libjpeg_quantize
+from ..transforms import BlockDCT, ChromaSubsampler, ColorTransform
+from ._libjpeg import islow_blocks, libjpeg_quantize
 
 _OFFSET = 128
 #: (vertical, horizontal) sampling factors of Y for each subsampling; Cb and Cr have (1, 1).
 _LUMA_FACTORS = {"4:4:4": (1, 1), "4:2:2": (1, 2), "4:2:0": (2, 2)}
 _ZIGZAG = zigzag_order(8)  # natural (row-major) index of each zig-zag position
-_DCT = dct_matrix(8)
 
 
 class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
@@ -91,6 +91,9 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         ``ceil(H * v / (8 * v_max))`` by ``ceil(W * h / (8 * h_max))``.
     n_features_out_ : int
         ``64 *`` the number of blocks of all components.
+    dcts_, quantizers_ : list of BlockDCT, list of PerceptualQuantizer
+        Per plane (gray, or Y, Cb, Cr), the fitted steps of the float path and
+        of :meth:`inverse_transform`.
 
     See Also
     --------
@@ -182,10 +185,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             self.color_ = ColorTransform(offset=_OFFSET, method=method, layout="blocks")
             self.color_.fit(X[:1])
             self.subsampler_ = ChromaSubsampler(self.subsampling, method=method, block_size=8)
-            ycc = self.color_.transform(X[:1])
-            self.subsampler_.fit(ycc)
-            planes = self.subsampler_.split(self.subsampler_.transform(ycc))
-            self.plane_shapes_ = [p.shape[1:] for p in planes]
+            self.subsampler_.fit(self.color_.transform(X[:1]))
         else:
             factors, tables = [(1, 1)], [luma]
         self.sampling_factors_ = np.asarray(factors, dtype=int)
@@ -198,6 +198,14 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             (-(-H * v // (8 * v_max)), -(-W * h // (8 * h_max))) for v, h in factors
         ]
         self.n_features_out_ = 64 * sum(r * c for r, c in self.grid_shapes_)
+        # per plane, the block DCT and the quantizer of the JPEG path (the float DCT,
+        # and the decoder of both)
+        self.dcts_, self.quantizers_ = [], []
+        for plane, table in zip(self._planes(X[:1]), self.quantization_tables_, strict=True):
+            dct = BlockDCT(8, level_shift=_OFFSET, layout="blocks").fit(plane)
+            quantizer = PerceptualQuantizer(table.astype(np.float64), layout="blocks")
+            self.dcts_.append(dct)
+            self.quantizers_.append(quantizer.fit(dct.transform(plane)))
         return self
 
     def transform(self, X):
@@ -217,10 +225,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._images(X, reset=False)
         out = [
-            self._quantize(plane, table, grid).reshape(len(X), -1)
-            for plane, table, grid in zip(
-                self._planes(X), self.quantization_tables_, self.grid_shapes_, strict=True
-            )
+            self._quantize(i, plane).reshape(len(X), -1) for i, plane in enumerate(self._planes(X))
         ]
         return np.concatenate(out, axis=1).astype(np.int32)
 
@@ -247,23 +252,20 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         if symbols.dtype.kind not in "iuf" or not np.isfinite(symbols).all():
             raise ValueError("JPEGCodec.inverse_transform expects finite integer symbols.")
         n, start, planes = len(symbols), 0, []
-        for table, (rows, cols) in zip(self.quantization_tables_, self.grid_shapes_, strict=True):
-            size = 64 * rows * cols
-            zigzag = symbols[:, start : start + size].reshape(n, rows, cols, 64)
-            start += size
-            natural = np.empty(zigzag.shape, dtype=np.float64)
-            natural[..., _ZIGZAG] = zigzag
-            G = natural.reshape(n, rows, cols, 8, 8) * table
-            blocks = _DCT.T @ G @ _DCT + _OFFSET
-            samples = blocks.swapaxes(2, 3).reshape(n, 8 * rows, 8 * cols)
+        for (rows, cols), dct, quantizer in zip(
+            self.grid_shapes_, self.dcts_, self.quantizers_, strict=True
+        ):
+            # the plane's grid may cover whole MCUs beyond the file's blocks: zeros there
+            full = np.zeros((n, *dct.grid_shape_, 64))
+            full[:, :rows, :cols] = symbols[:, start : start + 64 * rows * cols].reshape(
+                n, rows, cols, 64
+            )
+            start += 64 * rows * cols
+            samples = dct.inverse_transform(quantizer.inverse_transform(full))
             planes.append(np.clip(np.floor(samples + 0.5), 0, 255))
         if len(planes) == 1:
-            H, W = self._spatial
-            return planes[0][:, :H, :W].reshape(n, *self.signal_shape_)
-        # the Y grid is cut to the image; the subsampler's plane covers whole MCUs
-        (rows, cols), Y = self.plane_shapes_[0], planes[0]
-        Y = np.pad(Y, [(0, 0), (0, rows - Y.shape[1]), (0, cols - Y.shape[2])], mode="edge")
-        ycc = self.subsampler_.inverse_transform(self.subsampler_.merge(Y, *planes[1:]))
+            return planes[0].reshape(n, *self.signal_shape_)
+        ycc = self.subsampler_.inverse_transform(self.subsampler_.merge(*planes))
         rgb = self.color_.inverse_transform(ycc)
         return np.clip(np.floor(rgb + 0.5), 0, 255)
 
@@ -454,20 +456,11 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             return [X]
         return self.subsampler_.split(self.subsampler_.transform(self.color_.transform(X)))
 
-    def _quantize(self, plane, table, grid):
-        """``(n, rows, cols, 64)`` quantized coefficients of a plane, zig-zag order."""
-        rows, cols = grid
-        n, H, W = plane.shape
-        # libjpeg pads a plane by repeating its last row and column
-        plane = np.pad(
-            plane, [(0, 0), (0, max(8 * rows - H, 0)), (0, max(8 * cols - W, 0))], "edge"
-        )
-        plane = plane[:, : 8 * rows, : 8 * cols]
-        blocks = plane.reshape(n, rows, 8, cols, 8).swapaxes(2, 3)
+    def _quantize(self, i, plane):
+        """``(n, rows, cols, 64)`` quantized coefficients of plane ``i``, zig-zag order."""
+        rows, cols = self.grid_shapes_[i]
         if self.dct == "islow":
-            q = libjpeg_quantize(islow_fdct(blocks.astype(np.int64) - _OFFSET), table)
-        else:
-            G = _DCT @ (blocks - _OFFSET) @ _DCT.T
-            q = G / table
-            q = np.sign(q) * np.floor(np.abs(q) + 0.5)
-        return q.reshape(n, rows, cols, 64)[..., _ZIGZAG]
+            t = islow_blocks(plane, _OFFSET)[:, :rows, :cols]
+            q = libjpeg_quantize(t, self.quantization_tables_[i])
+            return q.reshape(*q.shape[:3], 64)[..., _ZIGZAG]
+        return self.quantizers_[i].transform(self.dcts_[i].transform(plane))[:, :rows, :cols]
