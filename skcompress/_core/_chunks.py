@@ -45,6 +45,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array_api import is_torch as is_torch_tensor
 from ._device import torch_device
+from ._structure import structure_of, with_structure
 
 # Bytes a step may use per input value for its temporaries (a few float64
 # copies): with scikit-learn's default working_memory of 1 GiB, chunks of
@@ -119,10 +120,13 @@ def _on_device(estimator, method, X, device):
         # scikit-learn's checks of feature names and counts, as the numpy path
         check_is_fitted(estimator)
         validate_data(estimator, X, reset=False, skip_check_array=True)
-    X = np.asarray(X)
+    given, X = X, np.asarray(X)
     if X.dtype.kind not in "biuf" or X.ndim < 2 or len(X) == 0:
         return NotImplemented
-    return map_numpy_chunks(function, X, batch_size_of(estimator, X))
+    out = map_numpy_chunks(function, X, batch_size_of(estimator, X))
+    # the structure that the numpy path gives its output (see _structure), from one sample
+    probe = given[:1] if isinstance(given, np.ndarray) else X[:1]
+    return with_structure(out, structure_of(method(estimator, probe)))
 
 
 def batch_size_of(estimator, X, n_jobs=None):
@@ -176,7 +180,9 @@ def map_numpy_chunks(function, X, batch, n_jobs=None):
     if not isinstance(probe, np.ndarray):
         # not an array per chunk (a sparse matrix, a list): stack the pieces
         return _stack([function(X[s : s + batch]) for s in starts])
-    out = np.empty((n, *probe.shape[1:]), dtype=probe.dtype)
+    # a chunk's structure (see _structure) describes one sample: the whole keeps it
+    out = np.empty((n, *probe.shape[1:]), dtype=probe.dtype).view(type(probe))
+    out.__array_finalize__(probe)
 
     def run(start):
         out[start : start + batch] = function(X[start : start + batch])

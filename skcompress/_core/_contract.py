@@ -64,6 +64,7 @@ def check_signals(
     max_ndim=4,
     keep_tensors=False,
     any_size=False,
+    images=False,
 ):
     """Validate a batch of signals and record or check its shape.
 
@@ -93,6 +94,11 @@ def check_signals(
         True for a fully convolutional step: after ``fit``, images (3-D and
         4-D ``X``) may have any height and width; the caller checks their
         kind and channels. Flat 2-D rows keep the fitted number of features.
+    images : bool
+        True for a step that reads 4-D input as channels-last images: at
+        ``fit``, an array that looks channels-first (torch's ``(n, C, H, W)``:
+        at most 4 along axis 1, more along the last axis) is refused unless
+        ``signal_shape`` confirms the reading.
 
     Returns
     -------
@@ -123,6 +129,8 @@ def check_signals(
                 f"ndim={X.ndim} and shape {X.shape}."
             )
         check_nonempty(X, name)
+        if images and reset and signal_shape is None:
+            _refuse_channels_first(X, name)
         if any_size and not reset:
             return X
         if not reset:
@@ -148,6 +156,18 @@ def check_signals(
     else:
         _check_same_signal_shape(estimator, X)
     return X
+
+
+def _refuse_channels_first(X, name):
+    if X.ndim == 4 and X.shape[1] <= 4 < X.shape[3]:
+        n, c, h, w = X.shape
+        raise ValueError(
+            f"{name} reads 4-D input as channels-last images (n_samples, height, width, "
+            f"channels); X of shape {X.shape} looks channels-first (torch's (n, C, H, W): "
+            f"{c} channels of {h}x{w}). Pass np.moveaxis(X, 1, -1) (or X.permute(0, 2, 3, 1) "
+            f"for a tensor); if these really are {c}x{h} images with {w} channels, say so "
+            f"with signal_shape={X.shape[1:]}."
+        )
 
 
 def check_numeric(X, name):

@@ -412,7 +412,7 @@ def _adapter(transforms, quantizer, model, B):
         )
     if isinstance(quantizer, PerceptualQuantizer):
         m = quantizer.steps_.size
-        axis1 = quantizer.layout == "channels_first" and B.ndim > 2
+        axis1 = quantizer.layout_ == "channels_first" and B.ndim > 2
     elif isinstance(quantizer, ResidualVQ):
         m, axis1 = quantizer.n_stages, quantizer.layout == "channels_first" and B.ndim > 2
     else:
@@ -437,6 +437,6 @@ def _block_grid(transforms, quantizer, B):
     channels = signal[2] if len(signal) == 3 else 1
     if int(np.prod(B.shape[1:])) != int(np.prod(grid)) * channels * k:
         return None
-    if getattr(dct, "layout", None) != quantizer.layout:
+    if getattr(dct, "layout", None) != quantizer.layout_:
         return None
-    return {"grid": tuple(grid), "channels": channels, "k": k, "layout": quantizer.layout}
+    return {"grid": tuple(grid), "channels": channels, "k": k, "layout": quantizer.layout_}

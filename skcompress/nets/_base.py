@@ -22,6 +22,7 @@ from skorch.dataset import ValidSplit
 from .._core._contract import check_nonempty, check_numeric
 from .._core._estimator import unfitted_on_error
 from .._core._limits import MAX_HIDDEN_UNITS, MAX_KERNEL_SIZE
+from .._core._structure import read_structure, refuse, structure_of
 from ._data import BatchIterator, CosineDecay, threads
 from ._modules import count_macs, count_parameters
 from ._skorch import TRAINING_CONSTRAINTS, _SkorchEstimator, check_float32_range
@@ -57,6 +58,24 @@ class _NetEstimator(_SkorchEstimator):
 
     # -- hooks of the input families ---------------------------------------
 
+    #: Kinds of structured input the family reads (``Structure.kind``); others are refused.
+    _structure_kinds = ()
+    #: What the family takes, for the message that refuses another kind.
+    _takes = "arrays"
+
+    def _check_structure(self, structure):
+        """At fit, before any fitted state changes: raise if the family cannot read ``structure``.
+
+        ``structure``: that of ``X`` (None for plain arrays). The default refuses
+        every kind not in ``_structure_kinds``, naming the network that reads it.
+        """
+        if structure is not None and structure.kind not in self._structure_kinds:
+            raise self._refusal(structure)
+
+    def _refusal(self, structure):
+        """The ValueError that refuses ``structure``, naming the network that reads it."""
+        return refuse(type(self).__name__, structure, self._takes, _network_for(self, structure))
+
     def _check_input(self, X):
         """At fit: raise if ``X`` is not an input this network takes."""
 
@@ -75,10 +94,19 @@ class _NetEstimator(_SkorchEstimator):
     def _describe_input(self):
         return f"arrays of shape (n_samples, {', '.join(map(str, self.input_shape_))})"
 
+    @property
+    def _structure(self):
+        """The structure of the input read at ``fit`` (None: plain arrays, or a net fitted so)."""
+        return getattr(self, "input_structure_", None)
+
     # -- validation --------------------------------------------------------
 
     def _validate_X(self, X, *, reset):
         name = type(self).__name__
+        if reset:
+            self._check_structure(structure_of(X))
+        # At fit: records the structure; later: plain arrays and tensors are read as at fit.
+        read_structure(self, X, reset=reset)
         check_numeric(X, name)
         dtype = "numeric" if self._integer_input else (np.float32, np.float64)
         if getattr(X, "ndim", 2) <= 2:
@@ -91,9 +119,11 @@ class _NetEstimator(_SkorchEstimator):
             self.input_shape_ = tuple(int(s) for s in X.shape[1:])
             self._check_input(X)
         elif X.shape[1:] != self.input_shape_:
+            structure = self._structure
+            what = structure.describe() if structure is not None else self._describe_input()
             raise ValueError(
                 f"{name} was fitted on X of shape (n_samples, "
-                f"{', '.join(map(str, self.input_shape_))}) ({self._describe_input()}); got X "
+                f"{', '.join(map(str, self.input_shape_))}) ({what}); got X "
                 f"of shape {X.shape}. Give it the layout and shape it was fitted on."
             )
         if self._integer_input:
@@ -289,6 +319,33 @@ class _NetEstimator(_SkorchEstimator):
 
 def _silent(*args, **kwargs):
     pass
+
+
+#: What to do with each kind of structure, ``{}`` for "Classifier" or "Regressor".
+_READERS = {
+    "image": "Use PixelNet{} on images.",
+    "sites": (
+        "Put BlockDCT after the ChromaSubsampler (4:2:0 and 4:2:2 chroma then make JPEG's "
+        "minimum coded units) and use BlockDCTNet{}, or use ChromaSubsampler('4:4:4')."
+    ),
+    "dct": "Use BlockDCTNet{} on block-DCT coefficients.",
+    "mdct": "Use MDCTNet{} on MDCT frames.",
+    "frames": "Use MDCTNet{} on the frames of 1-D transforms.",
+    "subbands": "Use WaveletNet{} on wavelet subbands.",
+    "codes": "Use CodeEmbedding{} on codes.",
+}
+
+
+def _network_for(estimator, structure):
+    """A sentence that says which network reads ``structure``, for refusals."""
+    task = "Classifier" if isinstance(estimator, ClassifierMixin) else "Regressor"
+    kind = structure.kind
+    if kind == "dct" and structure.n_spatial == 1:  # frames of a 1-D block transform
+        kind = "frames"
+    reader = _READERS.get(kind)
+    if reader is None:
+        return "No network of skcompress.nets reads them: give it a transform's coefficients."
+    return reader.format(task)
 
 
 class NetClassifierMixin(ClassifierMixin):

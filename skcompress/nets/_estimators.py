@@ -6,6 +6,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._core._contract import to_layout
 from .._core._limits import MAX_BLOCK_SIZE, MAX_LEVELS, MAX_UPSAMPLE, MAX_WIDTH
 from ..transforms import WaveletTransform
 from ._base import (
@@ -82,6 +83,9 @@ _ATTRIBUTES = """\
         ``net_.history`` its training history (loss, duration per epoch).
     input_shape_ : tuple of int
         Shape of one input sample seen at ``fit``.
+    input_structure_ : Structure or None
+        What the step before said its output is (see Notes); None for
+        plain arrays.
 {extra}    macs_ : int
         Multiply-accumulates per sample of one forward pass
         (:func:`~skcompress.nets.count_macs`; FLOPs are about twice as many).
@@ -104,6 +108,15 @@ _NOTES = """\
     and reshapes the input, standardizes it, then hands whole tensors to the
     net, whose mini-batches are slices of them (no per-sample collation).
     ``partial_fit`` trains one epoch on the batch it is given.
+
+    The numpy output of a skcompress step says what one sample is (see
+    :mod:`skcompress` and the data contract): its grid, planes, values per
+    cell, layout. The network reads its input that way, in any layout,
+    instead of from settings repeated by hand, and refuses what it cannot
+    read (a ValueError that names the network that can). Settings given
+    anyway must agree with it. That structure is recorded at ``fit``
+    (``input_structure_``); plain arrays and torch tensors carry none, and a
+    fitted network reads them as it read its training data.
 """
 
 _SEEDED = "the weights, the order of the mini-batches, dropout and the early-stopping split"
@@ -146,12 +159,48 @@ def _channels_first(X, layout):
     return X
 
 
+def _structured_channels_first(X, structure):
+    """``(n, depth * k, *grid)``: ``X``, laid out as ``structure`` says, as planes on its grid."""
+    return to_layout(structure.blocks(X), "channels_first")
+
+
 def _shape(shape):
     return f"(n_samples, {', '.join(map(str, shape))})"
 
 
+def _check_settings(estimator, structure, settings):
+    """Raise if a setting given (not "auto" or None) contradicts what ``structure`` says.
+
+    ``settings``: ``{parameter: (the structure's value as shown, or None when its
+    description says it, accepted values)}``.
+    """
+    for param, (shown, accepted) in settings.items():
+        own = getattr(estimator, param)
+        if own in ("auto", None) or own in accepted:
+            continue
+        default = "auto" if param == "layout" else None
+        says = "" if shown is None else f", with {param}={shown}"
+        raise ValueError(
+            f"{type(estimator).__name__}: {param}={own!r}, but its input is "
+            f"{structure.describe()}{says}. Leave {param}={default!r} to read it from the "
+            "input."
+        )
+
+
+def _refuse_plain_flat(estimator, X):
+    """layout="flat" names the structured output of a step; a plain array has no grid to read."""
+    raise ValueError(
+        f"{type(estimator).__name__}: layout='flat' reads the structured 'flat' output of a "
+        f"skcompress step, which says its grid; X is a plain array of shape {X.shape}. Put "
+        "the network right after the skcompress steps (it standardizes its input itself), "
+        "or give it a layout with a grid ('channels_first', 'blocks')."
+    )
+
+
 class _BlockDCTInput:
     _module_class = BlockDCTNet
+    _structure_kinds = ("dct",)
+    _takes = "block-DCT coefficients"
     _parameter_constraints = {
         **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
@@ -161,8 +210,8 @@ class _BlockDCTInput:
         "sub_block_init": [StrOptions({"learned", "idct"})],
         "batch_norm": ["boolean"],
         "n_pool": [Interval(Integral, 0, None, closed="left"), None],
-        "block_size": [Interval(Integral, 1, MAX_BLOCK_SIZE, closed="both")],
-        "layout": [StrOptions({"channels_first", "blocks"})],
+        "block_size": [Interval(Integral, 1, MAX_BLOCK_SIZE, closed="both"), None],
+        "layout": [StrOptions({"auto", "flat", "channels_first", "blocks"})],
         "standardize": ["boolean"],
     }
 
@@ -179,8 +228,8 @@ class _BlockDCTInput:
         sub_block_init="learned",
         batch_norm=False,
         n_pool=None,
-        block_size=8,
-        layout="channels_first",
+        block_size=None,
+        layout="auto",
         standardize=True,
         max_epochs=10,
         batch_size=128,
@@ -225,13 +274,66 @@ class _BlockDCTInput:
         self.callbacks = callbacks
         self.n_threads = n_threads
 
+    @property
+    def _plain_layout(self):
+        return "channels_first" if self.layout == "auto" else self.layout
+
+    def _check_structure(self, structure):
+        super()._check_structure(structure)
+        if structure is None:
+            return
+        name = type(self).__name__
+        planes = ", ".join(structure.channels)
+        _check_settings(
+            self,
+            structure,
+            {
+                "layout": (None, (structure.layout,)),
+                "n_color_channels": (f"{structure.depth} ({planes})", (structure.depth,)),
+                "block_size": (structure.block_size, (structure.block_size,)),
+            },
+        )
+        k, n = structure.k, self.n_coefficients
+        if n is not None and n > k:
+            raise ValueError(
+                f"{name}: n_coefficients={n} exceeds the {k} coefficients per block of its "
+                f"input, {structure.describe()}."
+            )
+        if n is not None and n < k:
+            step = structure.producer
+            raise ValueError(
+                f"{name}: n_coefficients={n}, but its input is {structure.describe()}: the "
+                f"steps before it code all {k} coefficients of every block, and the rate of the "
+                f"pipeline would count the {k - n} that the network drops. Keep {n} at the "
+                f"transform instead ({step}(n_coefficients={n}); in a Pipeline, "
+                f"{step.lower()}__n_coefficients={n}) and leave n_coefficients=None here."
+            )
+        if (
+            self.sub_block_init == "idct"
+            and structure.n_spatial == 2
+            and structure.order not in (None, "zigzag")
+        ):
+            raise ValueError(
+                f"{name}: sub_block_init='idct' takes coefficients in zig-zag order; its input "
+                f"is {structure.describe()}. Set order='zigzag' on the transform, or "
+                "sub_block_init='learned'."
+            )
+
     def _check_input(self, X):
         name = type(self).__name__
-        allowed = (2, 3, 4) if self.layout == "channels_first" else (2, 3, 4, 5)
+        structure = self._structure
+        if structure is not None:
+            self.n_color_channels_ = structure.depth
+            self.grid_shape_ = tuple(structure.grid)
+            return
+        layout = self._plain_layout
+        if layout == "flat":
+            _refuse_plain_flat(self, X)
+        allowed = (2, 3, 4) if layout == "channels_first" else (2, 3, 4, 5)
         if X.ndim not in allowed:
             expected = (
                 "(n_samples, channels * k, h, w), as BlockDCT(layout='channels_first') gives"
-                if self.layout == "channels_first"
+                if layout == "channels_first"
                 else "(n_samples, h, w, k) or (n_samples, h, w, channels, k), as "
                 "BlockDCT(layout='blocks') gives"
             )
@@ -239,14 +341,14 @@ class _BlockDCTInput:
                 f"{name} (layout={self.layout!r}) expects X of shape {expected}; "
                 f"got X of shape {X.shape}."
             )
-        colour = X.shape[-2] if self.layout == "blocks" and X.ndim == 5 else None
+        colour = X.shape[-2] if layout == "blocks" and X.ndim == 5 else None
         if colour is not None and self.n_color_channels not in (None, colour):
             raise ValueError(
                 f"{name}: n_color_channels={self.n_color_channels} but X in the 'blocks' "
                 f"layout has {colour} colour channels (X.shape={X.shape})."
             )
         C = colour or self.n_color_channels or 1
-        planes = _channels_first(X[:1], self.layout).shape[1]
+        planes, *grid = _channels_first(X[:1], layout).shape[1:]
         if planes % C:
             raise ValueError(
                 f"{name}: n_color_channels={C} does not divide the {planes} planes of X "
@@ -258,15 +360,21 @@ class _BlockDCTInput:
                 f"coefficients per block and colour channel of X (X.shape={X.shape})."
             )
         self.n_color_channels_ = C
+        self.grid_shape_ = tuple(grid)
 
     def _to_module_input(self, X):
-        return _channels_first(X, self.layout)
+        structure = self._structure
+        if structure is not None:
+            return _structured_channels_first(X, structure)
+        return _channels_first(X, self._plain_layout)
 
     def _module_kwargs(self):
-        planes, *grid = _channels_first(np.empty((1, *self.input_shape_)), self.layout).shape[1:]
+        planes = self._to_module_input(np.empty((1, *self.input_shape_))).shape[1]
+        structure = self._structure
+        block_size = structure.block_size if structure is not None else None
         return dict(
             in_channels=planes,
-            grid_shape=tuple(grid),
+            grid_shape=self.grid_shape_,
             n_outputs=self._n_outputs,
             widths=tuple(self.widths),
             kernel_size=self.kernel_size,
@@ -278,11 +386,11 @@ class _BlockDCTInput:
             sub_block_init=self.sub_block_init,
             batch_norm=self.batch_norm,
             n_pool=self.n_pool,
-            block_size=self.block_size,
+            block_size=block_size or self.block_size or 8,
         )
 
     def _describe_input(self):
-        return f"block-DCT coefficients in the {self.layout!r} layout"
+        return f"block-DCT coefficients in the {self._plain_layout!r} layout"
 
     @classmethod
     def get_test_params(cls):
@@ -294,15 +402,17 @@ _BLOCK_DCT_PARAMS = """\
         Channels of the convolution stages (empty: an MLP on the
         coefficients).
     n_color_channels : int or None, default=None
-        Colour channels of the input (1 gray, 3 YCbCr; see
-        :class:`~skcompress.nets.BlockDCTNet` for chroma). None: from the
-        shape of "blocks" input, else 1.
+        Planes of blocks at every grid position (1 gray, 3 YCbCr, 6 for the
+        minimum coded units of 4:2:0 chroma: Y0 to Y3, Cb, Cr; see
+        :class:`~skcompress.nets.BlockDCTNet`). None: from the input's
+        structure, or the shape of "blocks" input, else 1.
     n_coefficients : int or None, default=None
         Use only the first ``n_coefficients`` coefficients (the lowest
-        frequencies in zig-zag order) of every block and colour channel.
-        None: all. The rate of a pipeline counts what its quantizer codes,
-        so to cost only what is used, keep the coefficients at the
-        transform instead (``BlockDCT(n_coefficients=...)``).
+        frequencies in zig-zag order) of every block and colour channel, of
+        plain arrays. None: all. After skcompress steps the rate of the
+        pipeline counts what they code, so the coefficients are kept at the
+        transform (``BlockDCT(n_coefficients=...)``) and a smaller value
+        here raises a ValueError that says so.
     upsample : int in [1, 64], default=2
         The stages work on a grid ``upsample`` times finer than the blocks:
         every block's coefficients are first mapped by one learned linear map
@@ -322,22 +432,28 @@ _BLOCK_DCT_PARAMS = """\
     n_pool : int or None, default=None
         Stages followed by a 2x max-pooling (the first ones); None:
         ``log2(upsample)``, back to the block grid.
-    block_size : int in [1, 4096], default=8
+    block_size : int in [1, 4096] or None, default=None
         Side of the DCT blocks; used by ``sub_block_init="idct"`` only.
-    layout : {"channels_first", "blocks"}, default="channels_first"
-        Layout of the input, as the transform and quantizer before it emit
-        it: ``(n, C * k, h, w)`` or ``(n, h, w, [C,] k)``. 2-D input ``(n,
-        n_features)`` is read as ``n_features`` planes on a 1 x 1 grid (the
-        network is then an MLP)."""
+        None: from the input's structure, else 8.
+    layout : {"auto", "flat", "blocks", "channels_first"}, default="auto"
+        Layout of the input. "auto": the one the step before says its
+        output has (see Notes), whatever it is; an explicit layout must
+        agree with it. Plain arrays (no step to say) are read as
+        "channels_first", ``(n, C * k, h, w)``, or "blocks", ``(n, h, w,
+        [C,] k)``; "auto" reads them as "channels_first". A plain 2-D array
+        ``(n, n_features)`` has no grid to read: it is taken as
+        ``n_features`` planes on a 1 x 1 grid (a perceptron on the
+        features), as scikit-learn's estimator checks and tabular data
+        give it; "flat" refuses it."""
 
 _BLOCK_DCT_SUMMARY = """\
     {what} on block-DCT coefficients: JPEG's representation, without decoding it.
 
-    Takes what ``BlockDCT(layout="channels_first")`` and
-    ``PerceptualQuantizer(layout="channels_first")`` emit, the coefficients
-    of every block as planes at 1/8 resolution (float coefficients or int32
-    symbols), and trains a :class:`~skcompress.nets.BlockDCTNet` on them
-    (Gueguen et al. 2018; Xu et al. 2020). The pixel baseline is
+    Takes what ``BlockDCT`` and ``PerceptualQuantizer`` after it emit, in any
+    layout (float coefficients or int32 symbols), reads the coefficients of
+    every block as planes on the grid of blocks (at 1/8 resolution for
+    JPEG's 8x8 blocks), and trains a :class:`~skcompress.nets.BlockDCTNet`
+    on them (Gueguen et al. 2018; Xu et al. 2020). The pixel baseline is
     :class:`{pixel}`.
 """
 
@@ -348,13 +464,15 @@ _BLOCK_DCT_CLASSIFIER_EXAMPLES = """\
     >>> from skcompress.nets import BlockDCTNetClassifier
     >>> X, y = load_mnist(return_X_y=True)
     >>> pipe = make_pipeline(
-    ...     BlockDCT(n_coefficients=16, layout="channels_first"),
-    ...     PerceptualQuantizer(quality=50, layout="channels_first"),
+    ...     BlockDCT(n_coefficients=16),
+    ...     PerceptualQuantizer(quality=50),
     ...     BlockDCTNetClassifier(max_epochs=4, lr=3e-3, random_state=0, device="cpu",
     ...                           n_threads=1),
     ... ).fit(X[:1000], y[:1000])
-    >>> pipe[-1].input_shape_          # 16 coefficients on the 4x4 grid of 8x8 blocks
-    (16, 4, 4)
+    >>> pipe[-1].input_shape_          # the quantizer's "flat" output ...
+    (256,)
+    >>> pipe[-1].grid_shape_           # ... read as 16 coefficients on the 4x4 grid of blocks
+    (4, 4)
     >>> bool(pipe.score(X[1000:1500], y[1000:1500]) > 0.6)     # chance: 0.1
     True
 """
@@ -380,10 +498,12 @@ _BLOCK_DCT_REGRESSOR_EXAMPLES = """\
 
 class _PixelInput:
     _module_class = PixelNet
+    _structure_kinds = ("image",)
+    _takes = "images (pixels or samples)"
     _parameter_constraints = {
         **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
-        "layout": [StrOptions({"signals", "channels_first"})],
+        "layout": [StrOptions({"auto", "signals", "channels_first"})],
         "signal_shape": [tuple, list, None],
         "standardize": ["boolean"],
     }
@@ -395,7 +515,7 @@ class _PixelInput:
         kernel_size=3,
         hidden_units=128,
         dropout=0.0,
-        layout="signals",
+        layout="auto",
         signal_shape=None,
         standardize=True,
         max_epochs=10,
@@ -435,6 +555,25 @@ class _PixelInput:
         self.callbacks = callbacks
         self.n_threads = n_threads
 
+    @property
+    def _plain_layout(self):
+        return "signals" if self.layout == "auto" else self.layout
+
+    def _check_structure(self, structure):
+        super()._check_structure(structure)
+        if structure is None:
+            return
+        grid, k = tuple(structure.grid), structure.k
+        reading = "channels_first" if structure.layout == "channels_first" else "signals"
+        _check_settings(self, structure, {"layout": (None, (reading,))})
+        image = (*grid, k) if k > 1 else grid
+        if self.signal_shape is not None and tuple(self.signal_shape) not in {image, (*grid, k)}:
+            raise ValueError(
+                f"{type(self).__name__}: signal_shape={self.signal_shape!r}, but its input is "
+                f"{structure.describe()}, of shape {image}. Leave signal_shape=None to read "
+                "it from the input."
+            )
+
     def _signals(self, X):
         """Unflatten rows given ``signal_shape``."""
         if self.signal_shape is None or X.ndim != 2:
@@ -448,6 +587,8 @@ class _PixelInput:
         return X.reshape(len(X), *shape)
 
     def _check_input(self, X):
+        if self._structure is not None:
+            return
         S = self._signals(X)
         if S.ndim not in (2, 3, 4):
             raise ValueError(
@@ -457,10 +598,12 @@ class _PixelInput:
             )
 
     def _to_module_input(self, X):
+        if self._structure is not None:
+            return _structured_channels_first(X, self._structure)
         S = self._signals(X)
         if S.ndim == 2:
             return S[:, None, :]
-        if self.layout == "signals":
+        if self._plain_layout == "signals":
             return S[:, None] if S.ndim == 3 else np.moveaxis(S, -1, 1)
         return S
 
@@ -477,7 +620,7 @@ class _PixelInput:
         )
 
     def _describe_input(self):
-        return f"signals in the {self.layout!r} layout"
+        return f"signals in the {self._plain_layout!r} layout"
 
     @classmethod
     def get_test_params(cls):
@@ -487,14 +630,17 @@ class _PixelInput:
 _PIXEL_PARAMS = """\
     widths : sequence of int, each in [1, 4096], default=(32, 64)
         Channels of the stages; each stage is followed by 2x max-pooling.
-    layout : {"signals", "channels_first"}, default="signals"
+    layout : {"auto", "signals", "channels_first"}, default="auto"
         "signals": skcompress's data contract, ``(n, length)`` 1-D signals,
         ``(n, H, W)`` gray or ``(n, H, W, C)`` channels-last images, as
         stored (uint8 is fine). "channels_first": ``(n, C, H, W)`` (or
-        ``(n, C, length)``), as ``ColorTransform(layout="channels_first")``
-        gives it.
+        ``(n, C, length)``). "auto": the layout that the step before says
+        its images have (``ColorTransform``, ``ChromaSubsampler("4:4:4")``;
+        see Notes), else "signals".
     signal_shape : tuple of int or None, default=None
-        Shape of one signal when rows arrive flattened, e.g. ``(28, 28)``."""
+        Shape of one signal when plain rows arrive flattened, e.g. ``(28,
+        28)``. Images from a skcompress step say their shape and channels
+        themselves."""
 
 _PIXEL_SUMMARY = """\
     {what} on pixels (or samples): the baseline for learning from coefficients.
@@ -532,15 +678,23 @@ _PIXEL_REGRESSOR_EXAMPLES = """\
 """
 
 
+def _wavelet_signal_shape(structure):
+    """Shape of the signals that a "subbands" structure's transform took: ``(H, W[, C])``."""
+    C = len(structure.channels)
+    return tuple(structure.image_shape) + ((C,) if C > 1 else ())
+
+
 class _WaveletInput:
     _module_class = WaveletNet
+    _structure_kinds = ("subbands",)
+    _takes = "wavelet subbands"
     _parameter_constraints = {
         **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
         "signal_shape": [tuple, list, None],
-        "wavelet": [str],
+        "wavelet": [str, None],
         "level": [Interval(Integral, 1, MAX_LEVELS, closed="both"), None],
-        "mode": [str],
+        "mode": [str, None],
         "standardize": ["boolean"],
     }
 
@@ -548,9 +702,9 @@ class _WaveletInput:
         self,
         *,
         signal_shape=None,
-        wavelet="cdf97",
+        wavelet=None,
         level=None,
-        mode="reflect",
+        mode=None,
         widths=(32, 64),
         kernel_size=3,
         hidden_units=128,
@@ -595,6 +749,26 @@ class _WaveletInput:
         self.callbacks = callbacks
         self.n_threads = n_threads
 
+    def _check_structure(self, structure):
+        super()._check_structure(structure)
+        if structure is not None and self.signal_shape is not None:
+            shape = _wavelet_signal_shape(structure)
+            given = tuple(self.signal_shape)
+            if given != shape and given != (*shape, 1):
+                raise ValueError(
+                    f"{type(self).__name__}: signal_shape={self.signal_shape!r}, but its input "
+                    f"is {structure.describe()} of signals of shape {shape}. Leave "
+                    "signal_shape=None to read it from the input."
+                )
+
+    def _signal_shape(self):
+        """Shape of the transformed signals: the input's structure says it, else signal_shape."""
+        if self._structure is not None:
+            return _wavelet_signal_shape(self._structure)
+        if self.signal_shape is None:
+            return None
+        return tuple(int(s) for s in self.signal_shape)
+
     def _check_input(self, X):
         name = type(self).__name__
         if X.ndim != 2:
@@ -602,25 +776,42 @@ class _WaveletInput:
                 f"{name} expects the 'flat' output of WaveletTransform, (n_samples, "
                 f"n_coefficients); got X of shape {X.shape}."
             )
-        if self.signal_shape is None:  # one band, no subband structure
+        shape = self._signal_shape()
+        if shape is None:  # one band, no subband structure
             self.subband_shapes_, self.subbands_ = ((X.shape[1],),), ("X",)
             self._n_channels = 1
             return
-        shape = tuple(int(s) for s in self.signal_shape)
-        wt = WaveletTransform(self.wavelet, level=self.level, mode=self.mode)
+        wavelet, level, mode = self._wavelet_settings()
+        wt = WaveletTransform(wavelet, level=level, mode=mode)
         zeros = np.zeros((1, *shape), dtype=np.float32)
         expected = wt.fit(zeros).transform(zeros).shape[1]
         if expected != X.shape[1]:
             raise ValueError(
-                f"{name}: WaveletTransform(wavelet={self.wavelet!r}, level={self.level}, "
-                f"mode={self.mode!r}) of signals of shape {shape} (signal_shape="
-                f"{self.signal_shape}) gives X of shape (n_samples, {expected}); got X of "
-                f"shape {X.shape}. Give the network the wavelet parameters and signal_shape "
-                "of the transform before it."
+                f"{name}: WaveletTransform(wavelet={wavelet!r}, level={level}, "
+                f"mode={mode!r}) of signals of shape {shape} ({self._shape_source()}) "
+                f"gives X of shape (n_samples, {expected}); got X of shape {X.shape}. Give the "
+                "network the wavelet, level and mode of the transform before it."
             )
         self.subband_shapes_ = tuple(wt.subband_shapes_)
         self.subbands_ = tuple(wt.subbands_)
         self._n_channels = shape[2] if len(shape) == 3 else 1
+
+    def _wavelet_settings(self):
+        """Wavelet, level and mode: the transform's where its output says them, else set."""
+        own = {"wavelet": self.wavelet, "level": self.level, "mode": self.mode}
+        read = dict(self._structure.settings) if self._structure is not None else {}
+        for name, value in read.items():
+            if own.get(name) is not None and own[name] != value:
+                raise ValueError(
+                    f"{type(self).__name__}: {name}={own[name]!r}, but its input is "
+                    f"{self._structure.describe()}, made with {name}={value!r}. Leave "
+                    f"{name}=None to read it from the input."
+                )
+        defaults = {"wavelet": "cdf97", "level": None, "mode": "reflect"}
+        return tuple(
+            own[key] if own[key] is not None else read.get(key, defaults[key])
+            for key in ("wavelet", "level", "mode")
+        )
 
     def _standardize_groups(self, Z):
         sizes = [prod(s) for s in self.subband_shapes_] * self._n_channels
@@ -637,10 +828,16 @@ class _WaveletInput:
             dropout=self.dropout,
         )
 
+    def _shape_source(self):
+        if self._structure is not None:
+            return f"as {self._structure.producer} says"
+        return f"signal_shape={self.signal_shape}"
+
     def _describe_input(self):
-        if self.signal_shape is None:
+        shape = self._signal_shape()
+        if shape is None:
             return "one band of coefficients (signal_shape=None)"
-        return f"WaveletTransform coefficients of signals of shape {self.signal_shape}"
+        return f"WaveletTransform coefficients of signals of shape {shape}"
 
     @classmethod
     def get_test_params(cls):
@@ -651,17 +848,20 @@ _WAVELET_PARAMS = """\
     signal_shape : tuple of int or None, default=None
         Shape of the signals given to the WaveletTransform before the network:
         ``(28, 28)`` for MNIST digits, ``(H, W, C)`` for colour, ``(length,)``
-        for 1-D signals. It is needed to unpack the subbands: None reads
-        every row of X as one band (a 1-D CNN over the coefficients, for
-        inputs that are no WaveletTransform's output).
-    wavelet : str, default="cdf97"
+        for 1-D signals, needed to unpack the subbands. None: the shape that
+        the transform's output says (see Notes); for plain arrays, every row
+        of X is read as one band (a 1-D CNN over the coefficients, for inputs
+        that are no WaveletTransform's output).
+    wavelet : str or None, default=None
         The transform's ``wavelet``.
     level : int in [1, 16] or None, default=None
         The transform's ``level``.
-    mode : str, default="reflect"
-        The transform's ``mode``. These four say how the "flat" coefficients
-        unpack into subbands; a mismatch with the input is reported at
-        ``fit``.
+    mode : str or None, default=None
+        The transform's ``mode``. These say how the "flat" coefficients
+        unpack into subbands. None: the transform's, read from the output
+        of :class:`~skcompress.WaveletTransform` (for plain arrays: "cdf97",
+        the deepest level, "reflect"); a setting that contradicts it, or
+        that does not fit a plain input, is reported at ``fit``.
     widths : sequence of int, each in [1, 4096], default=(32, 64)
         Channels of the stages (one per level, finest first, then pooled
         ones)."""
@@ -670,7 +870,9 @@ _WAVELET_SUMMARY = """\
     {what} on wavelet subbands: JPEG 2000's representation, each level at its resolution.
 
     Takes the "flat" output of :class:`~skcompress.WaveletTransform` (or of
-    a quantizer after it) and trains a :class:`~skcompress.nets.WaveletNet`,
+    a quantizer after it), unpacks it into subbands (the transform's output
+    says the shape of its signals; the network is told its ``wavelet``,
+    ``level`` and ``mode``), and trains a :class:`~skcompress.nets.WaveletNet`,
     which feeds every level's subbands to the stage working at their
     resolution.
 """
@@ -683,9 +885,8 @@ _WAVELET_CLASSIFIER_EXAMPLES = """\
     >>> X, y = load_mnist(return_X_y=True)
     >>> pipe = make_pipeline(
     ...     WaveletTransform("haar", level=2),
-    ...     WaveletNetClassifier(signal_shape=(28, 28), wavelet="haar", level=2,
-    ...                          widths=(8, 16), max_epochs=3, lr=3e-3, random_state=0,
-    ...                          device="cpu", n_threads=1),
+    ...     WaveletNetClassifier(wavelet="haar", level=2, widths=(8, 16), max_epochs=3,
+    ...                          lr=3e-3, random_state=0, device="cpu", n_threads=1),
     ... ).fit(X[:1000], y[:1000])
     >>> pipe[-1].subbands_
     ('L2_LL', 'L2_HL', 'L2_LH', 'L2_HH', 'L1_HL', 'L1_LH', 'L1_HH')
@@ -702,9 +903,8 @@ _WAVELET_REGRESSOR_EXAMPLES = """\
     >>> y = X.mean(axis=(1, 2))
     >>> pipe = make_pipeline(
     ...     WaveletTransform("haar", level=2),
-    ...     WaveletNetRegressor(signal_shape=(28, 28), wavelet="haar", level=2, widths=(4,),
-    ...                         max_epochs=20, lr=0.01, random_state=0, device="cpu",
-    ...                         n_threads=1),
+    ...     WaveletNetRegressor(wavelet="haar", level=2, widths=(4,), max_epochs=20, lr=0.01,
+    ...                         random_state=0, device="cpu", n_threads=1),
     ... ).fit(X[:500], y[:500])
     >>> bool(pipe.score(X[500:], y[500:]) > 0.8)
     True
@@ -720,10 +920,12 @@ _COMPANDERS = {
 
 class _MDCTInput:
     _module_class = MDCTNet
+    _structure_kinds = ("mdct", "dct")
+    _takes = "frames of a 1-D transform (MDCT, or BlockDCT of 1-D signals)"
     _parameter_constraints = {
         **_NET_CONSTRAINTS,
         **_HEAD_CONSTRAINTS,
-        "layout": [StrOptions({"channels_first", "blocks"})],
+        "layout": [StrOptions({"auto", "flat", "channels_first", "blocks"})],
         "compand": [StrOptions({"log", "power"}), None],
         "standardize": ["boolean"],
     }
@@ -735,7 +937,7 @@ class _MDCTInput:
         kernel_size=3,
         hidden_units=128,
         dropout=0.0,
-        layout="channels_first",
+        layout="auto",
         compand=None,
         standardize=True,
         max_epochs=10,
@@ -775,13 +977,29 @@ class _MDCTInput:
         self.callbacks = callbacks
         self.n_threads = n_threads
 
+    @property
+    def _plain_layout(self):
+        return "channels_first" if self.layout == "auto" else self.layout
+
+    def _check_structure(self, structure):
+        if structure is not None and structure.kind == "dct" and structure.n_spatial != 1:
+            raise self._refusal(structure)
+        super()._check_structure(structure)
+        if structure is not None:
+            _check_settings(self, structure, {"layout": (None, (structure.layout,))})
+
     def _check_input(self, X):
         scale = float(np.mean(np.abs(X), dtype=np.float64))
         self.compand_scale_ = scale if scale > 0 else 1.0
+        if self._structure is not None:
+            return
+        layout = self._plain_layout
+        if layout == "flat":
+            _refuse_plain_flat(self, X)
         if X.ndim not in (2, 3):
             expected = (
                 "(n_samples, n_bins, n_frames), as MDCT(layout='channels_first') gives"
-                if self.layout == "channels_first"
+                if layout == "channels_first"
                 else "(n_samples, n_frames, n_bins), as MDCT(layout='blocks') gives"
             )
             raise ValueError(
@@ -789,15 +1007,21 @@ class _MDCTInput:
                 f"{expected}; got X of shape {X.shape}."
             )
 
+    def _planes(self, X):
+        """``(n, n_bins, n_frames)`` (channels of every frame along axis 1) of validated X."""
+        if self._structure is not None:
+            return _structured_channels_first(X, self._structure)
+        return _channels_first(X, self._plain_layout)
+
     def _to_module_input(self, X):
-        Z = _channels_first(X, self.layout)
+        Z = self._planes(X)
         compand = _COMPANDERS[self.compand]
         if compand is None:
             return Z
         return compand(Z.astype(np.float32, copy=False), np.float32(self.compand_scale_))
 
     def _module_kwargs(self):
-        bins, frames = _channels_first(np.empty((1, *self.input_shape_)), self.layout).shape[1:]
+        bins, frames = self._planes(np.zeros((1, *self.input_shape_))).shape[1:]
         return dict(
             in_channels=bins,
             n_frames=frames,
@@ -809,7 +1033,7 @@ class _MDCTInput:
         )
 
     def _describe_input(self):
-        return f"MDCT frames in the {self.layout!r} layout"
+        return f"MDCT frames in the {self._plain_layout!r} layout"
 
     @classmethod
     def get_test_params(cls):
@@ -820,10 +1044,14 @@ _MDCT_PARAMS = """\
     widths : sequence of int, each in [1, 4096], default=(64, 64)
         Channels of the 1-D stages over frames, each followed by 2x
         max-pooling.
-    layout : {"channels_first", "blocks"}, default="channels_first"
-        ``(n, n_bins, n_frames)`` (``MDCT(layout="channels_first")``, or a
-        spectrogram) or ``(n, n_frames, n_bins)`` (``"blocks"``). 2-D input
-        is read as one frame of ``n_features`` bins.
+    layout : {"auto", "flat", "channels_first", "blocks"}, default="auto"
+        Layout of the input. "auto": the one the step before says its
+        frames have (``MDCT`` and a quantizer after it, or ``BlockDCT`` of
+        1-D signals; see Notes), whatever it is; an explicit layout must
+        agree with it. Plain arrays are read as ``(n, n_bins, n_frames)``
+        ("channels_first", the reading of "auto"; a spectrogram) or ``(n,
+        n_frames, n_bins)`` ("blocks"); a plain 2-D array as one frame of
+        ``n_features`` bins ("flat" refuses it: it has no frames to read).
     compand : {"log", "power"} or None, default=None
         Compress the dynamic range of the coefficients before
         standardization, relative to their mean magnitude ``s`` at ``fit``
@@ -838,8 +1066,8 @@ _MDCT_PARAMS = """\
 _MDCT_SUMMARY = """\
     {what} on MDCT frames: the representation of MP3, AAC and Opus, bins as channels.
 
-    Takes what ``MDCT(layout="channels_first")`` (and a quantizer with the
-    same layout) emit, ``(n, n_bins, n_frames)``, and trains an
+    Takes what ``MDCT`` (and a quantizer after it) emit, in any layout,
+    reads it as ``(n, n_bins, n_frames)``, and trains an
     :class:`~skcompress.nets.MDCTNet`, a 1-D CNN over time.
 """
 
@@ -851,12 +1079,12 @@ _MDCT_CLASSIFIER_EXAMPLES = """\
     >>> digits = load_spoken_digits()
     >>> X, y = digits.data[:1200], digits.target[:1200]
     >>> pipe = make_pipeline(
-    ...     MDCT(frame_length=256, layout="channels_first"),
+    ...     MDCT(frame_length=256),
     ...     MDCTNetClassifier(widths=(32,), compand="log", max_epochs=5, lr=3e-3,
     ...                       random_state=0, device="cpu", n_threads=1),
     ... ).fit(X[:1000], y[:1000])
-    >>> pipe[-1].input_shape_               # 128 bins x 64 frames per second
-    (128, 64)
+    >>> pipe[-1].net_.module_.stages[0].conv      # 128 bins as channels over 64 frames
+    Conv1d(128, 32, kernel_size=(3,), stride=(1,), padding=(1,))
     >>> bool(pipe.score(X[1000:], y[1000:]) > 0.4)     # chance: 0.1
     True
 """
@@ -881,8 +1109,15 @@ _MDCT_REGRESSOR_EXAMPLES = """\
 """
 
 
+def _code_grid(structure):
+    """The grid of a "codes" structure without its axes of length 1 (whole vectors: none)."""
+    return tuple(g for g in structure.grid if g != 1)
+
+
 class _CodeInput:
     _module_class = CodeEmbeddingNet
+    _structure_kinds = ("codes",)
+    _takes = "codes (a vector quantizer's indices)"
     _integer_input = True
     _parameter_constraints = {
         **_NET_CONSTRAINTS,
@@ -890,7 +1125,7 @@ class _CodeInput:
         "n_codes": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
         "combine": [StrOptions({"concat", "sum"})],
-        "layout": [StrOptions({"channels_first", "blocks"})],
+        "layout": [StrOptions({"auto", "flat", "channels_first", "blocks"})],
     }
 
     def __init__(
@@ -903,7 +1138,7 @@ class _CodeInput:
         kernel_size=3,
         hidden_units=128,
         dropout=0.0,
-        layout="channels_first",
+        layout="auto",
         max_epochs=10,
         batch_size=128,
         lr=1e-3,
@@ -942,7 +1177,27 @@ class _CodeInput:
         self.callbacks = callbacks
         self.n_threads = n_threads
 
+    @property
+    def _plain_layout(self):
+        return "channels_first" if self.layout == "auto" else self.layout
+
+    def _check_structure(self, structure):
+        super()._check_structure(structure)
+        if structure is None:
+            return
+        _check_settings(self, structure, {"layout": (None, (structure.layout,))})
+        if len(_code_grid(structure)) > 2:
+            raise ValueError(
+                f"{type(self).__name__} takes codes on a grid of at most 2 axes; its input is "
+                f"{structure.describe()}, on a grid {structure.grid}. Code longer vectors "
+                "(the quantizer's vector_size) or fewer axes."
+            )
+
     def _check_input(self, X):
+        if self._structure is not None:
+            return
+        if self._plain_layout == "flat":
+            _refuse_plain_flat(self, X)
         if X.ndim > 4:
             raise ValueError(
                 f"{type(self).__name__} expects codes of shape (n_samples, n_streams), or "
@@ -951,7 +1206,11 @@ class _CodeInput:
             )
 
     def _to_module_input(self, X):
-        if X.ndim == 2 or self.layout == "channels_first":
+        structure = self._structure
+        if structure is not None:
+            Z = _structured_channels_first(X, structure)
+            return Z.reshape(*Z.shape[:2], *_code_grid(structure))
+        if X.ndim == 2 or self._plain_layout == "channels_first":
             return X
         return np.moveaxis(X, -1, 1)
 
@@ -971,7 +1230,7 @@ class _CodeInput:
         )
 
     def _describe_input(self):
-        return f"integer codes in the {self.layout!r} layout"
+        return f"integer codes in the {self._plain_layout!r} layout"
 
     @classmethod
     def get_test_params(cls):
@@ -993,11 +1252,17 @@ _CODE_PARAMS = """\
     widths : sequence of int, each in [1, 4096], default=(64,)
         Channels of the convolution stages over the grid of vectors (unused
         for 2-D input, which has no grid).
-    layout : {"channels_first", "blocks"}, default="channels_first"
-        ``(n, n_stages, *grid)`` (``ResidualVQ(layout="channels_first")``) or
-        ``(n, *grid, n_stages)`` (``"blocks"``). 2-D input ``(n, n_streams)``
-        (the default "flat" codes, or whole-signal codes) gives every column
-        its own embedding table and no grid."""
+    layout : {"auto", "flat", "channels_first", "blocks"}, default="auto"
+        Layout of the input. "auto": the one the quantizer before says its
+        codes have (see Notes), whatever it is; an explicit layout must
+        agree with it. Codes said to lie on a grid (a ResidualVQ's codes of
+        the blocks of a BlockDCT, a PyramidVQ's of MDCT frames) are read as
+        ``(n, n_stages, *grid)`` in any layout, axes of length 1 dropped;
+        codes of whole signals as ``(n, n_stages)``, no grid. Plain arrays
+        are read as ``(n, n_stages, *grid)`` ("channels_first", the reading
+        of "auto") or ``(n, *grid, n_stages)`` ("blocks"); a plain 2-D array
+        ``(n, n_streams)`` gives every column its own embedding table and no
+        grid ("flat" refuses it)."""
 
 _CODE_SUMMARY = """\
     {what} on discrete codes: residual or pyramid VQ indices as tokens.
@@ -1046,6 +1311,12 @@ _CODE_REGRESSOR_EXAMPLES = """\
 # -- public estimators --------------------------------------------------------
 
 
+_BLOCK_DCT_ATTRIBUTES = (
+    "    n_color_channels_ : int\n        Planes of blocks (colour channels) of the input.\n"
+    "    grid_shape_ : tuple of int\n        The grid of blocks the network works on.\n"
+)
+
+
 class BlockDCTNetClassifier(_BlockDCTInput, NetClassifierMixin, _NetEstimator):
     __doc__ = _doc(
         _BLOCK_DCT_SUMMARY.format(what="CNN classifier", pixel="PixelNetClassifier"),
@@ -1053,7 +1324,7 @@ class BlockDCTNetClassifier(_BlockDCTInput, NetClassifierMixin, _NetEstimator):
         _BLOCK_DCT_CLASSIFIER_EXAMPLES,
         kind="Classifier",
         groups="input plane",
-        attributes="    n_color_channels_ : int\n        Colour channels of the input.\n",
+        attributes=_BLOCK_DCT_ATTRIBUTES,
     )
 
 
@@ -1064,7 +1335,7 @@ class BlockDCTNetRegressor(_BlockDCTInput, NetRegressorMixin, _NetEstimator):
         _BLOCK_DCT_REGRESSOR_EXAMPLES,
         kind="Regressor",
         groups="input plane",
-        attributes="    n_color_channels_ : int\n        Colour channels of the input.\n",
+        attributes=_BLOCK_DCT_ATTRIBUTES,
     )
 
 

@@ -1,5 +1,6 @@
 """Perceptual scalar quantization: one step per coefficient, as JPEG and MP3 do."""
 
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,7 +15,8 @@ from .._core._contract import LAYOUTS, check_output_container, check_signals
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._statistics import CategoricalStatistics
-from ._tables import TABLES, ijg_scale
+from .._core._structure import CHROMA, read_structure, refuse, with_structure
+from ._tables import JPEG_CHROMA, JPEG_LUMA, TABLES, ijg_scale
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -37,24 +39,31 @@ class PerceptualQuantizer(
 
     Parameters
     ----------
-    table : {"jpeg-luma", "jpeg-chroma"}, float or array-like, default="jpeg-luma"
-        The JPEG Annex K luminance or chrominance table, a uniform step, a
-        block-shaped matrix ``(b, b)`` (or ``(channels, b, b)`` for a table per
-        channel) laid out by frequency, or a vector ``(k,)`` (``(channels,
-        k)``) already in the order of the coefficients.
+    table : {"jpeg", "jpeg-luma", "jpeg-chroma"}, float or array-like, default="jpeg"
+        "jpeg": JPEG's Annex K tables as a JPEG encoder picks them, the
+        chrominance table for the Cb and Cr planes and the luminance table
+        for every other plane (Y, gray, RGB, and planes the input does not
+        name); "jpeg-luma" or "jpeg-chroma": that table for every plane. Or a
+        uniform step, a block-shaped matrix ``(b, b)`` (or ``(channels, b,
+        b)`` for a table per channel) laid out by frequency, or a vector
+        ``(k,)`` (``(channels, k)``) already in the order of the
+        coefficients.
     quality : int in [1, 100] or None, default=None
         Scale ``table`` as libjpeg's ``jpeg_set_quality`` does (IJG scaling,
         entries clamped to [1, 255]); None uses the table as it is (for the
         JPEG tables, the same as quality 50).
-    order : {"zigzag", "natural"}, default="zigzag"
-        Order of the coefficients within a block in the input (must match the
-        transform's ``order``); a block-shaped ``table`` is read in this order.
+    order : {"auto", "zigzag", "natural"}, default="auto"
+        Order of the coefficients within a block in the input; a
+        block-shaped ``table`` is read in this order. "auto": the
+        transform's (from its output, see Notes), "zigzag" for plain arrays.
     n_coefficients : int or None, default=None
         Coefficients per block in the input, when the transform kept only the
         first few (``BlockDCT(n_coefficients=...)``); the table is cut to match.
-        None: the whole table, or the last axis of a "blocks" input.
-    layout : {"flat", "blocks", "channels_first"}, default="flat"
-        Layout of the input coefficients (the transform's ``layout``).
+        None: the transform's (see Notes); for plain arrays the whole table, or
+        the last axis of a "blocks" input.
+    layout : {"auto", "flat", "blocks", "channels_first"}, default="auto"
+        Layout of the input coefficients. "auto": the transform's (see
+        Notes), "flat" for plain arrays.
     deadzone : float in [0, 1) or None, default=None
         None rounds to the nearest level (JPEG). A float ``r`` selects JPEG
         2000's deadzone scalar quantizer (Part 1, Annex E.1):
@@ -70,6 +79,9 @@ class PerceptualQuantizer(
     ----------
     steps_ : ndarray of float64, shape (n_steps,)
         Quantization step of each coefficient position, in input order.
+    layout_, order_ : str
+        Layout of the input and order of the coefficients in a block, as
+        read (``layout`` and ``order``, or the transform's for "auto").
     entropy_model_ : symbol statistics
         Symbol statistics of the training data, one distribution per
         coefficient position, used by :meth:`bits_per_sample` (counts and
@@ -83,6 +95,18 @@ class PerceptualQuantizer(
     --------
     skcompress.BlockDCT : the transform whose coefficients JPEG quantizes.
     skcompress.WaveletTransform : its ``step_map`` gives JPEG 2000's steps.
+
+    Notes
+    -----
+    After a skcompress transform the quantizer reads the structure that the
+    transform's output carries (see the data contract): block size, order,
+    coefficients kept, layout and the name of each plane, so that
+    ``make_pipeline(BlockDCT(n_coefficients=16), PerceptualQuantizer())``
+    lays the first 16 zig-zag steps over each block and, after
+    :class:`~skcompress.ColorTransform`, ``table="jpeg"`` gives Cb and Cr
+    the chrominance table. Settings that contradict the transform, and
+    tables made for other coefficients (an 8x8 table on 4x4 blocks, on 1-D
+    blocks or on MDCT frames), raise a ValueError that says what to set.
 
     Examples
     --------
@@ -103,14 +127,14 @@ class PerceptualQuantizer(
 
     _parameter_constraints = {
         "table": [
-            StrOptions(set(TABLES)),
+            StrOptions({"jpeg", *TABLES}),
             Interval(Real, 0, None, closed="neither"),
             "array-like",
         ],
         "quality": [Interval(Integral, 1, 100, closed="both"), None],
-        "order": [StrOptions({"zigzag", "natural"})],
+        "order": [StrOptions({"auto", "zigzag", "natural"})],
         "n_coefficients": [Interval(Integral, 1, None, closed="left"), None],
-        "layout": [StrOptions(set(LAYOUTS))],
+        "layout": [StrOptions({"auto", *LAYOUTS})],
         "deadzone": [Interval(Real, 0, 1, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
@@ -119,12 +143,12 @@ class PerceptualQuantizer(
 
     def __init__(
         self,
-        table="jpeg-luma",
+        table="jpeg",
         *,
         quality=None,
-        order="zigzag",
+        order="auto",
         n_coefficients=None,
-        layout="flat",
+        layout="auto",
         deadzone=None,
         batch_size=None,
         n_jobs=None,
@@ -156,8 +180,9 @@ class PerceptualQuantizer(
         -------
         self : PerceptualQuantizer
         """
+        structure = read_structure(self, X, reset=True)
         X = check_signals(self, X, reset=True, max_ndim=None)
-        self.steps_ = self._steps(X)
+        self.steps_ = self._steps(X, structure)
         self._check_fits(X)
         self.entropy_model_ = CategoricalStatistics().fit(self._by_position(self._quantize(X)))
         return self
@@ -188,6 +213,7 @@ class PerceptualQuantizer(
         """
         if not hasattr(self, "steps_"):
             return self.fit(X)
+        read_structure(self, X, reset=False)
         X = check_signals(self, X, reset=False, max_ndim=None)
         self.entropy_model_.partial_fit(self._by_position(self._quantize(X)))
         return self
@@ -205,8 +231,10 @@ class PerceptualQuantizer(
         symbols : ndarray of int32, same shape as X
         """
         check_is_fitted(self)
+        structure = read_structure(self, X, reset=False)
         X = check_signals(self, X, reset=False, max_ndim=None, keep_tensors=True)
-        return check_output_container(self, self._quantize(X))
+        out = check_output_container(self, self._quantize(X))
+        return with_structure(out, structure and replace(structure, quantized=True))
 
     @chunked
     def inverse_transform(self, X):
@@ -227,7 +255,7 @@ class PerceptualQuantizer(
                 f"PerceptualQuantizer.inverse_transform expects symbols of shape "
                 f"(n_samples, {', '.join(map(str, self.signal_shape_))}); got {tuple(B.shape)}."
             )
-        return self._dequantize(B)
+        return with_structure(self._dequantize(B), self.input_structure_)
 
     def bits_per_sample(self, X):
         """Estimated bits per sample to code the quantized ``X``.
@@ -270,7 +298,100 @@ class PerceptualQuantizer(
 
     # -- helpers -----------------------------------------------------------
 
-    def _steps(self, X):
+    def _steps(self, X, structure):
+        self.layout_, self.order_, k = self._reading(structure)
+        table = self._table(structure)
+        if structure is not None and table.ndim == 0:
+            table = np.full((structure.depth, structure.k), table)  # any layout
+        if self.quality is not None:
+            table = ijg_scale(table, self.quality)
+        if table.ndim >= 2 and table.shape[-1] == table.shape[-2] and table.ndim <= 3:
+            b = table.shape[-1]
+            if structure is not None and structure.kind == "dct" and b != structure.block_size:
+                raise ValueError(
+                    f"PerceptualQuantizer: table={self._table_name()} is for {b}x{b} blocks; "
+                    f"its input is {structure.describe()}. Pass a table for "
+                    f"{structure.block_size}x{structure.block_size} blocks."
+                )
+            order = zigzag_order(b) if self.order_ == "zigzag" else np.arange(b * b)
+            table = table.reshape(*table.shape[:-2], b * b)[..., order]
+        elif table.ndim > 2:
+            raise ValueError(
+                "PerceptualQuantizer: table must be a scalar, a vector (k,), a matrix "
+                f"(b, b) or per-channel tables (channels, b, b); got shape {table.shape}."
+            )
+        if k is None and X.ndim > 2 and table.ndim >= 1:
+            # structured input says how many coefficients a block carries
+            channels = table.shape[0] if table.ndim == 2 else 1
+            k = X.shape[-1] if self.layout_ == "blocks" else X.shape[1] // channels
+        if k is not None and table.ndim >= 1:
+            if k > table.shape[-1]:
+                raise ValueError(
+                    f"PerceptualQuantizer: n_coefficients={k} exceeds the "
+                    f"{table.shape[-1]} steps of table={self._table_name()}."
+                )
+            table = table[..., :k]
+        if structure is not None and structure.depth > 1 and table.ndim == 1:
+            table = np.tile(table, (structure.depth, 1))  # one table for every plane
+        return np.ascontiguousarray(table, dtype=np.float64).reshape(-1)
+
+    def _reading(self, structure):
+        """Layout, order and coefficients per block of the input: the transform's, or set."""
+        layout = "flat" if self.layout == "auto" else self.layout
+        order = "zigzag" if self.order == "auto" else self.order
+        if structure is None:
+            return layout, order, self.n_coefficients
+        name = "PerceptualQuantizer"
+        uniform = not isinstance(self.table, str) and np.ndim(self.table) == 0
+        if structure.kind in ("codes", "patches") or (
+            structure.kind in ("image", "sites") and not uniform
+        ):
+            raise refuse(
+                name,
+                structure,
+                "transform coefficients",
+                "Put a transform (BlockDCT, WaveletTransform, MDCT) before it, or use a "
+                "uniform step (table=<float>).",
+            )
+        block_table = isinstance(self.table, str) or np.ndim(self.table) >= 2
+        if structure.kind != "dct" and block_table:
+            raise refuse(
+                name,
+                structure,
+                "with this table the coefficients of 2-D blocks",
+                f"table={self._table_name()} is made for image blocks: pass a vector of "
+                "steps (one per coefficient) or a uniform step (table=<float>).",
+            )
+        if structure.kind == "dct" and structure.n_spatial == 1 and block_table:
+            raise refuse(
+                name,
+                structure,
+                "with this table the coefficients of 2-D blocks",
+                f"table={self._table_name()} is made for 2-D image blocks: pass a vector "
+                f"of {structure.k} steps or a uniform step (table=<float>).",
+            )
+        fitted = {"layout": structure.layout}
+        if structure.kind == "dct":
+            fitted |= {"order": structure.order, "n_coefficients": structure.k}
+        for param, value in fitted.items():
+            own = getattr(self, param)
+            if own not in ("auto", None) and own != value:
+                raise ValueError(
+                    f"PerceptualQuantizer: {param}={own!r}, but its input is "
+                    f"{structure.describe()}, with {param}={value!r}. Leave {param} to "
+                    f"its default to read it from the input, or set it on the transform."
+                )
+        k = structure.k if structure.kind == "dct" else self.n_coefficients
+        return structure.layout, fitted.get("order", order), k
+
+    def _table(self, structure):
+        """The table as given, or JPEG's tables per plane, as an array of steps."""
+        if isinstance(self.table, str) and self.table == "jpeg":
+            names = structure.channels if structure is not None else ()
+            chroma = [name in CHROMA for name in names]
+            if not any(chroma):
+                return JPEG_LUMA
+            return np.stack([JPEG_CHROMA if c else JPEG_LUMA for c in chroma])
         table = TABLES.get(self.table) if isinstance(self.table, str) else self.table
         table = np.asarray(table, dtype=np.float64 if np.ndim(table) == 0 else None)
         if (
@@ -281,30 +402,7 @@ class PerceptualQuantizer(
             raise ValueError(
                 f"PerceptualQuantizer: table must hold finite positive steps; got {self.table!r}."
             )
-        if self.quality is not None:
-            table = ijg_scale(table, self.quality)
-        if table.ndim >= 2 and table.shape[-1] == table.shape[-2] and table.ndim <= 3:
-            b = table.shape[-1]
-            order = zigzag_order(b) if self.order == "zigzag" else np.arange(b * b)
-            table = table.reshape(*table.shape[:-2], b * b)[..., order]
-        elif table.ndim > 2:
-            raise ValueError(
-                "PerceptualQuantizer: table must be a scalar, a vector (k,), a matrix "
-                f"(b, b) or per-channel tables (channels, b, b); got shape {table.shape}."
-            )
-        k = self.n_coefficients
-        if k is None and X.ndim > 2 and table.ndim >= 1:
-            # structured input says how many coefficients a block carries
-            channels = table.shape[0] if table.ndim == 2 else 1
-            k = X.shape[-1] if self.layout == "blocks" else X.shape[1] // channels
-        if k is not None and table.ndim >= 1:
-            if k > table.shape[-1]:
-                raise ValueError(
-                    f"PerceptualQuantizer: n_coefficients={k} exceeds the "
-                    f"{table.shape[-1]} steps of table={self._table_name()}."
-                )
-            table = table[..., :k]
-        return np.ascontiguousarray(table, dtype=np.float64).reshape(-1)
+        return table
 
     def _table_name(self):
         return (
@@ -315,7 +413,7 @@ class PerceptualQuantizer(
 
     def _check_fits(self, X):
         m = self.steps_.size
-        if self.layout == "channels_first" and X.ndim > 2:
+        if self.layout_ == "channels_first" and X.ndim > 2:
             ok, where = X.shape[1] == m, f"axis 1 of length {X.shape[1]}"
         else:
             per_sample = X[0].size
@@ -338,7 +436,7 @@ class PerceptualQuantizer(
         """``op(X, steps)`` with the steps repeated over every block of X."""
         m = self.steps_.size
         steps = asarray(self.steps_, like=X)
-        if self.layout == "channels_first" and X.ndim > 2:
+        if self.layout_ == "channels_first" and X.ndim > 2:
             return op(X, steps.reshape(1, m, *([1] * (X.ndim - 2))))
         return op(X.reshape(len(X), -1, m), steps).reshape(X.shape)
 
@@ -374,6 +472,6 @@ class PerceptualQuantizer(
     def _by_position(self, B):
         """Symbols as (observations, positions) for the entropy model."""
         m = self.steps_.size
-        if self.layout == "channels_first" and B.ndim > 2:
+        if self.layout_ == "channels_first" and B.ndim > 2:
             return np.moveaxis(B.reshape(len(B), m, -1), 1, -1).reshape(-1, m)
         return B.reshape(-1, m)

@@ -28,6 +28,7 @@ from .._core._contract import check_input_features, check_signals
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._statistics import CategoricalStatistics
+from .._core._structure import Structure, read_cells, read_structure, refuse, with_structure
 
 # celt/rate.h: no band gets more pulses than this, whatever its bit budget.
 _CELT_MAX_PULSES = 128
@@ -349,6 +350,16 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     Unlike CELT, no spreading rotation is applied before the search, bands
     are not split, and gains are coded without inter-frame prediction.
 
+    After a transform, vectors are cut from what the transform says one of
+    its cells is, in any of its layouts: each frame of :class:`~skcompress.MDCT`
+    (so ``vector_size=None`` codes a whole frame, and bands never straddle
+    two frames), each block of :class:`~skcompress.BlockDCT` (as Daala's PVQ
+    codes DCT blocks). Images, wavelet subbands, patches, codes and
+    quantized symbols are refused with a ValueError that says what to
+    change. The output carries ``output_structure_`` (kind "codes", a gain
+    and an index per vector), and :meth:`inverse_transform` gives the
+    coefficients back in the transform's layout.
+
     Examples
     --------
     >>> import numpy as np
@@ -413,6 +424,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         -------
         self : PyramidVQ
         """
+        X = _read(X, read_structure(self, X, reset=True))
         X = check_signals(self, X, reset=True, max_ndim=None)
         length = X.shape[-1]
         n = self.vector_size or length
@@ -452,6 +464,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             Python ints, when ``V(N, K) >= 2**63``).
         """
         check_is_fitted(self)
+        X = _read(X, read_structure(self, X, reset=False))
         X = check_signals(self, X, reset=False, max_ndim=None, keep_tensors=True)
         vectors = self._vectors(X)
         gains = self._gain_symbols(self._gain_levels(vectors))
@@ -464,7 +477,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             symbols[:, 0] = gains.astype(object)
         n, k = self.vector_size_, self.pulses_
         symbols[coded, 1] = _rank(_search(vectors[coded], k), k, *_tables(n, k))
-        return symbols.reshape(len(X), -1)
+        return with_structure(symbols.reshape(len(X), -1), self.output_structure_)
 
     @chunked
     def inverse_transform(self, X):
@@ -478,7 +491,8 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Returns
         -------
         X_original : ndarray of shape (n_samples, *signal_shape_)
-            float32 if fitted on float32, float64 otherwise.
+            float32 if fitted on float32, float64 otherwise; after a
+            transform, in the transform's layout (with its structure).
         """
         check_is_fitted(self)
         S = as_array(X)
@@ -504,7 +518,12 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Y[coded] = shapes * (10.0**level / norms)[:, None]
         length = self.signal_shape_[-1]
         rows = Y.reshape(-1, -(-length // n) * n)[:, :length]
-        return contiguous(astype(rows.reshape(len(S), *self.signal_shape_), self._dtype))
+        out = contiguous(astype(rows.reshape(len(S), *self.signal_shape_), self._dtype))
+        structure = self.input_structure_
+        if structure is None:
+            return out
+        # back in the transform's layout, for its inverse_transform
+        return structure.emit(out.reshape(len(S), *structure.grid, structure.depth, structure.k))
 
     def bits_per_sample(self, X):
         """Estimated bits per sample to code ``X``.
@@ -567,6 +586,20 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         """
         return unchunked(self, method) if self.codebook_size_ < _INT64_LIMIT else None
 
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        Kind "codes", quantized: ``grid`` is the shape of the vectors in a
+        sample (the input's cells, then the vectors cut from each when there
+        are several), ``k = 2`` (gain symbol, codeword index), "flat".
+        """
+        check_is_fitted(self)
+        shape = self.signal_shape_
+        per_row = -(-shape[-1] // self.vector_size_)
+        grid = shape[:-1] if per_row == 1 and len(shape) > 1 else (*shape[:-1], per_row)
+        return Structure("codes", "PyramidVQ", grid, 1, 2, "flat", quantized=True)
+
     # -- helpers -----------------------------------------------------------
 
     def _max_level(self):
@@ -592,6 +625,32 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
     def _gain_symbols(self, levels):
         return astype(get_namespace(levels).clip(levels - self.gain_offset_, 0, None), np.int64)
+
+
+def _read(X, structure):
+    """The cells of transform coefficients ``(n, *grid, [depth,] k)``, or a refusal.
+
+    Tensors stay tensors (a fitted step reads them as its training data).
+    """
+    if structure is None:
+        return X
+    what = "bands of transform coefficients (MDCT frames, block-DCT blocks)"
+    if structure.quantized or structure.kind == "codes":
+        raise refuse(
+            "PyramidVQ",
+            structure,
+            what,
+            "It quantizes them itself: put it right after the transform, without another "
+            "quantizer before it.",
+        )
+    if structure.kind not in ("mdct", "dct"):
+        raise refuse(
+            "PyramidVQ",
+            structure,
+            what,
+            "Put MDCT (CELT's transform) or BlockDCT before it, and give it their coefficients.",
+        )
+    return read_cells("PyramidVQ", X, structure)
 
 
 def _pulses_for(n, bits):

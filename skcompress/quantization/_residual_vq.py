@@ -27,6 +27,14 @@ from .._core._contract import LAYOUTS, check_input_features, check_signals, from
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_BEAM_SIZE, MAX_STAGES
+from .._core._structure import (
+    Structure,
+    indivisible,
+    read_cells,
+    read_structure,
+    refuse,
+    with_structure,
+)
 
 # Distances are computed for chunks of about this many (vector, codeword)
 # pairs, which bounds memory whatever the batch and keeps a chunk in cache.
@@ -65,10 +73,11 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Codewords per stage; each code costs ``log2(codebook_size)`` bits.
     vector_size : int or None, default=None
         Length of one vector. None: the last axis of ``X`` is one vector (the
-        whole row of 2-D input; one block of ``BlockDCT(layout="blocks")``
-        output). An int cuts the last axis into consecutive groups of that
-        length, e.g. 64 for the "flat" output of an 8x8 ``BlockDCT``; it must
-        divide the length of the last axis.
+        whole row of 2-D input; after another skcompress step, one of its
+        cells: a block of ``BlockDCT`` output in any layout, see Notes). An
+        int cuts the last axis into consecutive groups of that length, e.g.
+        16 for quarters of 8x8 DCT blocks; it must divide the length of the
+        last axis.
     beam_size : int in [1, 1024], default=4
         Partial codes kept per vector at each stage of the encoder (as faiss'
         ``ResidualQuantizer.max_beam_size``): 1 is the greedy encoder of
@@ -144,6 +153,19 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
     Notes
     -----
+    After another skcompress step, the last axis is what that step says one
+    of its cells is, in any of its layouts (so ``vector_size=None`` takes one
+    cell per vector): a block of :class:`~skcompress.BlockDCT` coefficients
+    (per channel), a frame of :class:`~skcompress.MDCT`, a patch of
+    :class:`~skcompress.sparse.Patches`, all the subbands of a
+    :class:`~skcompress.WaveletTransform`. Images are read as the images
+    they are, as if given directly: the colours of a pixel, or the rows of a
+    gray image, are legitimate vectors (put ``Patches`` first for blocks of
+    pixels). Codes and quantized symbols are refused: quantizing indices
+    again is a mis-wired chain. The codes carry ``output_structure_`` (kind
+    "codes"), and :meth:`inverse_transform` gives the vectors back in the
+    layout of the step before.
+
     Distances use BLAS, ``||x||^2 - 2 x.c + ||c||^2``, over chunks of vectors
     so memory stays bounded. Beam search keeps the ``beam_size`` best partial
     sums per vector at each stage, as faiss' ``ResidualQuantizer`` does. A
@@ -314,7 +336,8 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         codebooks = asarray(self.codebooks_, like=V)
         codes = astype(_encode(V, codebooks, self.beam_size)[0], self._code_dtype)
         n = len(V) // self.n_vectors_
-        return to_layout(codes.reshape(n, *self._grid, 1, self.n_stages), self.layout, self)
+        codes = to_layout(codes.reshape(n, *self._grid, 1, self.n_stages), self.layout, self)
+        return with_structure(codes, self.output_structure_)
 
     @chunked
     def inverse_transform(self, X, n_stages=None):
@@ -333,7 +356,8 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Returns
         -------
         X_decoded : ndarray of shape (n_samples, *signal_shape_)
-            In the dtype of ``codebooks_``.
+            In the dtype of ``codebooks_``; after another skcompress step, in
+            that step's layout (with its structure).
         """
         check_is_fitted(self)
         S, K = self.n_stages, self.codebook_size
@@ -358,7 +382,12 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             )
         codebooks = asarray(self.codebooks_, like=codes)
         vectors = _decode(codes.reshape(-1, S)[:, :n_stages], codebooks)
-        return vectors.reshape(len(codes), *self.signal_shape_)
+        out = vectors.reshape(len(codes), *self.signal_shape_)
+        structure = self.input_structure_
+        if structure is None:
+            return out
+        # back in the layout of the step before, for its inverse_transform
+        return structure.emit(out.reshape(len(out), *structure.grid, structure.depth, structure.k))
 
     def bits_per_sample(self, X, *, coding="fixed"):
         """Bits per sample that the codes of ``X`` cost.
@@ -439,6 +468,19 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         """Tensors run through this step's own code (see :mod:`skcompress._core._chunks`)."""
         return unchunked(self, method)
 
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        Kind "codes", quantized: ``grid`` is the shape of the vectors in a
+        sample, ``k = n_stages``, in ``layout``.
+        """
+        check_is_fitted(self)
+        grid = tuple(self._grid)
+        return Structure(
+            "codes", "ResidualVQ", grid, 1, self.n_stages, self.layout, quantized=True
+        )
+
     # -- helpers -----------------------------------------------------------
 
     def _fit(self, V, rng, n_rounds, beam_size):
@@ -492,15 +534,14 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
         ``keep_tensors``: a tensor stays a tensor (see :func:`check_signals`).
         """
+        structure = read_structure(self, X, reset=reset)
+        X = _read_vectors(X, structure)
         X = check_signals(self, X, reset=reset, max_ndim=None, keep_tensors=keep_tensors)
         length = X.shape[-1]
         if reset:
             vector_size = length if self.vector_size is None else self.vector_size
             if length % vector_size:
-                raise ValueError(
-                    f"ResidualVQ: vector_size={vector_size} must divide the length of the last "
-                    f"axis of X; got {length} (X.shape={X.shape})."
-                )
+                raise indivisible("ResidualVQ", vector_size, length, X, structure)
             self.vector_size_ = vector_size
             self.n_vectors_ = X[0].size // vector_size
             self._code_dtype = _unsigned_dtype(self.codebook_size)
@@ -532,6 +573,27 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         with np.errstate(divide="ignore", invalid="ignore"):
             self.code_entropy_ = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=1)
         self.perplexity_ = 2.0**self.code_entropy_
+
+
+def _read_vectors(X, structure):
+    """``X`` as ``(n, *cells, values)`` where ``structure`` says what a cell is, or a refusal.
+
+    Images as the images they are (``(n, H, W[, C])``, as if given directly);
+    coefficients, frames, patches and subbands as ``(n, *grid, [depth,] k)``.
+    Tensors stay tensors (a fitted step reads them as its training data).
+    """
+    if structure is None:
+        return X
+    if structure.kind == "codes" or structure.quantized:
+        raise refuse(
+            "ResidualVQ",
+            structure,
+            "vectors of values (coefficients, frames, patches, pixels)",
+            "Quantize the values, not symbols: put it right after the transform, without "
+            "another quantizer before it (or pass np.asarray(X) to quantize the numbers as "
+            "they are).",
+        )
+    return read_cells("ResidualVQ", X, structure)
 
 
 def _unsigned_dtype(codebook_size):

@@ -13,6 +13,14 @@ from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_ATOMS
 from .._core._statistics import CategoricalStatistics
+from .._core._structure import (
+    Structure,
+    indivisible,
+    read_cells,
+    read_structure,
+    refuse,
+    with_structure,
+)
 from ._dictionary import _atom_shape, overcomplete_dct
 from ._omp import check_dictionary, dense_codes, omp_support, resolve_sparsity
 
@@ -61,7 +69,8 @@ class _SparseCodes:
         V = self._vectors(X, reset=False)
         codes = dense_codes(*self._codes(V), self.n_components_)
         n = len(V) // self.n_vectors_
-        return to_layout(codes.reshape(n, *self._grid, 1, self.n_components_), self.layout, self)
+        codes = to_layout(codes.reshape(n, *self._grid, 1, self.n_components_), self.layout, self)
+        return with_structure(codes, self.output_structure_)
 
     @chunked
     def inverse_transform(self, X):
@@ -77,7 +86,8 @@ class _SparseCodes:
         Returns
         -------
         X_original : ndarray of shape (n_samples, *signal_shape_)
-            In the dtype of ``components_``.
+            In the dtype of ``components_``; after another skcompress step,
+            in that step's layout (with its structure).
         """
         check_is_fitted(self)
         codes = np.asarray(X)
@@ -90,8 +100,12 @@ class _SparseCodes:
         values = codes.astype(dtype, copy=False)
         if self.quantization_step is not None:
             values = values * dtype.type(self.quantization_step)
-        V = values @ self.components_
-        return V.reshape(n, *self.signal_shape_)
+        out = (values @ self.components_).reshape(n, *self.signal_shape_)
+        structure = self.input_structure_
+        if structure is None:
+            return out
+        # back in the layout of the step before, for its inverse_transform
+        return structure.emit(out.reshape(n, *structure.grid, structure.depth, structure.k))
 
     # -- rate ---------------------------------------------------------------
 
@@ -171,6 +185,24 @@ class _SparseCodes:
         names = [f"vec{v}_{a}" for v in range(self.n_vectors_) for a in atoms]
         return np.asarray(names, dtype=object)
 
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        Kind "codes" (quantized with ``quantization_step``): ``grid`` is the
+        shape of the vectors in a sample, ``k = n_components_``, in ``layout``.
+        """
+        check_is_fitted(self)
+        return Structure(
+            "codes",
+            type(self).__name__,
+            tuple(self._grid),
+            1,
+            self.n_components_,
+            self.layout,
+            quantized=self.quantization_step is not None,
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         quantized = self.quantization_step is not None
@@ -181,15 +213,14 @@ class _SparseCodes:
 
     def _vectors(self, X, *, reset):
         """``X`` as a C-contiguous ``(n_samples * n_vectors, vector_size)`` array."""
+        structure = read_structure(self, X, reset=reset)
+        X = _read_vectors(type(self).__name__, X, structure)
         X = check_signals(self, X, reset=reset, max_ndim=None)
         length = X.shape[-1]
         if reset:
             size = length if self.vector_size is None else self.vector_size
             if length % size:
-                raise ValueError(
-                    f"{type(self).__name__}: vector_size={size} must divide the length of the "
-                    f"last axis of X; got {length} (X.shape={X.shape})."
-                )
+                raise indivisible(type(self).__name__, size, length, X, structure)
             self.vector_size_ = size
             self.n_vectors_ = X[0].size // size
         fitted = getattr(self, "components_", None)
@@ -249,6 +280,47 @@ class _SparseCodes:
         per_row = shape[-1] // self.vector_size_
         return shape[:-1] if per_row == 1 and len(shape) > 1 else (*shape[:-1], per_row)
 
+    def _dct_atom_shape(self, owner):
+        """Shape of the atoms of the overcomplete DCT: ``atom_shape``, or read from the input.
+
+        After :class:`Patches` of square gray image patches, whole patches as
+        vectors: the patch, so that the atoms are 2-D cosines. Otherwise 1-D
+        atoms of ``vector_size_``.
+        """
+        d = self.vector_size_
+        if self.atom_shape is not None:
+            shape = _atom_shape(self.atom_shape, owner)
+            if int(np.prod(shape)) != d:
+                raise ValueError(
+                    f"{owner}: atom_shape={self.atom_shape} holds {int(np.prod(shape))} values "
+                    f"but the vectors have {d} (vector_size_)."
+                )
+            return shape
+        structure = self.input_structure_
+        side = None if structure is None else structure.block_size
+        if structure is not None and structure.kind == "patches" and side and side * side == d:
+            return (side, side)
+        return (d,)
+
+
+def _read_vectors(owner, X, structure):
+    """``X`` as ``(n, *cells, values)`` where ``structure`` says what a cell is, or a refusal.
+
+    Images as the images they are (``(n, H, W[, C])``, as if given directly);
+    coefficients, frames, patches and subbands as ``(n, *grid, [depth,] k)``.
+    """
+    if structure is None:
+        return X
+    if structure.kind == "codes":
+        raise refuse(
+            owner,
+            structure,
+            "vectors of values (patches, coefficients, frames, pixels)",
+            "Code the values, not codes: put it right after the step that made them (or "
+            "pass np.asarray(X) to code the numbers as they are).",
+        )
+    return read_cells(owner, X, structure)
+
 
 def _fixed_bits(levels, n_samples, n_steps, n_atoms):
     support, values = levels
@@ -293,7 +365,8 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
         DCT). Must be None for an array dictionary.
     atom_shape : int, tuple of int or None, default=None
         Shape of one atom of the "dct" dictionary, e.g. ``(8, 8)`` for 8x8
-        patches; None: 1-D atoms of length ``vector_size``.
+        patches; None: the patch after :class:`Patches` of square gray
+        patches, else 1-D atoms of length ``vector_size``.
     n_nonzero_coefs : int or None, default=None
         Most atoms per vector. None: 10% of ``vector_size`` (at least 1) when
         ``tol`` is None, otherwise ``min(n_atoms, vector_size)``.
@@ -311,9 +384,9 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
         None: float codes.
     vector_size : int or None, default=None
         Length of one vector. None: the last axis of ``X`` is one vector (the
-        whole row of 2-D input; one patch of ``Patches(layout="blocks")``
-        output). An int cuts the last axis into consecutive vectors of that
-        length, e.g. 64 for ``Patches(8)``'s "flat" output.
+        whole row of 2-D input; after another skcompress step, one of its
+        cells: a patch of :class:`Patches` output in any layout, see Notes).
+        An int cuts the last axis into consecutive vectors of that length.
     layout : {"flat", "blocks", "channels_first"}, default="flat"
         Layout of the codes, see :mod:`skcompress` (the data contract):
         "flat" is ``(n, n_vectors * n_atoms)``, atom fastest; "blocks" is
@@ -346,6 +419,21 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
     batch_omp : the coder as a function.
     KSVD : learns the dictionary and codes with it.
     sklearn.decomposition.SparseCoder : scikit-learn's coder, one signal at a time for OMP.
+
+    Notes
+    -----
+    After another skcompress step, the last axis is what that step says one
+    of its cells is, in any of its layouts (so ``vector_size=None`` takes one
+    cell per vector): a patch of :class:`Patches`, a block of
+    :class:`~skcompress.BlockDCT` coefficients (per channel), a frame of
+    :class:`~skcompress.MDCT`, all the subbands of a
+    :class:`~skcompress.WaveletTransform`. Images are read as the images
+    they are, as if given directly (the colours of a pixel, the rows of a
+    gray image: put ``Patches`` first for blocks of pixels). Quantized
+    coefficients are vectors too; codes of another coder are refused. The
+    codes carry ``output_structure_`` (kind "codes"), and
+    :meth:`inverse_transform` gives the vectors back in the layout of the
+    step before.
 
     Examples
     --------
@@ -427,13 +515,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
         V = self._vectors(X, reset=True)
         d = self.vector_size_
         if isinstance(self.dictionary, str):
-            shape = (d,) if self.atom_shape is None else _atom_shape(self.atom_shape, "OMPCoder")
-            if int(np.prod(shape)) != d:
-                raise ValueError(
-                    f"OMPCoder: atom_shape={self.atom_shape} holds {int(np.prod(shape))} values "
-                    f"but the vectors have {d} (vector_size_)."
-                )
-            D = overcomplete_dct(self.n_components or d, shape)
+            D = overcomplete_dct(self.n_components or d, self._dct_atom_shape("OMPCoder"))
         else:
             if self.n_components is not None:
                 raise ValueError(

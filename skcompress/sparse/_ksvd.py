@@ -13,7 +13,7 @@ from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_ATOMS
 from ._coding import _SPARSITY_CONSTRAINTS, _SparseCodes
-from ._dictionary import _atom_shape, overcomplete_dct
+from ._dictionary import overcomplete_dct
 from ._omp import (
     allowed_threads,
     check_dictionary,
@@ -78,7 +78,8 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         (:func:`overcomplete_dct`), or the given atoms (normalized).
     atom_shape : int, tuple of int or None, default=None
         Shape of one atom for ``init="dct"``, e.g. ``(8, 8)`` for 8x8 patches;
-        None: 1-D atoms of length ``vector_size``.
+        None: the patch after :class:`Patches` of square gray patches, else
+        1-D atoms of length ``vector_size``.
     warm_up : bool, default=True
         Before the iterations over all training vectors, run a few on random
         subsets that start at 24 vectors per atom and double every two
@@ -104,9 +105,9 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         step)``, with their rate (:meth:`bits_per_sample`); None: float codes.
     vector_size : int or None, default=None
         Length of one vector. None: the last axis of ``X`` is one vector (the
-        whole row of 2-D input; one patch of ``Patches(layout="blocks")``
-        output). An int cuts the last axis into consecutive vectors of that
-        length, e.g. 64 for ``Patches(8)``'s "flat" output.
+        whole row of 2-D input; after another skcompress step, one of its
+        cells: a patch of :class:`Patches` output in any layout, see Notes).
+        An int cuts the last axis into consecutive vectors of that length.
     layout : {"flat", "blocks", "channels_first"}, default="flat"
         Layout of the codes, see :mod:`skcompress` (the data contract):
         "flat" is ``(n, n_vectors * n_components)``, atom fastest; "blocks"
@@ -165,6 +166,19 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
     Notes
     -----
+    After another skcompress step, the last axis is what that step says one
+    of its cells is, in any of its layouts (so ``vector_size=None`` takes one
+    cell per vector): a patch of :class:`Patches`, a block of
+    :class:`~skcompress.BlockDCT` coefficients (per channel), a frame of
+    :class:`~skcompress.MDCT`, all the subbands of a
+    :class:`~skcompress.WaveletTransform`. Images are read as the images
+    they are, as if given directly (the colours of a pixel, the rows of a
+    gray image: put ``Patches`` first for blocks of pixels). Quantized
+    coefficients are vectors too; codes of another coder are refused. The
+    codes carry ``output_structure_`` (kind "codes"), and
+    :meth:`inverse_transform` gives the vectors back in the layout of the
+    step before.
+
     The residual of every training vector is kept up to date through the
     atom updates, so an atom's update costs a gather of its users'
     residuals, one ``vector_size x vector_size`` Gram matrix and its top
@@ -401,13 +415,7 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         K = self.n_components or d
         resolve_sparsity(self.n_nonzero_coefs, self.tol, K, d, owner="KSVD")
         if self.init == "dct":
-            shape = (d,) if self.atom_shape is None else _atom_shape(self.atom_shape, "KSVD")
-            if int(np.prod(shape)) != d:
-                raise ValueError(
-                    f"KSVD: atom_shape={self.atom_shape} holds {int(np.prod(shape))} values "
-                    f"but the vectors have {d} (vector_size_)."
-                )
-            return overcomplete_dct(K, shape).astype(V.dtype)
+            return overcomplete_dct(K, self._dct_atom_shape("KSVD")).astype(V.dtype)
         return _worst_vectors(V, None, K, rng)
 
     @classmethod

@@ -10,6 +10,14 @@ from sklearn.utils.validation import check_is_fitted
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_BLOCK_SIZE
+from .._core._structure import (
+    Structure,
+    channels_of,
+    read_images,
+    read_structure,
+    refuse,
+    with_structure,
+)
 
 
 def extract_patches(X, patch_size, step=None):
@@ -205,7 +213,9 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         sparse coder reads as one vector per patch; "channels_first" is
         ``(n, patch_values, rows, cols)``.
     signal_shape : tuple of int or None, default=None
-        Shape of one signal when rows arrive flattened.
+        Shape of one signal when rows arrive flattened. Not needed after a
+        skcompress step that emits images (:class:`~skcompress.ColorTransform`,
+        ``ChromaSubsampler("4:4:4")``): their shape comes with their output.
 
     Attributes
     ----------
@@ -226,6 +236,19 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     --------
     extract_patches, reconstruct_from_patches : the same as functions.
     KSVD : learns a dictionary of patches.
+
+    Notes
+    -----
+    After another skcompress step, the images it emits are read in any of
+    its layouts; coefficients, codes, patches and chroma subsampled to 4:2:2
+    or 4:2:0 are refused with a ValueError that says what to change. 4-D
+    input is read as channels-last images: an array that looks
+    channels-first (torch's ``(n, C, H, W)``) is refused unless
+    ``signal_shape`` confirms it. The output carries ``output_structure_``
+    (kind "patches", one vector of ``n_patch_values_`` per patch), which
+    :class:`KSVD` and :class:`OMPCoder` read as one vector per patch;
+    :meth:`inverse_transform` returns the images in the layout of the step
+    before.
 
     Examples
     --------
@@ -270,7 +293,15 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         -------
         self : Patches
         """
-        check_signals(self, X, reset=True, signal_shape=self.signal_shape)
+        structure = read_structure(self, X, reset=True)
+        X = self._read(X, structure)
+        check_signals(
+            self,
+            X,
+            reset=True,
+            signal_shape=self.signal_shape if structure is None else None,
+            images=True,
+        )
         shape = self.signal_shape_
         spatial = 1 if len(shape) == 1 else 2
         patch, stride = _sizes(self.patch_size, self.step, spatial, "Patches")
@@ -293,11 +324,17 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             In ``layout``; float32 stays float32, other input becomes float64.
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape)
+        X = self._read(X, read_structure(self, X, reset=False))
+        X = check_signals(
+            self,
+            X,
+            reset=False,
+            signal_shape=self.signal_shape if self.input_structure_ is None else None,
+        )
         spatial = len(self.grid_shape_)
         P = extract_patches(X, self.patch_shape_[:spatial], self._stride)
         blocks = P.reshape(len(X), *self.grid_shape_, 1, self.n_patch_values_)
-        return to_layout(blocks, self.layout, self)
+        return with_structure(to_layout(blocks, self.layout, self), self.output_structure_)
 
     def inverse_transform(self, X):
         """Signals from patches, averaging where patches overlap.
@@ -310,6 +347,8 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Returns
         -------
         X_original : ndarray of shape (n_samples, *signal_shape_)
+            After a skcompress step, in that step's layout (with its
+            structure).
         """
         check_is_fitted(self)
         X = np.asarray(X)
@@ -326,7 +365,12 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             name="Patches.inverse_transform",
         )
         P = blocks.reshape(len(X), *self.grid_shape_, *self.patch_shape_)
-        return reconstruct_from_patches(P, self.signal_shape_, self._stride)
+        out = reconstruct_from_patches(P, self.signal_shape_, self._stride)
+        structure = self.input_structure_
+        if structure is None:
+            return out
+        # back in the layout of the step before, for its inverse_transform
+        return structure.emit(out.reshape(len(X), *structure.grid, structure.depth, structure.k))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the "flat" output features, e.g. ``patch2_3_px4_5``.
@@ -362,3 +406,47 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     @classmethod
     def get_test_params(cls):
         return [{}, {"patch_size": 3, "step": 1}]
+
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        Kind "patches": ``grid = grid_shape_``, ``depth = 1``, ``k =
+        n_patch_values_`` (one patch's values, channels last); ``channels``
+        names the image's channels, ``block_size`` is the side of square
+        image patches (None otherwise) and ``image_shape`` the size of the
+        signals.
+        """
+        check_is_fitted(self)
+        spatial = len(self.grid_shape_)
+        side = self.patch_shape_[:spatial]
+        n_channels = self.patch_shape_[2] if len(self.patch_shape_) > spatial else 1
+        return Structure(
+            "patches",
+            "Patches",
+            tuple(self.grid_shape_),
+            1,
+            self.n_patch_values_,
+            self.layout,
+            channels_of(self.input_structure_, n_channels),
+            block_size=side[0] if spatial == 2 and side[0] == side[1] else None,
+            image_shape=tuple(self.signal_shape_[:spatial]),
+        )
+
+    def _read(self, X, structure):
+        """Images of ``X`` as ``structure`` lays them out."""
+        if structure is not None and structure.kind == "sites":
+            raise refuse(
+                "Patches",
+                structure,
+                "images with every channel at one resolution",
+                "Use ChromaSubsampler('4:4:4') before it, or cut the planes of "
+                "ChromaSubsampler.split(...) into patches one at a time.",
+            )
+        return read_images(
+            "Patches",
+            X,
+            structure,
+            instead="Cut the images into patches before any transform: put Patches first, "
+            "or right after ColorTransform.",
+        )

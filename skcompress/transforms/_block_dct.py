@@ -15,6 +15,13 @@ from .._core._contract import LAYOUTS, check_input_features, check_signals, from
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_BLOCK_SIZE
+from .._core._structure import (
+    Structure,
+    channels_of,
+    read_images,
+    read_structure,
+    with_structure,
+)
 from ._block_kernel import BlockPlan, row_sums
 from ._hevc import hevc_forward, hevc_inverse
 
@@ -190,8 +197,15 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self : BlockDCT
         """
         dtype = getattr(X, "dtype", None)
+        structure = read_structure(self, X, reset=True)
+        X = self._read(X, structure)
         X = check_signals(
-            self, X, reset=True, signal_shape=self.signal_shape, dtype=_input_dtype(X)
+            self,
+            X,
+            reset=True,
+            signal_shape=self.signal_shape if structure is None else None,
+            dtype=_input_dtype(X),
+            images=True,
         )
         b = self.block_size
         per_block = b**self._n_block_axes
@@ -204,9 +218,16 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             self._check_hevc()
         self.n_coefficients_ = self.n_coefficients or per_block
         self.grid_shape_ = tuple(-(-s // b) for s in self.signal_shape_[: self._n_block_axes])
+        if self._mcu and self.integer:
+            raise ValueError(
+                "BlockDCT(integer=True) transforms planes of one resolution; its input is "
+                f"{structure.describe()}. Use ChromaSubsampler('4:4:4') before it."
+            )
         if self.level_shift == "auto":
             unsigned = dtype is not None and np.dtype(dtype).kind == "u"
             self.level_shift_ = float(2 ** (8 * np.dtype(dtype).itemsize - 1)) if unsigned else 0.0
+            if structure is not None and structure.mid_level is not None:
+                self.level_shift_ = float(structure.mid_level)
         else:
             self.level_shift_ = float(self.level_shift)
         self._plan = None
@@ -228,25 +249,32 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             otherwise (int32 with ``integer=True``).
         """
         check_is_fitted(self)
+        X = self._read(X, read_structure(self, X, reset=False))
         check_finite = not get_config()["assume_finite"]
         # Finiteness is checked on the results instead, see _check_finite.
         with config_context(assume_finite=True):
             X = check_signals(
-                self, X, reset=False, signal_shape=self.signal_shape, dtype=_input_dtype(X)
+                self,
+                X,
+                reset=False,
+                signal_shape=self.signal_shape if self.input_structure_ is None else None,
+                dtype=_input_dtype(X),
             )
         check_finite = check_finite and X.dtype.kind == "f"
         if self.integer:
             out = self._hevc_forward(X)
         else:
             dtype = np.float32 if X.dtype == np.float32 else np.float64
-            if self._n_block_axes == 2:
+            if self._mcu:
+                out = self._forward_mcu(X, dtype)
+            elif self._n_block_axes == 2:
                 images = X if X.ndim == 4 else X[..., None]
                 out = self._kernel().forward(images, dtype)
             else:
                 out = self._forward_1d(X, dtype)
             if check_finite:
                 _check_finite(X, out[..., 0], self)
-        return to_layout(out, self.layout, self)
+        return with_structure(to_layout(out, self.layout, self), self.output_structure_)
 
     @chunked
     def inverse_transform(self, X):
@@ -269,11 +297,17 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         n = len(coefs)
         if self.integer:
             out = self._hevc_inverse(coefs)
+        elif self._mcu:
+            out = self._inverse_mcu(coefs.astype(dtype, copy=False))
         elif self._n_block_axes == 2:
             out = self._kernel().inverse(coefs.astype(dtype, copy=False), self.signal_shape_[:2])
         else:
             out = self._inverse_1d(coefs.astype(dtype, copy=False))
-        return out.reshape(n, *self.signal_shape_)
+        structure = self.input_structure_
+        if structure is None:
+            return out.reshape(n, *self.signal_shape_)
+        # back in the layout of the step before, for its inverse_transform
+        return structure.emit(out.reshape(n, *structure.grid, structure.depth, structure.k))
 
     def _blocks(self, X):
         """Coefficients in ``layout`` as ``(n, *grid_shape_, channels, k)``."""
@@ -284,9 +318,10 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         """The kernel of tensors (see :mod:`skcompress._core._chunks`), None for ``integer``.
 
         The compiled kernel takes numpy arrays; tensors of images take the same
-        products as einsums, 1-D signals the numpy path's own code.
+        products as einsums, 1-D signals the numpy path's own code. Minimum
+        coded units of subsampled chroma take the numpy path.
         """
-        if self.integer:
+        if self.integer or self._mcu:
             return None
         kernels = {"transform": self._transform_tensor, "inverse_transform": self._inverse_tensor}
         return kernels.get(method)
@@ -359,7 +394,8 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         else:
             freq = [f"{kind}{a}" for a in positions]
             blocks = [f"blk{i}" for i in range(self.grid_shape_[0])]
-        channels = [""] if self._channels == 1 else [f"_ch{c}" for c in range(self._channels)]
+        names = self.output_structure_.channels
+        channels = [""] if self._channels == 1 else [f"_{name}" for name in names]
         names = [f"{blk}{ch}_{f}" for blk in blocks for ch in channels for f in freq]
         return np.asarray(names, dtype=object)
 
@@ -376,7 +412,84 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             {"block_size": 4, "kind": "dst7"},
         ]
 
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output."""
+        check_is_fitted(self)
+        structure = self.input_structure_
+        if self._mcu:
+            a, b = self._mcu
+            names = (*(f"Y{i}" for i in range(a * b)), "Cb", "Cr")
+        else:
+            names = channels_of(structure, self._channels)
+        d = self._n_block_axes
+        return Structure(
+            "dct",
+            type(self).__name__,
+            tuple(self.grid_shape_),
+            self._channels,
+            self.n_coefficients_,
+            self.layout,
+            names,
+            block_size=self.block_size,
+            order=self.order if d == 2 else "natural",
+            factors=self._mcu,
+            image_shape=tuple(self.signal_shape_[:d]),
+        )
+
     # -- helpers -----------------------------------------------------------
+
+    def _read(self, X, structure):
+        """Images (or chroma sites) of ``X`` as ``structure`` lays them out."""
+        return read_images(
+            type(self).__name__,
+            X,
+            structure,
+            ("image", "sites"),
+            "Use it on images, or after ColorTransform or ChromaSubsampler.",
+        )
+
+    @property
+    def _mcu(self):
+        """Luma samples per chroma site (a, b) when the input is 4:2:2 or 4:2:0 sites."""
+        structure = getattr(self, "input_structure_", None)
+        if structure is None or structure.kind != "sites" or structure.factors == (1, 1):
+            return None
+        return tuple(structure.factors)
+
+    def _forward_mcu(self, sites, dtype):
+        """Coefficients ``(n, h, w, a b + 2, k)`` of chroma sites: JPEG's minimum coded units.
+
+        Luma and chroma are transformed as planes, each padded by repeating
+        its own last row and column (as libjpeg pads luma), and every MCU of
+        ``a x b`` luma blocks and one Cb and one Cr block becomes one cell of
+        the grid, luma blocks in raster order.
+        """
+        (a, b), B, (mh, mw) = self._mcu, self.block_size, self.grid_shape_
+        n, h, w, _ = sites.shape
+        luma = _sites_to_plane(sites[..., : a * b], a, b)
+        pads = [(0, 0), (0, a * (mh * B - h)), (0, b * (mw * B - w))]
+        if any(p[1] for p in pads):
+            luma = np.pad(luma, pads, mode="edge")
+        kernel = self._kernel()
+        Y = kernel.forward(luma[..., None], dtype)
+        k = Y.shape[-1]
+        Y = Y.reshape(n, mh, a, mw, b, k).transpose(0, 1, 3, 2, 4, 5).reshape(n, mh, mw, a * b, k)
+        chroma = kernel.forward(np.ascontiguousarray(sites[..., a * b :]), dtype)
+        return np.concatenate([Y, chroma], axis=3)
+
+    def _inverse_mcu(self, coefs):
+        """Chroma sites ``(n, h, w, a b + 2)`` of MCU coefficients (inverse of _forward_mcu)."""
+        (a, b), (mh, mw) = self._mcu, self.grid_shape_
+        h, w, _ = self.signal_shape_
+        n, k = len(coefs), coefs.shape[-1]
+        Y = coefs[..., : a * b, :].reshape(n, mh, mw, a, b, k).transpose(0, 1, 3, 2, 4, 5)
+        kernel = self._kernel()
+        luma = kernel.inverse(Y.reshape(n, mh * a, mw * b, 1, k), (a * h, b * w))
+        sites = np.empty((n, h, w, a * b + 2), dtype=coefs.dtype)
+        sites[..., : a * b] = _plane_to_sites(luma[..., 0], a, b)
+        sites[..., a * b :] = kernel.inverse(coefs[..., a * b :, :], (h, w))
+        return sites
 
     @property
     def _n_block_axes(self):
@@ -475,6 +588,19 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         images = blocks.transpose(0, 1, 4, 2, 5, 3).reshape(n, h * b, w * b, C)
         H, W = self.signal_shape_[:2]
         return images[:, :H, :W].astype(np.float64) + self.level_shift_
+
+
+def _sites_to_plane(values, a, b):
+    """``(n, h, w, a b)`` luma samples per site -> the plane ``(n, a h, b w)``."""
+    n, h, w, _ = values.shape
+    return values.reshape(n, h, w, a, b).transpose(0, 1, 3, 2, 4).reshape(n, a * h, b * w)
+
+
+def _plane_to_sites(plane, a, b):
+    """Inverse of :func:`_sites_to_plane`."""
+    n, H, W = plane.shape
+    h, w = H // a, W // b
+    return plane.reshape(n, h, a, w, b).transpose(0, 1, 3, 2, 4).reshape(n, h, w, a * b)
 
 
 def _input_dtype(X):

@@ -13,6 +13,15 @@ from .._core._contract import LAYOUTS, check_input_features, check_signals, from
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_BLOCK_SIZE
+from .._core._structure import (
+    Structure,
+    channels_of,
+    image_structure,
+    read_images,
+    read_structure,
+    refuse,
+    with_structure,
+)
 
 # Rec. 601 luma weights, as ITU-T T.871 (JFIF) uses them. Cb and Cr are B - Y and
 # R - Y scaled into [-1/2, 1/2]; T.871 prints these rows rounded to six digits.
@@ -175,9 +184,24 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self : ColorTransform
         """
         dtype = getattr(X, "dtype", None)
-        X = check_signals(self, X, reset=True, signal_shape=self.signal_shape)
+        structure = read_structure(self, X, reset=True)
+        X = self._read(X, structure)
+        X = check_signals(
+            self,
+            X,
+            reset=True,
+            signal_shape=self.signal_shape if structure is None else None,
+            images=True,
+        )
         if self.space != "identity":
             _check_colour_images(self, f"space={self.space!r}")
+            if structure is not None and structure.channels[:1] == ("Y",):
+                raise refuse(
+                    "ColorTransform",
+                    structure,
+                    "RGB images",
+                    "Its colours are converted already: use one ColorTransform.",
+                )
         if self.method == "libjpeg":
             if self.space != "ycbcr":
                 raise ValueError(
@@ -197,6 +221,7 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             self.offset_ = float(2 ** (8 * np.dtype(dtype).itemsize - 1)) if unsigned else 0.0
         else:
             self.offset_ = float(self.offset)
+        self._mid_level = _mid_level(dtype, structure)
         return self
 
     @chunked
@@ -215,7 +240,14 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             float64 otherwise.
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape, keep_tensors=True)
+        X = self._read(X, read_structure(self, X, reset=False))
+        X = check_signals(
+            self,
+            X,
+            reset=False,
+            signal_shape=self.signal_shape if self.input_structure_ is None else None,
+            keep_tensors=True,
+        )
         channels = self._channels
         pixels = X.reshape(-1, channels)
         if self.space == "identity":
@@ -235,7 +267,8 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             if self.offset_:
                 offsets = [0, self.offset_, self.offset_]
                 out = _add_per_channel(out, offsets, self.signal_shape_[1])
-        return to_layout(out.reshape(len(X), *self._spatial, 1, channels), self.layout, self)
+        out = to_layout(out.reshape(len(X), *self._spatial, 1, channels), self.layout, self)
+        return with_structure(out, self.output_structure_)
 
     @chunked
     def inverse_transform(self, X):
@@ -275,7 +308,7 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
                 offsets = [0, -self.offset_, -self.offset_]
                 pixels = _add_per_channel(pixels, offsets, self.signal_shape_[1])
             out = pixels @ asarray(_YCBCR_INVERSE.T, like=pixels, dtype="like")
-        return out.reshape(n, *self.signal_shape_)
+        return _emit_input(self, out.reshape(n, *self.signal_shape_))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the "flat" output features, e.g. ``r0_c1_Cb``.
@@ -324,6 +357,30 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         if self.method != "float" or self.space == "rct":
             return None
         return unchunked(self, method)
+
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        None for 1-D signals ("identity").
+        """
+        check_is_fitted(self)
+        if len(self.signal_shape_) == 1:
+            return None
+        names = _CHANNEL_NAMES.get(self.space) or channels_of(
+            self.input_structure_, self._channels
+        )
+        mid = self._mid_level
+        if self.space == "ycbcr":
+            mid = self.offset_ or None
+        elif self.space == "rct":
+            mid = None
+        return image_structure("ColorTransform", self.signal_shape_, names, self.layout, mid)
+
+    def _read(self, X, structure):
+        return read_images(
+            "ColorTransform", X, structure, instead="Use it on RGB images, before the other steps."
+        )
 
     @property
     def _spatial(self):
@@ -478,9 +535,26 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         -------
         self : ChromaSubsampler
         """
-        check_signals(self, X, reset=True, signal_shape=self.signal_shape)
+        dtype = getattr(X, "dtype", None)
+        structure = read_structure(self, X, reset=True)
+        X = self._read(X, structure)
+        check_signals(
+            self,
+            X,
+            reset=True,
+            signal_shape=self.signal_shape if structure is None else None,
+            images=True,
+        )
         if self._factors != (1, 1):
             _check_colour_images(self, f"subsampling={self.subsampling!r}")
+            if structure is not None and structure.channels[:1] != ("Y",):
+                raise refuse(
+                    "ChromaSubsampler",
+                    structure,
+                    "YCbCr images",
+                    "Put ColorTransform() before it.",
+                )
+        self._mid_level = _mid_level(dtype, structure)
         spatial = self._spatial
         self.chroma_shape_ = tuple(
             -(-s // f) for s, f in zip(spatial, self._factors, strict=False)
@@ -505,7 +579,13 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape)
+        X = self._read(X, read_structure(self, X, reset=False))
+        X = check_signals(
+            self,
+            X,
+            reset=False,
+            signal_shape=self.signal_shape if self.input_structure_ is None else None,
+        )
         if self.method == "libjpeg":
             _check_8bit(self, X)
         n, grid = len(X), self.grid_shape_
@@ -515,7 +595,8 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             sites = (X.copy() if padded is X else padded).reshape(n, *grid, self._channels)
         else:
             sites = self._subsample(X)
-        return to_layout(sites.reshape(n, *grid, 1, sites.shape[-1]), self.layout, self)
+        out = to_layout(sites.reshape(n, *grid, 1, sites.shape[-1]), self.layout, self)
+        return with_structure(out, self.output_structure_)
 
     @chunked
     def inverse_transform(self, X):
@@ -539,16 +620,15 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         n = len(sites)
         if self._factors == (1, 1):
             crop = tuple(slice(0, s) for s in self._spatial)
-            return np.ascontiguousarray(sites[(slice(None), *crop)]).reshape(
-                n, *self.signal_shape_
-            )
+            out = np.ascontiguousarray(sites[(slice(None), *crop)])
+            return _emit_input(self, out.reshape(n, *self.signal_shape_))
         H, W = self._spatial
         hc, wc = self.chroma_shape_
         out = np.empty((n, H, W, 3), dtype=sites.dtype)
         out[..., 0] = self._sites_to_luma(sites)[:, :H, :W]
         planes = np.ascontiguousarray(np.moveaxis(sites[:, :hc, :wc, -2:], -1, 1))
         out[..., 1:] = np.moveaxis(self._upsample(planes)[..., :H, :W], 1, -1)
-        return out
+        return _emit_input(self, out)
 
     def split(self, X):
         """The planes Y, Cb and Cr of subsampled images, each at its own resolution.
@@ -646,7 +726,40 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         # "4:4:4" takes signals that are not YCbCr images.
         return [{"subsampling": "4:4:4"}]
 
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        "sites" for 4:2:2 and 4:2:0, the (padded) images for 4:4:4, None for
+        1-D signals.
+        """
+        check_is_fitted(self)
+        if len(self.signal_shape_) == 1:
+            return None
+        if self._factors == (1, 1):
+            names = channels_of(self.input_structure_, self._channels)
+            shape = (*self.grid_shape_, self._channels)
+            return image_structure("ChromaSubsampler", shape, names, self.layout, self._mid_level)
+        (a, b) = self._factors
+        return Structure(
+            "sites",
+            "ChromaSubsampler",
+            tuple(self.grid_shape_),
+            1,
+            a * b + 2,
+            self.layout,
+            ("Y", "Cb", "Cr"),
+            factors=(a, b),
+            image_shape=tuple(self._spatial),
+            mid_level=self._mid_level,
+        )
+
     # -- helpers -----------------------------------------------------------
+
+    def _read(self, X, structure):
+        return read_images(
+            "ChromaSubsampler", X, structure, instead="Put it after ColorTransform()."
+        )
 
     @property
     def _factors(self):
@@ -755,6 +868,21 @@ def _triangle(x, axis):
     np.add(near, before, out=out[along(slice(0, None, 2))])
     np.add(near, after, out=out[along(slice(1, None, 2))])
     return out
+
+
+def _mid_level(dtype, structure):
+    """Middle of the samples' range: 2 ** (bits - 1) for unsigned integers, else the input's."""
+    if dtype is not None and np.dtype(dtype).kind == "u":
+        return float(2 ** (8 * np.dtype(dtype).itemsize - 1))
+    return None if structure is None else structure.mid_level
+
+
+def _emit_input(step, out):
+    """``out`` (signals of the fitted shape) in the layout of the step's own input."""
+    structure = step.input_structure_
+    if structure is None:
+        return out
+    return structure.emit(out.reshape(len(out), *structure.grid, structure.depth, structure.k))
 
 
 def _add_per_channel(pixels, values, width):

@@ -15,6 +15,7 @@ from .._core._chunks import chunked, fit_on_shape
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._structure import Structure, refuse, structure_of, with_structure
 
 # Opus celt/modes.c ``eband5ms`` (RFC 6716, section 4.3): CELT's band edges in
 # MDCT bins of a 2.5 ms frame, i.e. in units of 200 Hz at every sampling rate.
@@ -91,7 +92,9 @@ class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     -----
     Only 1-D signals (2-D input) are taken: in skcompress a 3-D array is a
     batch of gray images, so multichannel audio ``(n, length, channels)`` is
-    refused; transform each channel ``X[..., c]`` on its own. Coefficients
+    refused; transform each channel ``X[..., c]`` on its own. So is the
+    output of another skcompress step (images, coefficients, codes), even
+    flattened to 2-D: its rows are not sound. Coefficients
     come out with the bin axis last in "flat" and "blocks", so a vector of
     ``M`` steps broadcasts over every frame.
 
@@ -234,7 +237,7 @@ class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             coefs[start : start + k, :, 0] = scipy.fft.dct(
                 folded[:k], type=3 if odd else 4, norm="ortho", overwrite_x=True
             )
-        return to_layout(coefs, self.layout, self)
+        return with_structure(to_layout(coefs, self.layout, self), self.output_structure_)
 
     @chunked
     def inverse_transform(self, X):
@@ -301,6 +304,15 @@ class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         names = [f"f{f}_k{k}" for f in range(self.n_frames_) for k in range(self.n_bins_)]
         return np.asarray(names, dtype=object)
 
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        MDCT frames: kind "mdct", ``grid = (n_frames_,)``, ``k = n_bins_``.
+        """
+        check_is_fitted(self)
+        return Structure("mdct", "MDCT", (self.n_frames_,), 1, self.n_bins_, self.layout)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
@@ -350,6 +362,14 @@ class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         return _mdct_matrix(self.frame_length, self.window, float(self.alpha))
 
     def _check_signals(self, X, *, reset, keep_tensors=False):
+        structure = structure_of(X)
+        if structure is not None:
+            raise refuse(
+                "MDCT",
+                structure,
+                "1-D signals (audio, one per row)",
+                "Give it the signals themselves, before any other step.",
+            )
         if not hasattr(X, "ndim"):
             X = np.asarray(X)
         if X.ndim > 2:
@@ -378,7 +398,7 @@ def _mdct_matrix(frame_length, window, alpha):
     M = frame_length // 2
     mdct = MDCT(frame_length, window=window, alpha=alpha).fit(np.zeros((1, 2 * M)))
     # signals of length 2 M have 3 frames; frame 1 is samples 0 .. 2 M - 1
-    matrix = mdct.transform(np.eye(2 * M)).reshape(2 * M, 3, M)[:, 1]
+    matrix = np.asarray(mdct.transform(np.eye(2 * M))).reshape(2 * M, 3, M)[:, 1]
     matrix.flags.writeable = False
     return matrix
 

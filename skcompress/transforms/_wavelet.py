@@ -10,9 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core._array_api import as_array, astype, contiguous, float_dtype, get_namespace, is_torch
 from .._core._chunks import chunked, fit_on_shape, unchunked
-from .._core._contract import check_input_features, check_signals
+from .._core._contract import check_input_features, check_signals, from_layout
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
+from .._core._structure import Structure, channels_of, read_structure, refuse, with_structure
 
 # JPEG 2000 Part 1 names of its two filter banks, and the PyWavelets wavelets
 # with the same filters (up to the scaling described in WaveletTransform).
@@ -55,6 +56,9 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         arrangement for "blocks" or "channels_first".
     signal_shape : tuple of int or None, default=None
         Shape of one signal when rows arrive flattened, e.g. ``(28, 28)``.
+        Not needed after a skcompress step that emits images
+        (:class:`~skcompress.ColorTransform`, ``ChromaSubsampler("4:4:4")``):
+        it reads their shape and channels from their output.
     {chunk_parameters}
 
     Attributes
@@ -87,6 +91,18 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
     Notes
     -----
+    After another skcompress step, the step reads what that step emits: the
+    images of :class:`~skcompress.ColorTransform` and of
+    ``ChromaSubsampler("4:4:4")``, in any of their layouts. It refuses the
+    rest with a ValueError that says what to change: chroma subsampled to
+    4:2:2 or 4:2:0 (planes of two resolutions), block-DCT or MDCT
+    coefficients, codes, patches. 4-D input is read as channels-last images;
+    an array that looks channels-first (torch's ``(n, C, H, W)``) is refused
+    unless ``signal_shape`` confirms it. :meth:`transform`'s output carries
+    ``output_structure_`` (kind "subbands"), and :meth:`inverse_transform`
+    gives the images back in the layout of the step before, for that step's
+    own ``inverse_transform``.
+
     The output is ordered by channel (multichannel images), then subband in
     JPEG 2000's order (LL of the coarsest level, then HL, LH, HH from coarse
     to fine), then row-major position within the subband. HL is horizontally
@@ -193,7 +209,15 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         -------
         self : WaveletTransform
         """
-        X = check_signals(self, X, reset=True, signal_shape=self.signal_shape)
+        structure = read_structure(self, X, reset=True)
+        X = self._read(X, structure)
+        X = check_signals(
+            self,
+            X,
+            reset=True,
+            signal_shape=self.signal_shape if structure is None else None,
+            images=True,
+        )
         self.wavelet_ = self._resolve_wavelet()
         wavelet = pywt.Wavelet(self.wavelet_)
         spatial = self.signal_shape_[: self._n_axes]
@@ -252,7 +276,14 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             precision), float64 otherwise.
         """
         check_is_fitted(self)
-        X = check_signals(self, X, reset=False, signal_shape=self.signal_shape, keep_tensors=True)
+        X = self._read(X, read_structure(self, X, reset=False))
+        X = check_signals(
+            self,
+            X,
+            reset=False,
+            signal_shape=self.signal_shape if self.input_structure_ is None else None,
+            keep_tensors=True,
+        )
         xp, wavelets = get_namespace(X), _wavelets(X)
         n, channels = len(X), self._channels
         if self._n_axes == 1:
@@ -265,7 +296,8 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             )
             coeffs = [coeffs[0]] + [b for cH, cV, cD in coeffs[1:] for b in (cV, cH, cD)]
         bands = [band.reshape(n, channels, -1) for band in coeffs]
-        return xp.concatenate(bands, axis=-1).reshape(n, -1)
+        out = xp.concatenate(bands, axis=-1).reshape(n, -1)
+        return with_structure(out, self.output_structure_)
 
     @chunked
     def inverse_transform(self, X):
@@ -279,7 +311,8 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Returns
         -------
         X_original : ndarray of shape (n_samples, *signal_shape_)
-            float32 for float32 coefficients, float64 otherwise.
+            float32 for float32 coefficients, float64 otherwise; after a
+            skcompress step, in that step's layout (with its structure).
         """
         check_is_fitted(self)
         X = as_array(X)
@@ -311,7 +344,12 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         signals = signals[(..., *crop)]
         if channel_axis:
             signals = xp.moveaxis(signals, 1, -1)
-        return contiguous(astype(signals, float_dtype(X)))
+        signals = contiguous(astype(signals, float_dtype(X)))
+        structure = self.input_structure_
+        if structure is None:
+            return signals
+        # back in the layout of the step before, for its inverse_transform
+        return structure.emit(signals.reshape(n, *structure.grid, structure.depth, structure.k))
 
     def step_map(self, base_step):
         """Quantization step of every output coefficient, JPEG 2000 style.
@@ -410,7 +448,56 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
         return unchunked(self, method) if self.mode in MODES else None
 
+    @property
+    def output_structure_(self):
+        """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
+
+        Kind "subbands". Subbands of different levels have different grids,
+        so the output is one vector per sample: ``grid = ()``, ``depth = 1``,
+        ``k = n_features_out`` (channels, then subbands, then positions), the
+        "flat" layout. ``channels`` names the input's channels, and
+        ``image_shape`` is the size of the signals, ``settings`` the wavelet,
+        level and mode.
+        """
+        check_is_fitted(self)
+        return Structure(
+            "subbands",
+            "WaveletTransform",
+            (),
+            1,
+            self._channels * self._n_coefficients,
+            "flat",
+            channels_of(self.input_structure_, self._channels),
+            image_shape=tuple(self.signal_shape_[: self._n_axes]),
+            settings=(("wavelet", self.wavelet), ("level", self.level_), ("mode", self.mode)),
+        )
+
     # -- helpers -----------------------------------------------------------
+
+    def _read(self, X, structure):
+        """Images of ``X`` as ``structure`` lays them out (tensors stay tensors)."""
+        if structure is None:
+            return X
+        if structure.kind == "sites" and tuple(structure.factors or ()) != (1, 1):
+            raise refuse(
+                "WaveletTransform",
+                structure,
+                "images with every channel at one resolution",
+                "Use ChromaSubsampler('4:4:4') before it (JPEG 2000 transforms full-resolution "
+                "planes), or BlockDCT, which reads subsampled chroma.",
+            )
+        if structure.kind not in ("image", "sites"):
+            raise refuse(
+                "WaveletTransform",
+                structure,
+                "signals or images",
+                "Use it on images, or right after ColorTransform or ChromaSubsampler('4:4:4').",
+            )
+        grid, k = structure.grid, structure.k
+        values = from_layout(
+            X, grid, structure.depth, k, structure.layout, name="WaveletTransform"
+        )
+        return values.reshape(len(values), *grid) if k == 1 else values.reshape(-1, *grid, k)
 
     @property
     def _n_axes(self):

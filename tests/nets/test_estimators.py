@@ -134,15 +134,22 @@ def test_grid_search_over_quality_with_coded_bits_and_a_trade_off_refit(digits):
     assert search.predict(Xtr[:5]).shape == (5,)
 
 
-def test_grid_search_over_kept_coefficients_at_the_network(digits):
+def test_grid_search_over_kept_coefficients_counts_only_what_the_network_uses(digits):
     Xtr, ytr, _, _ = digits
     search = GridSearchCV(
         _dct_pipe(k=None, max_epochs=1),
-        {"blockdctnetclassifier__n_coefficients": [1, 6]},
+        {"blockdct__n_coefficients": [1, 6]},
         cv=2,
+        scoring=rate_scoring(),
+        refit="accuracy",
     ).fit(Xtr[:300], ytr[:300])
-    assert list(search.cv_results_["param_blockdctnetclassifier__n_coefficients"]) == [1, 6]
-    assert search.best_estimator_[-1].input_shape_ == (64, 4, 4)
+    bits = -search.cv_results_["mean_test_neg_bits_per_sample"]
+    assert bits[0] < bits[1] / 2  # the quantizer codes only the coefficients kept
+    kept = search.best_params_["blockdct__n_coefficients"]
+    assert search.best_estimator_[-1].input_shape_ == (kept, 4, 4)
+    # Kept at the network instead, the quantizer would code all 64: refused.
+    with pytest.raises(ValueError, match=r"blockdct__n_coefficients=6\) and leave"):
+        _dct_pipe(k=None, max_epochs=1, n_coefficients=6).fit(Xtr[:60], ytr[:60])
 
 
 # -- inputs and layouts -------------------------------------------------------
@@ -161,7 +168,8 @@ def test_blocks_layout_matches_channels_first(digits):
 def test_colour_blocks_take_their_channels_from_the_shape():
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 255, (20, 16, 16, 3)).astype(np.float32)
-    blocks = BlockDCT(n_coefficients=4, layout="blocks").fit_transform(images)
+    # a plain array: its shape says the colour channels (BlockDCT's output says more)
+    blocks = np.asarray(BlockDCT(n_coefficients=4, layout="blocks").fit_transform(images))
     assert blocks.shape == (20, 2, 2, 3, 4)
     y = np.arange(20) % 2
     net = BlockDCTNetClassifier(layout="blocks", n_coefficients=2, max_epochs=1, **QUICK)
@@ -197,10 +205,12 @@ def test_wrong_layout_names_expected_and_received_shapes(digits):
     flat = BlockDCT(n_coefficients=16).fit_transform(Xtr[:5])
     with pytest.raises(
         ValueError,
-        match=r"fitted on X of shape \(n_samples, 16, 4, 4\).*"
+        match=r"fitted on X of shape \(n_samples, 16, 4, 4\) \(quantized 8x8 block-DCT .*"
         r"got X of shape \(5, 256\)",
     ):
-        pipe[-1].predict(flat)
+        pipe[-1].predict(np.asarray(flat))  # a plain array: its shape is checked
+    with pytest.raises(ValueError, match=r"layout='channels_first'\); X is 8x8 .*'flat'"):
+        pipe[-1].predict(flat)  # it says it is other coefficients
     with pytest.raises(
         ValueError,
         match=r"expects X of shape \(n_samples, channels \* k, h, w\)"
@@ -211,13 +221,24 @@ def test_wrong_layout_names_expected_and_received_shapes(digits):
 
 def test_wavelet_layout_mismatch_is_reported():
     X = WaveletTransform("haar", level=2).fit_transform(np.zeros((4, 16, 16)))
+    y = np.arange(4) % 2
     net = WaveletNetClassifier(signal_shape=(28, 28), wavelet="haar", level=2, **QUICK)
     with pytest.raises(
         ValueError,
-        match=r"gives X of shape \(n_samples, 784\); got X of shape "
-        r"\(4, 256\)",
+        match=r"\(signal_shape=\(28, 28\)\) gives X of shape \(n_samples, 784\); got X of "
+        r"shape \(4, 256\)",
     ):
-        net.fit(X, np.arange(4) % 2)
+        net.fit(np.asarray(X), y)  # a plain array: the shape given is all there is
+    with pytest.raises(ValueError, match=r"signal_shape=\(28, 28\), but .* shape \(16, 16\)"):
+        net.fit(X, y)  # the transform's output says its signals' shape
+    with pytest.raises(ValueError, match=r"wavelet='db2', but .* made with wavelet='haar'"):
+        WaveletNetClassifier(wavelet="db2", level=1, **QUICK).fit(X, y)  # told another wavelet
+    with pytest.raises(ValueError, match=r"level=1, but .* made with level=2"):
+        WaveletNetClassifier(level=1, **QUICK).fit(X, y)
+    # haar at levels 1 and 2 both give 256 coefficients: the structure tells them apart
+    net = WaveletNetClassifier(**QUICK).fit(X, y)
+    reference = WaveletTransform("haar", level=2).fit(np.zeros((1, 16, 16)))
+    assert net.subband_shapes_ == tuple(reference.subband_shapes_)
 
 
 def test_labels_are_converted_or_refused(digits):
