@@ -1,4 +1,4 @@
-"""Build the one compiled kernel; everything else is in pyproject.toml."""
+"""Build the compiled kernels; everything else is in pyproject.toml."""
 
 import sys
 
@@ -16,6 +16,18 @@ setup(
             ["skcompress/transforms/_separable.cpp"],
             extra_compile_args=flags,
             language="c++",
+        ),
+        # Baseline JPEG's pixel <-> coefficient arithmetic, fused (plain C, no library).
+        Extension(
+            "skcompress.codecs._jpeg_kernel",
+            ["skcompress/codecs/_jpeg_kernel.c"],
+            # no implicit fused multiply-adds (the float path fuses where BlockDCT does); no
+            # floating point traps, so that loops with floor() and divisions vectorize
+            extra_compile_args=(
+                []
+                if sys.platform == "win32"
+                else ["-O3", "-ffp-contract=off", "-fno-trapping-math"]
+            ),
         ),
         # Reading JPEG coefficients needs libjpeg's headers (Debian: libjpeg-dev); without
         # them the package still installs and skcompress.io says what is missing.

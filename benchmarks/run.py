@@ -28,6 +28,7 @@ BENCHMARKS = (
     "bench_wavelet",
     "bench_mdct",
     "bench_jpeg_color",
+    "bench_jpeg_codec",
     "bench_jpeg_read",
     "bench_pvq",
     "bench_rvq",
