@@ -26,6 +26,36 @@ def test_rate_accuracy_sweep_on_mnist_writes_table_csv_and_plot(tmp_path, capsys
     assert figure.stat().st_size > 1000 and figure.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_jpeg_sweeps_run_through_jpeg_codec():
+    from sklearn.model_selection import StratifiedKFold
+
+    from skcompress import JPEGCodec
+
+    X, y, _ = load_sweep_data("mnist", n_samples=60)
+    kwargs = dict(codec="jpeg", values=[50], cv=2, progress=None, stream=None)
+    (row,) = run_sweep(X, y, baseline=False, **kwargs)
+    # held-out digits coded by JPEGCodec (16 coefficients, context model) fitted on the rest
+    bits = []
+    for train, test in StratifiedKFold(2, shuffle=True, random_state=0).split(X, y):
+        codec = JPEGCodec(50, n_coefficients=16, entropy="context").fit(X[train])
+        bits.append(codec.rate(X[test])["bits_per_sample"])
+    assert row["bits_per_sample"] == pytest.approx(np.mean(bits))
+    assert row["bits_per_value"] == pytest.approx(np.mean(bits) / 784)
+    # rate-distortion: all 64 coefficients, each half coded by a codec fitted on the other
+    coarse, fine = run_sweep(X, kind="distortion", **{**kwargs, "values": [10, 90]})
+    halves = X[0::2], X[1::2]
+    bits, mse = [], []
+    for coded, other in (halves, halves[::-1]):
+        codec = JPEGCodec(10, entropy="context").fit(other)
+        strings = codec.compress(coded)
+        bits.append(np.mean([8 * len(s) for s in strings]))
+        mse.append(np.mean((codec.decompress(strings) - coded) ** 2))
+    assert coarse["bits_per_sample"] == pytest.approx(np.mean(bits))
+    assert coarse["mse"] == pytest.approx(np.mean(mse))
+    assert coarse["bits_per_value"] < fine["bits_per_value"]
+    assert coarse["psnr"] < fine["psnr"] and coarse["mse"] > fine["mse"]
+
+
 def test_rate_distortion_sweep_orders_rate_and_quality():
     X = load_sweep_data("mnist", n_samples=40)[0]
     rows = run_sweep(X, codec="wavelet", values=[32.0, 4.0], progress=None, stream=None)

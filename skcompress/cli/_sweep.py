@@ -7,29 +7,34 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
 
-from ..codecs import jpeg_gray_steps
+from ..codecs import JPEGCodec
 from ..quantization import PerceptualQuantizer
 from ..transforms import MDCT, WaveletTransform
 from ._demo import N_COEFFICIENTS, _progress
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff")
 
-# name: (signal kind, parameter swept, default values, steps factory, accuracy steps factory)
+# name: (signal kind, parameter swept, default values, steps factory, accuracy steps factory,
+# what writes the bitstreams)
 CODECS = {
     "jpeg": dict(
         signal="image",
-        param="perceptualquantizer__quality",
+        param="jpegcodec__quality",
         values=(5, 10, 25, 50, 75, 90),
         label="IJG quality",
-        steps=jpeg_gray_steps,
+        # JPEG as one step, whose bitstreams are its own (the symbols context-coded)
+        steps=lambda: [JPEGCodec(entropy="context")],
         # A classifier sees the 16 lowest frequencies of every block (as the demo does).
-        accuracy_steps=lambda: jpeg_gray_steps(n_coefficients=N_COEFFICIENTS),
+        accuracy_steps=lambda: [JPEGCodec(n_coefficients=N_COEFFICIENTS, entropy="context")],
+        coder="JPEGCodec(entropy='context')",
     ),
     "wavelet": dict(
         signal="image",
@@ -41,6 +46,7 @@ CODECS = {
             PerceptualQuantizer(table=1.0, deadzone=0.375),
         ],
         accuracy_steps=None,
+        coder="skcompress.codecs.Codec",
     ),
     "mdct": dict(
         signal="audio",
@@ -49,6 +55,7 @@ CODECS = {
         label="uniform step",
         steps=lambda: [MDCT(frame_length=256), PerceptualQuantizer(table=1.0)],
         accuracy_steps=None,
+        coder="skcompress.codecs.Codec",
     ),
 }
 EMBEDDED = ("mnist", "spoken-digits", "photographs")
@@ -217,8 +224,11 @@ def run_sweep(
     y : ndarray or None
         Labels, needed for ``kind="accuracy"``.
     codec : {"jpeg", "wavelet", "mdct"}
-        The transform and quantizer; the parameter swept is the IJG quality
-        for "jpeg" and a uniform quantization step otherwise.
+        The codec: :class:`~skcompress.JPEGCodec` (its symbols coded by its
+        own context model; 16 coefficients per block for a classifier), or a
+        transform and quantizer coded by :class:`~skcompress.codecs.Codec`.
+        The parameter swept is the IJG quality for "jpeg" and a uniform
+        quantization step otherwise.
     kind : {"auto", "accuracy", "distortion"}
         "auto": "accuracy" when there are labels.
     values : sequence or None
@@ -304,18 +314,23 @@ def run_sweep(
             pipe = make_pipeline(
                 *make_steps(), StandardScaler(), LogisticRegression(C=0.1, max_iter=1000)
             )
-            table = rate_accuracy_curve(
-                pipe, X, y, spec["param"], [value], cv=folds, n_jobs=n_jobs
-            )
+            if _whole_codec(pipe[0]):
+                table = _whole_codec_accuracy(pipe, X, y, spec["param"], value, folds, n_jobs)
+            else:
+                table = rate_accuracy_curve(
+                    pipe, X, y, spec["param"], [value], cv=folds, n_jobs=n_jobs
+                )
             rows.append(_row(spec, value, table, ("accuracy", "accuracy_std")))
             step += 1
     else:
         power = float(np.mean(np.asarray(X, dtype=np.float64) ** 2))
         for value in values:
             tick(f"{spec['label']} {value}")
-            table = rate_distortion_curve(
-                spec["steps"](), X, spec["param"], [value], n_jobs=n_jobs
-            )
+            steps = make_pipeline(*spec["steps"]())
+            if _whole_codec(steps[0]):
+                table = _whole_codec_distortion(steps, X, spec["param"], value, n_jobs)
+            else:
+                table = rate_distortion_curve(steps, X, spec["param"], [value], n_jobs=n_jobs)
             row = _row(spec, value, table, ("mse", "psnr", "ssim"))
             with np.errstate(divide="ignore"):
                 row["snr"] = float(10 * np.log10(power / row["mse"])) if row["mse"] else np.inf
@@ -333,6 +348,69 @@ def run_sweep(
         )
         stream.write(f"finished in {time.perf_counter() - start:.1f} s\n")
     return rows
+
+
+def _whole_codec(step):
+    """Whether ``step`` writes its own bitstreams (``JPEGCodec``): no Codec around it."""
+    return callable(getattr(step, "compress", None)) and not hasattr(step, "bits_per_sample")
+
+
+def _values_per_sample(X):
+    return int(np.prod(X.shape[1:3]))  # pixels of an image (channels count once)
+
+
+def _whole_codec_accuracy(pipe, X, y, param, value, folds, n_jobs):
+    """Accuracy and held-out bits of a pipeline that starts with a whole codec.
+
+    The codec is fitted with the classifier on the training folds (its entropy
+    model too) and writes the held-out images (:func:`~skcompress.metrics.rate_scoring`).
+    """
+    from ..metrics import rate_scoring
+
+    scores = cross_validate(
+        clone(pipe).set_params(**{param: value}),
+        X,
+        y,
+        cv=folds,
+        scoring=rate_scoring(),
+        n_jobs=n_jobs,
+    )
+    bits = -scores["test_neg_bits_per_sample"]
+    return Bunch(
+        bits_per_sample=[bits.mean()],
+        bits_per_value=[bits.mean() / _values_per_sample(X)],
+        accuracy=[scores["test_accuracy"].mean()],
+        accuracy_std=[scores["test_accuracy"].std()],
+    )
+
+
+def _code_half(steps, X, train, test, param, value, with_ssim):
+    from ..metrics._curves import _distortion
+
+    codec = clone(steps).set_params(**{param: value}).fit(X[train])[0]
+    strings = codec.compress(X[test])
+    bits = 8 * np.mean([len(s) for s in strings])
+    row = {"bits_per_sample": bits, "bits_per_value": bits / _values_per_sample(X)}
+    row.update(_distortion(X[test], codec.decompress(strings), None, with_ssim))
+    return len(test), row
+
+
+def _whole_codec_distortion(steps, X, param, value, n_jobs):
+    """Bits and distortion of a whole codec, each half of ``X`` coded by one fitted on the other.
+
+    As :func:`~skcompress.metrics.rate_distortion_curve` does for steps and a
+    :class:`~skcompress.codecs.Codec`; here the codec's own bitstreams.
+    """
+    from ..metrics._curves import _wants_ssim
+
+    halves = [np.arange(0, len(X), 2), np.arange(1, len(X), 2)]
+    with_ssim = _wants_ssim("auto", X)
+    pieces = Parallel(n_jobs=n_jobs)(
+        delayed(_code_half)(steps, X, train, test, param, value, with_ssim)
+        for train, test in ((halves[1], halves[0]), (halves[0], halves[1]))
+    )
+    total = sum(n for n, _ in pieces)
+    return Bunch(**{key: [sum(n * r[key] for n, r in pieces) / total] for key in pieces[0][1]})
 
 
 def _row(spec, value, table, keys):
@@ -388,7 +466,7 @@ def format_sweep_table(rows, *, codec, kind, description, n_samples, cv):
         )
     lines = [
         header,
-        f"bits: real bitstreams (skcompress.codecs.Codec, headers included); value = {unit}",
+        f"bits: real bitstreams ({CODECS[codec]['coder']}, headers included); value = {unit}",
         "",
         columns,
     ]

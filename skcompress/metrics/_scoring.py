@@ -9,6 +9,7 @@ from sklearn.metrics import check_scoring, get_scorer
 # scikit-learn's own scorers share this base: metadata routing (``set_score_request``) and
 # the multimetric scorer's cached predictions come with it. Private, but stable since 1.4.
 from sklearn.metrics._scorer import _BaseScorer
+from sklearn.pipeline import Pipeline
 
 from ..codecs import Codec
 from ._rate import bits_per_sample
@@ -45,8 +46,57 @@ def _check_sample_weight(sample_weight, n_samples):
     return weights
 
 
+def _whole_codec(estimator):
+    """``(steps before it, step)`` when the coding step of ``estimator`` is a whole codec.
+
+    A whole codec (:class:`~skcompress.JPEGCodec`, the learned codecs) writes
+    its own bitstreams: it has ``compress`` and ``rate`` and no
+    ``bits_per_sample``. The coding step is the last step that is a whole
+    codec or a quantizer; None when it is a quantizer, or there is none.
+    """
+
+    def codes(step):
+        return hasattr(step, "bits_per_sample") or _is_whole_codec(step)
+
+    if _is_whole_codec(estimator):
+        return [], estimator
+    if not isinstance(estimator, Pipeline):
+        return None
+    positions = [i for i, (_, step) in enumerate(estimator.steps) if codes(step)]
+    if not positions or not _is_whole_codec(estimator.steps[positions[-1]][1]):
+        return None
+    last = positions[-1]
+    return [step for _, step in estimator.steps[:last]], estimator.steps[last][1]
+
+
+def _is_whole_codec(step):
+    return (
+        callable(getattr(step, "compress", None))
+        and callable(getattr(step, "rate", None))
+        and not hasattr(step, "bits_per_sample")
+    )
+
+
+def _whole_codec_bits_each(head, codec, X, unit):
+    """Bits of every sample's bitstream, written by a whole codec as it was fitted."""
+    Xt = X
+    for step in head:
+        Xt = step.transform(Xt)
+    bits = np.array([8 * len(s) for s in codec.compress(Xt)], dtype=np.float64)
+    if unit == "value":
+        shape = np.shape(Xt)[1:]
+        fitted = tuple(getattr(codec, "signal_shape_", ()))
+        if len(shape) == 1 and len(fitted) >= 2 and int(np.prod(fitted)) == shape[0]:
+            shape = fitted  # images as flattened rows
+        bits /= _values_per_sample(shape)
+    return bits
+
+
 def _coded_bits_each(estimator, X, model, unit, n_splits):
     """Bits of every sample's bitstream, each coded by a model fitted on other parts."""
+    whole = _whole_codec(estimator)
+    if whole is not None:
+        return _whole_codec_bits_each(*whole, X, unit)
     X = np.asarray(X)
     if len(X) < n_splits:
         raise ValueError(
@@ -74,10 +124,18 @@ def coded_bits(estimator, X, *, model="auto", unit="sample", n_splits=2, sample_
     others (cross-fitting), and the lengths of the bitstreams, headers
     included, are averaged. No sample is coded by a model that saw it.
 
+    A whole codec among the steps (:class:`~skcompress.JPEGCodec`, or any
+    step with ``compress`` and ``rate`` and no ``bits_per_sample``) writes
+    its own bitstreams, with whatever entropy model it fitted with the
+    pipeline: when it is the last coding step, ``X`` is coded by it as it
+    is, and the bits are the lengths of its bitstreams, what its ``rate``
+    measures (``model`` and ``n_splits`` are then unused).
+
     Parameters
     ----------
-    estimator : Pipeline or quantizer
-        Fitted; its steps up to the last quantizer are used as they are.
+    estimator : Pipeline, quantizer or whole codec
+        Fitted; its steps up to the last quantizer (or whole codec) are used
+        as they are.
     X : array-like of shape (n_samples, ...)
         At least ``n_splits`` samples.
     model : str or entropy model, default="auto"
@@ -104,6 +162,13 @@ def coded_bits(estimator, X, *, model="auto", unit="sample", n_splits=2, sample_
     >>> bits = coded_bits(pipe, X[200:])
     >>> bool(900 < bits < 1600), bool(coded_bits(pipe, X[200:], unit="value") < 2)
     (True, True)
+
+    A whole codec's own bitstreams, here JPEG files:
+
+    >>> from skcompress import JPEGCodec
+    >>> jpeg = make_pipeline(JPEGCodec(50)).fit(X[:200])
+    >>> bool(coded_bits(jpeg, X[200:]) == jpeg[0].rate(X[200:])["bits_per_sample"])
+    True
     """
     _check(unit, "coded", n_splits)
     weights = _check_sample_weight(sample_weight, len(X))
@@ -154,7 +219,7 @@ class _RateScorer(_BaseScorer):
     def bits(self, estimator, X, sample_weight=None):
         """Mean bits per sample (or per value) of ``X``, weighted by ``sample_weight``."""
         weights = _check_sample_weight(sample_weight, len(X))
-        if self.rate == "estimate":
+        if self.rate == "estimate" and _whole_codec(estimator) is None:
             each = _estimated_bits_each(estimator, X, self.unit, weights)
         else:
             each = _coded_bits_each(estimator, X, self.model, self.unit, self.n_splits)
@@ -217,7 +282,10 @@ def make_rate_scorer(*, model="auto", unit="sample", rate="coded", n_splits=2):
         "coded": the length of real bitstreams (:func:`coded_bits`, entropy
         model cross-fitted on the scored samples). "estimate": the
         quantizer's own ``bits_per_sample`` estimate (faster; statistics of
-        the training fold, no context model, no header).
+        the training fold, no context model, no header). A pipeline whose
+        coding step is a whole codec (:class:`~skcompress.JPEGCodec`) is
+        rated by the bytes that codec writes either way (see
+        :func:`coded_bits`).
     n_splits : int >= 2, default=2
         Parts of the scored samples for cross-fitting the entropy model.
 
