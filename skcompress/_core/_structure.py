@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._contract import from_layout, to_layout
+from ._contract import check_signals, from_layout, to_layout
 
 #: The kinds of data a step emits (``Structure.kind``).
 KINDS = {
@@ -252,6 +252,33 @@ def refuse(step, structure, what, setting):
         What to do instead.
     """
     return ValueError(f"{step} takes {what}; its input is {structure.describe()}. {setting}")
+
+
+def check_structured_signals(step, X, *, reset, read, **kwargs):
+    """:func:`read_structure`, the step's reading of ``X`` by it, then :func:`check_signals`.
+
+    Parameters
+    ----------
+    step : BaseEstimator
+        A step that reads images (``signal_shape`` parameter, channels-last).
+    X : array-like
+        Its input.
+    reset : bool
+        True in ``fit``.
+    read : callable
+        ``read(X, structure)``: ``X`` as the arrays the step computes on.
+    **kwargs
+        Passed to :func:`check_signals`.
+
+    Returns
+    -------
+    X : ndarray, structure : Structure or None
+    """
+    structure = read_structure(step, X, reset=reset)
+    X = read(X, structure)
+    signal_shape = step.signal_shape if structure is None else None
+    X = check_signals(step, X, reset=reset, signal_shape=signal_shape, images=reset, **kwargs)
+    return X, structure
 
 
 def read_images(step, X, structure, kinds=("image",), instead=""):

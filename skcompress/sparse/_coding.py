@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core._chunks import chunked
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
-from .._core._docs import chunk_parameters
+from .._core._docs import chunk_parameters, fill_doc
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_ATOMS
 from .._core._statistics import CategoricalStatistics
@@ -35,6 +35,23 @@ _SPARSITY_CONSTRAINTS = {
     "vector_size": [Interval(Integral, 1, None, closed="left"), None],
     "layout": [StrOptions(set(LAYOUTS))],
 }
+
+
+#: The Notes of the coders on what they read (filled into their docstrings).
+STRUCTURE_NOTES = """\
+After another skcompress step, the last axis is what that step says one
+of its cells is, in any of its layouts (so ``vector_size=None`` takes one
+cell per vector): a patch of :class:`Patches`, a block of
+:class:`~skcompress.BlockDCT` coefficients (per channel), a frame of
+:class:`~skcompress.MDCT`, all the subbands of a
+:class:`~skcompress.WaveletTransform`. Images are read as the images
+they are, as if given directly (the colours of a pixel, the rows of a
+gray image: put ``Patches`` first for blocks of pixels). Quantized
+coefficients are vectors too; codes of another coder are refused. The
+codes carry ``output_structure_`` (kind "codes"), and
+:meth:`inverse_transform` gives the vectors back in the layout of the
+step before.
+"""
 
 
 class _SparseCodes:
@@ -422,18 +439,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
 
     Notes
     -----
-    After another skcompress step, the last axis is what that step says one
-    of its cells is, in any of its layouts (so ``vector_size=None`` takes one
-    cell per vector): a patch of :class:`Patches`, a block of
-    :class:`~skcompress.BlockDCT` coefficients (per channel), a frame of
-    :class:`~skcompress.MDCT`, all the subbands of a
-    :class:`~skcompress.WaveletTransform`. Images are read as the images
-    they are, as if given directly (the colours of a pixel, the rows of a
-    gray image: put ``Patches`` first for blocks of pixels). Quantized
-    coefficients are vectors too; codes of another coder are refused. The
-    codes carry ``output_structure_`` (kind "codes"), and
-    :meth:`inverse_transform` gives the vectors back in the layout of the
-    step before.
+    {structure_notes}
 
     Examples
     --------
@@ -541,3 +547,6 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
             {"n_components": 6, "n_nonzero_coefs": 1, "algorithm": "ormp"},
             {"n_components": 5, "tol": 0.5, "quantization_step": 0.1},
         ]
+
+
+OMPCoder.__doc__ = fill_doc(OMPCoder.__doc__, {"{structure_notes}": STRUCTURE_NOTES})

@@ -9,10 +9,10 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._core._docs import chunk_parameters
+from .._core._docs import chunk_parameters, fill_doc
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_ATOMS
-from ._coding import _SPARSITY_CONSTRAINTS, _SparseCodes
+from ._coding import _SPARSITY_CONSTRAINTS, STRUCTURE_NOTES, _SparseCodes
 from ._dictionary import overcomplete_dct
 from ._omp import (
     allowed_threads,
@@ -166,18 +166,7 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
     Notes
     -----
-    After another skcompress step, the last axis is what that step says one
-    of its cells is, in any of its layouts (so ``vector_size=None`` takes one
-    cell per vector): a patch of :class:`Patches`, a block of
-    :class:`~skcompress.BlockDCT` coefficients (per channel), a frame of
-    :class:`~skcompress.MDCT`, all the subbands of a
-    :class:`~skcompress.WaveletTransform`. Images are read as the images
-    they are, as if given directly (the colours of a pixel, the rows of a
-    gray image: put ``Patches`` first for blocks of pixels). Quantized
-    coefficients are vectors too; codes of another coder are refused. The
-    codes carry ``output_structure_`` (kind "codes"), and
-    :meth:`inverse_transform` gives the vectors back in the layout of the
-    step before.
+    {structure_notes}
 
     The residual of every training vector is kept up to date through the
     atom updates, so an atom's update costs a gather of its users'
@@ -606,3 +595,6 @@ def _statistics(codes, V):
 
 def _row_squares(V):
     return np.einsum("ij,ij->i", V, V)
+
+
+KSVD.__doc__ = fill_doc(KSVD.__doc__, {"{structure_notes}": STRUCTURE_NOTES})

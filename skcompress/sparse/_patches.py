@@ -7,14 +7,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._contract import LAYOUTS, check_input_features, from_layout, to_layout
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_BLOCK_SIZE
 from .._core._structure import (
     Structure,
     channels_of,
+    check_structured_signals,
     read_images,
-    read_structure,
     refuse,
     with_structure,
 )
@@ -293,15 +293,7 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         -------
         self : Patches
         """
-        structure = read_structure(self, X, reset=True)
-        X = self._read(X, structure)
-        check_signals(
-            self,
-            X,
-            reset=True,
-            signal_shape=self.signal_shape if structure is None else None,
-            images=True,
-        )
+        X, structure = check_structured_signals(self, X, reset=True, read=self._read)
         shape = self.signal_shape_
         spatial = 1 if len(shape) == 1 else 2
         patch, stride = _sizes(self.patch_size, self.step, spatial, "Patches")
@@ -324,13 +316,7 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             In ``layout``; float32 stays float32, other input becomes float64.
         """
         check_is_fitted(self)
-        X = self._read(X, read_structure(self, X, reset=False))
-        X = check_signals(
-            self,
-            X,
-            reset=False,
-            signal_shape=self.signal_shape if self.input_structure_ is None else None,
-        )
+        X, _ = check_structured_signals(self, X, reset=False, read=self._read)
         spatial = len(self.grid_shape_)
         P = extract_patches(X, self.patch_shape_[:spatial], self._stride)
         blocks = P.reshape(len(X), *self.grid_shape_, 1, self.n_patch_values_)

@@ -18,6 +18,7 @@ from .._core._limits import MAX_BLOCK_SIZE
 from .._core._structure import (
     Structure,
     channels_of,
+    check_structured_signals,
     read_images,
     read_structure,
     with_structure,
@@ -197,15 +198,8 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self : BlockDCT
         """
         dtype = getattr(X, "dtype", None)
-        structure = read_structure(self, X, reset=True)
-        X = self._read(X, structure)
-        X = check_signals(
-            self,
-            X,
-            reset=True,
-            signal_shape=self.signal_shape if structure is None else None,
-            dtype=_input_dtype(X),
-            images=True,
+        X, structure = check_structured_signals(
+            self, X, reset=True, read=self._read, dtype=_input_dtype(X)
         )
         b = self.block_size
         per_block = b**self._n_block_axes

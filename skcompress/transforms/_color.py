@@ -9,16 +9,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core._array_api import as_array, asarray, astype, contiguous, copy, float_dtype
 from .._core._chunks import chunked, fit_on_shape, unchunked
-from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._contract import LAYOUTS, check_input_features, from_layout, to_layout
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_BLOCK_SIZE
 from .._core._structure import (
     Structure,
     channels_of,
+    check_structured_signals,
     image_structure,
     read_images,
-    read_structure,
     refuse,
     with_structure,
 )
@@ -184,15 +184,7 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self : ColorTransform
         """
         dtype = getattr(X, "dtype", None)
-        structure = read_structure(self, X, reset=True)
-        X = self._read(X, structure)
-        X = check_signals(
-            self,
-            X,
-            reset=True,
-            signal_shape=self.signal_shape if structure is None else None,
-            images=True,
-        )
+        X, structure = check_structured_signals(self, X, reset=True, read=self._read)
         if self.space != "identity":
             _check_colour_images(self, f"space={self.space!r}")
             if structure is not None and structure.channels[:1] == ("Y",):
@@ -240,14 +232,7 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             float64 otherwise.
         """
         check_is_fitted(self)
-        X = self._read(X, read_structure(self, X, reset=False))
-        X = check_signals(
-            self,
-            X,
-            reset=False,
-            signal_shape=self.signal_shape if self.input_structure_ is None else None,
-            keep_tensors=True,
-        )
+        X, _ = check_structured_signals(self, X, reset=False, read=self._read, keep_tensors=True)
         channels = self._channels
         pixels = X.reshape(-1, channels)
         if self.space == "identity":
@@ -536,15 +521,7 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self : ChromaSubsampler
         """
         dtype = getattr(X, "dtype", None)
-        structure = read_structure(self, X, reset=True)
-        X = self._read(X, structure)
-        check_signals(
-            self,
-            X,
-            reset=True,
-            signal_shape=self.signal_shape if structure is None else None,
-            images=True,
-        )
+        X, structure = check_structured_signals(self, X, reset=True, read=self._read)
         if self._factors != (1, 1):
             _check_colour_images(self, f"subsampling={self.subsampling!r}")
             if structure is not None and structure.channels[:1] != ("Y",):
@@ -579,13 +556,7 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        X = self._read(X, read_structure(self, X, reset=False))
-        X = check_signals(
-            self,
-            X,
-            reset=False,
-            signal_shape=self.signal_shape if self.input_structure_ is None else None,
-        )
+        X, _ = check_structured_signals(self, X, reset=False, read=self._read)
         if self.method == "libjpeg":
             _check_8bit(self, X)
         n, grid = len(X), self.grid_shape_

@@ -10,10 +10,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core._array_api import as_array, astype, contiguous, float_dtype, get_namespace, is_torch
 from .._core._chunks import chunked, fit_on_shape, unchunked
-from .._core._contract import check_input_features, check_signals, from_layout
+from .._core._contract import check_input_features, from_layout
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
-from .._core._structure import Structure, channels_of, read_structure, refuse, with_structure
+from .._core._structure import (
+    Structure,
+    channels_of,
+    check_structured_signals,
+    refuse,
+    with_structure,
+)
 
 # JPEG 2000 Part 1 names of its two filter banks, and the PyWavelets wavelets
 # with the same filters (up to the scaling described in WaveletTransform).
@@ -209,15 +215,7 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         -------
         self : WaveletTransform
         """
-        structure = read_structure(self, X, reset=True)
-        X = self._read(X, structure)
-        X = check_signals(
-            self,
-            X,
-            reset=True,
-            signal_shape=self.signal_shape if structure is None else None,
-            images=True,
-        )
+        X, structure = check_structured_signals(self, X, reset=True, read=self._read)
         self.wavelet_ = self._resolve_wavelet()
         wavelet = pywt.Wavelet(self.wavelet_)
         spatial = self.signal_shape_[: self._n_axes]
@@ -276,14 +274,7 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             precision), float64 otherwise.
         """
         check_is_fitted(self)
-        X = self._read(X, read_structure(self, X, reset=False))
-        X = check_signals(
-            self,
-            X,
-            reset=False,
-            signal_shape=self.signal_shape if self.input_structure_ is None else None,
-            keep_tensors=True,
-        )
+        X, _ = check_structured_signals(self, X, reset=False, read=self._read, keep_tensors=True)
         xp, wavelets = get_namespace(X), _wavelets(X)
         n, channels = len(X), self._channels
         if self._n_axes == 1:
