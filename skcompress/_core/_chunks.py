@@ -63,32 +63,72 @@ def is_dask_array(X):
 
 
 def chunked(method):
-    """Decorate ``transform``/``inverse_transform``: chunks, threads, Dask, torch."""
+    """Decorate ``transform``/``inverse_transform``: chunks, threads, Dask, torch.
+
+    ``transform``'s output then takes the step's ``dtype`` where it has one
+    (see :func:`as_output_dtype`).
+    """
 
     @functools.wraps(method)
     def wrapper(self, X, *args, **kwargs):
-        device = torch_device(self)
-        if device is not None and not (args or kwargs):
-            computed = _on_device(self, method, X, device)
-            if computed is not NotImplemented:
-                return computed
-        if is_dask_array(X):
-            return _map_dask(self, method, X, args, kwargs)
-        if is_torch_tensor(X):
-            return _call_torch(self, method, X, args, kwargs)
-        if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > 1:
-            n_jobs = getattr(self, "n_jobs", None)
-            batch = batch_size_of(self, X, n_jobs)
-            if batch < len(X) or n_jobs is not None:
-                return map_numpy_chunks(
-                    lambda chunk: method(self, chunk, *args, **kwargs), X, batch, n_jobs
-                )
-        return method(self, X, *args, **kwargs)
+        out = _dispatch(self, method, X, args, kwargs)
+        return as_output_dtype(self, out) if method.__name__ == "transform" else out
 
     # what unchunked() returns (wrappers that copy __dict__, such as
     # scikit-learn's set_output, carry it along)
     wrapper._unchunked = method
     return wrapper
+
+
+def _dispatch(self, method, X, args, kwargs):
+    device = torch_device(self)
+    if device is not None and not (args or kwargs):
+        computed = _on_device(self, method, X, device)
+        if computed is not NotImplemented:
+            return computed
+    if is_dask_array(X):
+        return _map_dask(self, method, X, args, kwargs)
+    if is_torch_tensor(X):
+        return _call_torch(self, method, X, args, kwargs)
+    if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > 1:
+        n_jobs = getattr(self, "n_jobs", None)
+        batch = batch_size_of(self, X, n_jobs)
+        if batch < len(X) or n_jobs is not None:
+            return map_numpy_chunks(
+                lambda chunk: method(self, chunk, *args, **kwargs), X, batch, n_jobs
+            )
+    return method(self, X, *args, **kwargs)
+
+
+def as_output_dtype(estimator, out):
+    """``out`` in the estimator's ``dtype`` (numpy, Dask or torch), or as it is for None.
+
+    A step's ``dtype`` parameter sets the type of what ``transform`` returns:
+    ``np.float32`` for a torch network after it, whatever the step computes
+    in (float64 coefficients, int32 symbols).
+
+    Raises
+    ------
+    ValueError
+        For a ``dtype`` that is not a numeric type.
+    """
+    dtype = getattr(estimator, "dtype", None)
+    if dtype is None:
+        return out
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in "biuf":
+        raise ValueError(
+            f"{type(estimator).__name__}: dtype must be None or a numeric type such as "
+            f"np.float32; got dtype={estimator.dtype!r}."
+        )
+    if is_torch_tensor(out):
+        import torch
+
+        return out.to(torch.from_numpy(np.zeros(0, dtype)).dtype)
+    return out if out.dtype == dtype else out.astype(dtype)
 
 
 def _on_device(estimator, method, X, device):

@@ -43,13 +43,21 @@ device : str, torch.device or None, default=None
 """
 
 
+DTYPE_PARAMETER = """\
+dtype : numpy dtype or None, default=None
+    Type of what :meth:`transform` returns: None keeps the step's own
+    (float64, float32 for float32 input; int32 symbols); ``np.float32``
+    is what a torch network (a skorch net) after the step takes.
+"""
+
+
 def chunk_parameters(device=True):
     """Class decorator: the docstring's ``{chunk_parameters}`` line becomes the
-    ``batch_size`` and ``n_jobs`` entries (and ``device``'s, for steps with a
-    torch kernel)."""
+    ``batch_size``, ``n_jobs`` and ``dtype`` entries (and ``device``'s, for
+    steps with a torch kernel)."""
 
     def decorate(cls):
-        piece = CHUNK_PARAMETERS + (DEVICE_PARAMETER if device else "")
+        piece = CHUNK_PARAMETERS + (DEVICE_PARAMETER if device else "") + DTYPE_PARAMETER
         cls.__doc__ = fill_doc(cls.__doc__, {"{chunk_parameters}": piece})
         return cls
 

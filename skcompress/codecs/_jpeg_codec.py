@@ -8,7 +8,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._core._chunks import as_output_dtype
 from .._core._contract import LAYOUTS, check_input_features, check_signals, from_layout, to_layout
+from .._core._docs import DTYPE_PARAMETER, fill_doc
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._structure import Structure, read_structure, refuse, with_structure
 from ..entropy import BlockContextModel
@@ -121,6 +123,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         ``(H, W)`` or ``(H, W, 3)`` when the images arrive as flattened
         rows. Without it, 2-D input is read as gray images one pixel high
         (a row of ``n_features`` pixels each), as JPEG codes such an image.
+    {dtype_parameter}
 
     Attributes
     ----------
@@ -221,6 +224,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "layout": [StrOptions(set(LAYOUTS))],
         "entropy": [StrOptions({"jpeg", "context"}), BlockContextModel],
         "signal_shape": [tuple, list, None],
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -234,6 +238,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         layout="flat",
         entropy="jpeg",
         signal_shape=None,
+        dtype=None,
     ):
         self.quality = quality
         self.subsampling = subsampling
@@ -243,6 +248,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.layout = layout
         self.entropy = entropy
         self.signal_shape = signal_shape
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error
@@ -313,7 +319,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         symbols = self._to_layout(self._flat_symbols(self._images(X, reset=False)))
-        return with_structure(symbols, self.output_structure_)
+        return as_output_dtype(self, with_structure(symbols, self.output_structure_))
 
     def inverse_transform(self, X):
         """Decode quantized coefficients to 8-bit images (see Notes of the class).
@@ -853,3 +859,6 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 def _stack(components, group):
     """The components of ``group`` as one grid ``(n, rows, cols, len(group), k)``."""
     return np.stack([components[c] for c in group], axis=3)
+
+
+JPEGCodec.__doc__ = fill_doc(JPEGCodec.__doc__, {"{dtype_parameter}": DTYPE_PARAMETER})

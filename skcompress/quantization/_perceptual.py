@@ -139,6 +139,7 @@ class PerceptualQuantizer(
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -153,6 +154,7 @@ class PerceptualQuantizer(
         batch_size=None,
         n_jobs=None,
         device=None,
+        dtype=None,
     ):
         self.table = table
         self.quality = quality
@@ -163,6 +165,7 @@ class PerceptualQuantizer(
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error

@@ -385,6 +385,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -398,6 +399,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         batch_size=None,
         n_jobs=None,
         device=None,
+        dtype=None,
     ):
         self.vector_size = vector_size
         self.pulses = pulses
@@ -407,6 +409,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error

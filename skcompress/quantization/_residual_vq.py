@@ -209,6 +209,7 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -228,6 +229,7 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         batch_size=None,
         n_jobs=None,
         device=None,
+        dtype=None,
     ):
         self.n_stages = n_stages
         self.codebook_size = codebook_size
@@ -243,6 +245,7 @@ class ResidualVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error

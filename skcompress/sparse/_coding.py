@@ -473,6 +473,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
         **_SPARSITY_CONSTRAINTS,
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -489,6 +490,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
         layout="flat",
         batch_size=None,
         n_jobs=None,
+        dtype=None,
     ):
         self.dictionary = dictionary
         self.n_components = n_components
@@ -501,6 +503,7 @@ class OMPCoder(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimat
         self.layout = layout
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error

@@ -206,6 +206,7 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         **_SPARSITY_CONSTRAINTS,
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -228,6 +229,7 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         random_state=None,
         batch_size=None,
         n_jobs=None,
+        dtype=None,
     ):
         self.n_components = n_components
         self.n_nonzero_coefs = n_nonzero_coefs
@@ -246,6 +248,7 @@ class KSVD(_SparseCodes, TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.random_state = random_state
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error

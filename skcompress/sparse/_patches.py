@@ -7,7 +7,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._core._chunks import as_output_dtype
 from .._core._contract import LAYOUTS, check_input_features, from_layout, to_layout
+from .._core._docs import DTYPE_PARAMETER, fill_doc
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._limits import MAX_BLOCK_SIZE
 from .._core._structure import (
@@ -216,6 +218,7 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Shape of one signal when rows arrive flattened. Not needed after a
         skcompress step that emits images (:class:`~skcompress.ColorTransform`,
         ``ChromaSubsampler("4:4:4")``): their shape comes with their output.
+    {dtype_parameter}
 
     Attributes
     ----------
@@ -268,13 +271,15 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "step": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
         "layout": [StrOptions(set(LAYOUTS))],
         "signal_shape": [tuple, list, None],
+        "dtype": "no_validation",  # checked when used
     }
 
-    def __init__(self, patch_size=8, *, step=None, layout="flat", signal_shape=None):
+    def __init__(self, patch_size=8, *, step=None, layout="flat", signal_shape=None, dtype=None):
         self.patch_size = patch_size
         self.step = step
         self.layout = layout
         self.signal_shape = signal_shape
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error
@@ -320,7 +325,8 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         spatial = len(self.grid_shape_)
         P = extract_patches(X, self.patch_shape_[:spatial], self._stride)
         blocks = P.reshape(len(X), *self.grid_shape_, 1, self.n_patch_values_)
-        return with_structure(to_layout(blocks, self.layout, self), self.output_structure_)
+        out = to_layout(blocks, self.layout, self)
+        return as_output_dtype(self, with_structure(out, self.output_structure_))
 
     def inverse_transform(self, X):
         """Signals from patches, averaging where patches overlap.
@@ -436,3 +442,6 @@ class Patches(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             instead="Cut the images into patches before any transform: put Patches first, "
             "or right after ColorTransform.",
         )
+
+
+Patches.__doc__ = fill_doc(Patches.__doc__, {"{dtype_parameter}": DTYPE_PARAMETER})

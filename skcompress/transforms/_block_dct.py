@@ -150,6 +150,7 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -166,6 +167,7 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         batch_size=None,
         n_jobs=None,
         device=None,
+        dtype=None,
     ):
         self.block_size = block_size
         self.kind = kind
@@ -178,6 +180,7 @@ class BlockDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.dtype = dtype
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)

@@ -143,6 +143,7 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -156,6 +157,7 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         batch_size=None,
         n_jobs=None,
         device=None,
+        dtype=None,
     ):
         self.space = space
         self.offset = offset
@@ -165,6 +167,7 @@ class ColorTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.dtype = dtype
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
@@ -480,6 +483,7 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "signal_shape": [tuple, list, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -493,6 +497,7 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         signal_shape=None,
         batch_size=None,
         n_jobs=None,
+        dtype=None,
     ):
         self.subsampling = subsampling
         self.upsampling = upsampling
@@ -502,6 +507,7 @@ class ChromaSubsampler(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.signal_shape = signal_shape
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.dtype = dtype
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)

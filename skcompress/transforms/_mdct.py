@@ -136,6 +136,7 @@ class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -148,6 +149,7 @@ class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         batch_size=None,
         n_jobs=None,
         device=None,
+        dtype=None,
     ):
         self.frame_length = frame_length
         self.window = window
@@ -156,6 +158,7 @@ class MDCT(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.dtype = dtype
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)

@@ -174,6 +174,7 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
+        "dtype": "no_validation",  # checked when used
     }
 
     def __init__(
@@ -187,6 +188,7 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         batch_size=None,
         n_jobs=None,
         device=None,
+        dtype=None,
     ):
         self.wavelet = wavelet
         self.level = level
@@ -196,6 +198,7 @@ class WaveletTransform(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
+        self.dtype = dtype
 
     @fit_on_shape
     @_fit_context(prefer_skip_nested_validation=True)
