@@ -30,7 +30,7 @@ def _run(code, namespace):
 
 
 def test_readme_grid_searches_run():
-    first, second = _python_blocks()
+    first, second, *_ = _python_blocks()
     namespace = {}
     # One BLAS thread: under `pytest -n 2` on two cores, BLAS threads that wait for a busy
     # core make these small fits ten times slower (the README says so beside its times).
@@ -61,6 +61,22 @@ def test_readme_grid_searches_run():
     bits = -results["mean_test_neg_bits_per_sample"]
     assert list(bits) == sorted(bits)  # higher quality, more bits
     assert min(results["mean_test_accuracy"]) > 0.4
+
+
+def test_readme_colour_jpeg_runs():
+    colour = _python_blocks()[2]
+    namespace = {}
+    _run(
+        "import numpy as np\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from skcompress import BlockDCT, PerceptualQuantizer\n"
+        "from skcompress.datasets import load_photographs\n"
+        "rgb = load_photographs(size=64, color=True).images\n" + colour,
+        namespace,
+    )
+    B = namespace["jpeg"].transform(namespace["rgb"])
+    assert B.structure.channels == ("Y0", "Y1", "Y2", "Y3", "Cb", "Cr")
+    assert all(data[:2] == b"\xff\xd8" for data in namespace["files"])
 
 
 def _rst_python_blocks(path):
