@@ -15,13 +15,14 @@ as ``JPEGCodec`` makes it; Pillow: one call per image, as it codes them):
     coefficients of Pillow's files, bit for bit) or the float arithmetic of
     skcompress's numpy steps (``JPEGCodec(dct="float")``).
 ``kernel compress islow`` / ``kernel compress float``
-    The same, then :func:`skcompress.io.write_jpeg_coefficients` per image:
+    The same, then :func:`skcompress.io.write_jpeg_coefficients_batch`:
     standard files with optimized Huffman tables, ``JPEGCodec.compress``'s path.
 ``kernel decode``
     :func:`skcompress.codecs._libjpeg.jpeg_decode` of the islow coefficients:
     libjpeg-turbo's pixels (integer IDCT, fancy upsampling), bit for bit.
-``JPEGCodec.transform islow`` / ``float``
-    The estimator as wired in this checkout, on the colour set.
+``JPEGCodec.transform islow`` / ``float``, ``JPEGCodec.compress``, ``JPEGCodec.inverse_transform``
+    The estimator itself (pixels to symbols, to standard files, symbols to
+    pixels), with its checks.
 ``pillow encode`` / ``pillow encode optimize``
     ``Image.fromarray(x).save(BytesIO(), "JPEG", quality=75, subsampling=2)``
     (and ``optimize=True``: two passes, optimized Huffman tables, as ours):
@@ -54,7 +55,7 @@ from PIL import Image
 from skcompress.codecs import JPEGCodec
 from skcompress.codecs._libjpeg import jpeg_decode, jpeg_encode
 from skcompress.datasets import load_mnist, load_photographs
-from skcompress.io import read_jpeg_coefficients, write_jpeg_coefficients
+from skcompress.io import read_jpeg_coefficients, write_jpeg_coefficients_batch
 
 FACTORS = [[2, 2], [1, 1], [1, 1]]  # 4:2:0
 
@@ -74,12 +75,9 @@ def compress(X, tables, dct):
     """The kernel's coefficients written to one standard file per image."""
     coefficients = jpeg_encode(X, tables, dct=dct)
     factors = FACTORS[: len(coefficients)] if X.ndim == 4 else None
-    return [
-        write_jpeg_coefficients(
-            [c[i] for c in coefficients], tables, shape=X.shape[1:3], sampling_factors=factors
-        )
-        for i in range(len(X))
-    ]
+    return write_jpeg_coefficients_batch(
+        coefficients, tables, shape=X.shape[1:3], sampling_factors=factors
+    )
 
 
 def check_against_pillow(X, files, tables):
@@ -118,6 +116,12 @@ def routines(X, quality, with_codec):
                 lambda codec=codec: codec.transform(X),
                 "pillow encode",
             )
+        symbols = codec.transform(X)
+        found["JPEGCodec.compress"] = (lambda: codec.compress(X), "pillow encode")
+        found["JPEGCodec.inverse_transform"] = (
+            lambda: codec.inverse_transform(symbols),
+            "pillow decode",
+        )
     found["pillow encode"] = (lambda: [pillow_file(x, quality) for x in X], "pillow encode")
     found["pillow encode optimize"] = (
         lambda: [pillow_file(x, quality, optimize=True) for x in X],
@@ -140,7 +144,7 @@ def main(argv=None):
         photos, digits = photos[:3], digits[:500]
     sets = [
         (f"{len(photos)} colour photographs 512 x 512, 4:2:0", photos, True),
-        (f"{len(digits)} gray MNIST digits 28 x 28", digits, False),
+        (f"{len(digits)} gray MNIST digits 28 x 28", digits, True),
     ]
     for title, X, with_codec in sets:
         found = routines(X, args.quality, with_codec)

@@ -15,7 +15,7 @@ from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._structure import Structure, read_structure, refuse, with_structure
 from ..entropy import BlockContextModel
 from ..entropy._coder import read_varint, varint
-from ..io import read_jpeg_coefficients, write_jpeg_coefficients
+from ..io import read_jpeg_coefficients, write_jpeg_coefficients_batch
 from ..quantization._tables import JPEG_CHROMA, JPEG_LUMA, ijg_scale
 from ._libjpeg import jpeg_component_views, jpeg_decode, jpeg_encode
 
@@ -760,17 +760,13 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     def _compress_flat(self, flat, progressive):
         components = self._components(flat)
         if self.entropy == "jpeg":
-            H, W = self._spatial
-            return [
-                write_jpeg_coefficients(
-                    [c[i] for c in components],
-                    self.quantization_tables_,
-                    shape=(H, W),
-                    sampling_factors=self.sampling_factors_,
-                    progressive=progressive,
-                )
-                for i in range(len(flat))
-            ]
+            return write_jpeg_coefficients_batch(
+                components,
+                self.quantization_tables_,
+                shape=self._spatial,
+                sampling_factors=self.sampling_factors_,
+                progressive=progressive,
+            )
         parts = [
             model.compress(_stack(components, group))
             for model, group in zip(self.entropy_models_, self._entropy_groups, strict=True)

@@ -1,8 +1,21 @@
 """JPEG files as input: coefficients read without decoding, folders as data sets, writers."""
 
+from ._augment import (
+    adjust_brightness,
+    adjust_contrast,
+    crop_blocks,
+    downsample2x,
+    flip_horizontal,
+    flip_vertical,
+    random_crop,
+    random_flip,
+    rotate90,
+    transpose,
+    upsample2x,
+)
 from ._folder import load_jpeg_folder, write_jpeg
 from ._jpeg import JPEGCoefficients, read_jpeg_coefficients
-from ._jpeg_writer import write_jpeg_coefficients
+from ._jpeg_writer import write_jpeg_coefficients, write_jpeg_coefficients_batch
 
 __all__ = [
     "JPEGCoefficients",
@@ -10,4 +23,20 @@ __all__ = [
     "read_jpeg_coefficients",
     "write_jpeg",
     "write_jpeg_coefficients",
+    "write_jpeg_coefficients_batch",
+]
+
+# exact augmentation on coefficients (_augment.py)
+__all__ += [
+    "adjust_brightness",
+    "adjust_contrast",
+    "crop_blocks",
+    "downsample2x",
+    "flip_horizontal",
+    "flip_vertical",
+    "random_crop",
+    "random_flip",
+    "rotate90",
+    "transpose",
+    "upsample2x",
 ]

@@ -17,14 +17,21 @@
  *                  `strict` the first one is an error), the file's own block
  *                  grids, its colour space and its sampling factors.
  *
- * write(inputs, grids, k, width, height, colour space, factors, table numbers, tables,
- *       n_tables, progressive)
- *                  the bytes of a JPEG file holding the given coefficients (int16, k a
- *                  block in zig-zag order, rows x cols blocks per component, the grids
- *                  libjpeg computes from the size and sampling factors), written by
- *                  jpeg_write_coefficients with optimized Huffman tables, baseline (or
- *                  extended sequential with 16-bit tables), or progressive with libjpeg's
- *                  default script. The caller checks the coefficients' range first.
+ * write(inputs, strides, int32, n_images, grids, k, width, height, colour space, factors,
+ *       table numbers, tables, n_tables, progressive, reference)
+ *                  (-1, [bytes, ...]): JPEG files of a batch of images' coefficients
+ *                  (int16 or int32, k a block in zig-zag order, rows x cols blocks per
+ *                  component, the grids libjpeg computes from the size and sampling
+ *                  factors; each image contiguous, `strides` bytes after the one before),
+ *                  written by jpeg_write_coefficients with optimized Huffman tables,
+ *                  baseline (or extended sequential with 16-bit tables), or progressive
+ *                  with libjpeg's default script; or (i, None) where image i holds a
+ *                  coefficient beyond libjpeg's Huffman coder (the caller says which).
+ *                  One libjpeg object writes them all, without the GIL. Sequential files
+ *                  take one pass: the symbols are counted while the blocks are copied in,
+ *                  and the tables built as libjpeg's optimizing pass builds them (the same
+ *                  bytes); progressive files, and `reference`, take libjpeg's two passes
+ *                  (`reference`: and only libjpeg's own checks).
  *
  * Budgets, checked before libjpeg allocates anything: the scans (SOS markers
  * counted by a walk over the marker segments, and libjpeg's own count in the
@@ -640,154 +647,507 @@ static PyObject *read_coefficients(PyObject *self, PyObject *args) {
     return Py_BuildValue("(iNiN)", err.warnings, grid_list, color_space, factors);
 }
 
-/* ---- Writing: quantized coefficients to a JPEG file ------------------------------- */
+/* ---- Writing: quantized coefficients to JPEG files -------------------------------- */
 
-/* A destination growing a malloc'ed buffer of our own, so that an error anywhere
+/* jchuff.c with 8-bit samples: an AC coefficient has at most 10 bits of magnitude, a DC
+ * difference 11; JCOEF holds +-32767 */
+#define MAX_AC_BITS 10
+#define MAX_DC_BITS 11
+#define MAX_DC 32767
+#define MAX_CODE_LENGTH 32 /* of the Huffman tree, before limiting codes to 16 bits */
+
+/* Where each coefficient of a block in natural order is in zig-zag order. */
+static const int kNaturalToZigzag[64] = {
+    0,  1,  5,  6,  14, 15, 27, 28, 2,  4,  7,  13, 16, 26, 29, 42, 3,  8,  12, 17, 25, 30,
+    41, 43, 9,  11, 18, 24, 31, 40, 44, 53, 10, 19, 23, 32, 39, 45, 52, 54, 20, 22, 33, 38,
+    46, 51, 55, 60, 21, 34, 37, 47, 50, 56, 59, 61, 35, 36, 48, 49, 57, 58, 62, 63};
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define SKC_UNROLL _Pragma("GCC unroll 64")
+#elif defined(__clang__)
+#define SKC_UNROLL _Pragma("unroll")
+#else
+#define SKC_UNROLL
+#endif
+
+#if defined(_MSC_VER)
+#include <intrin.h>
+static int lowest_bit(uint64_t x) {
+    unsigned long i;
+    _BitScanForward64(&i, x);
+    return (int)i;
+}
+static int bit_length(uint32_t x) {
+    unsigned long i;
+    return _BitScanReverse(&i, x) ? (int)i + 1 : 0;
+}
+#else
+#define lowest_bit(x) __builtin_ctzll(x)
+#define bit_length(x) ((x) ? 32 - __builtin_clz(x) : 0)
+#endif
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+/* Bit j set where the j-th of 64 coefficients is not zero. */
+static uint64_t nonzero_int16(const int16_t *p) {
+    const __m128i zero = _mm_setzero_si128();
+    uint64_t zeros = 0;
+    for (int i = 0; i < 4; i++) {
+        const __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(p + 16 * i)), zero);
+        const __m128i b =
+            _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(p + 16 * i + 8)), zero);
+        zeros |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_packs_epi16(a, b)) << (16 * i);
+    }
+    return ~zeros;
+}
+static uint64_t nonzero_int32(const int32_t *p) {
+    const __m128i zero = _mm_setzero_si128();
+    uint64_t zeros = 0;
+    for (int i = 0; i < 4; i++) {
+        const int32_t *q = p + 16 * i;
+        const __m128i a = _mm_packs_epi32(
+            _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)q), zero),
+            _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(q + 4)), zero));
+        const __m128i b = _mm_packs_epi32(
+            _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(q + 8)), zero),
+            _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(q + 12)), zero));
+        zeros |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_packs_epi16(a, b)) << (16 * i);
+    }
+    return ~zeros;
+}
+#define NONZERO_64(TYPE, p) (sizeof(TYPE) == 2 ? nonzero_int16((const int16_t *)(p)) \
+                                               : nonzero_int32((const int32_t *)(p)))
+#else
+#define NONZERO_64(TYPE, p) nonzero_scalar_##TYPE(p, 64)
+#endif
+
+#define SKC_NONZERO_SCALAR(TYPE)                                                            \
+    static uint64_t nonzero_scalar_##TYPE(const TYPE *p, int k) {                           \
+        uint64_t mask = 0;                                                                  \
+        for (int j = 0; j < k; j++) mask |= (uint64_t)(p[j] != 0) << j;                     \
+        return mask;                                                                        \
+    }
+SKC_NONZERO_SCALAR(int16_t)
+SKC_NONZERO_SCALAR(int32_t)
+
+/* What the files are: the same for every image of a batch. */
+typedef struct {
+    int n; /* components */
+    int k; /* coefficients a block given, in zig-zag order; the rest are zero */
+    int int32; /* the inputs' type: int32_t, else int16_t */
+    const char *inputs[SKC_MAX_COMPONENTS]; /* the first image's blocks of each component */
+    Py_ssize_t strides[SKC_MAX_COMPONENTS]; /* bytes from one image to the next */
+    Py_ssize_t rows[SKC_MAX_COMPONENTS], cols[SKC_MAX_COMPONENTS];
+    int h[SKC_MAX_COMPONENTS], v[SKC_MAX_COMPONENTS], table_no[SKC_MAX_COMPONENTS];
+    unsigned int width, height;
+    int space, n_tables, progressive;
+    const UINT16 *tables;
+    /* libjpeg's own optimized Huffman tables and coefficient checks (two passes),
+     * instead of ours (one pass) */
+    int reference;
+} Files;
+
+/* Symbol frequencies of each Huffman table slot, as libjpeg's optimizing pass counts
+ * them (jchuff.c's htest_one_block); index 256 is left for the pseudo-symbol. */
+typedef struct {
+    long dc[NUM_HUFF_TBLS][257], ac[NUM_HUFF_TBLS][257];
+} Counts;
+
+/* A row of blocks into libjpeg's array (natural order, zeros after the first k), the
+ * AC symbols of each counted into `ac` (NULL: not counted). Returns 0 where a
+ * coefficient is beyond what libjpeg's Huffman coder holds, or a DC beyond JCOEF. */
+#define SKC_FILL_ROW(TYPE)                                                                  \
+    static int fill_row_##TYPE(JBLOCKROW row, const TYPE *src, Py_ssize_t cols, int k,      \
+                               long *ac) {                                                  \
+        for (Py_ssize_t b = 0; b < cols; b++, src += k) {                                   \
+            JCOEF *dst = row[b];                                                            \
+            if (k == 64) {                                                                  \
+                SKC_UNROLL                                                                  \
+                for (int i = 0; i < 64; i++) dst[i] = (JCOEF)src[kNaturalToZigzag[i]];      \
+            } else {                                                                        \
+                memset(dst, 0, sizeof(JBLOCK));                                             \
+                for (int j = 0; j < k; j++) dst[kZigzag[j]] = (JCOEF)src[j];                \
+            }                                                                               \
+            if (!ac) continue;                                                              \
+            if (src[0] > MAX_DC || src[0] < -MAX_DC) return 0;                              \
+            uint64_t nonzero =                                                              \
+                (k == 64 ? NONZERO_64(TYPE, src) : nonzero_scalar_##TYPE(src, k)) & ~1ull;  \
+            int last = 0;                                                                   \
+            while (nonzero) {                                                               \
+                const int j = lowest_bit(nonzero);                                          \
+                nonzero &= nonzero - 1;                                                     \
+                const int32_t x = src[j];                                                   \
+                const int bits = bit_length(x < 0 ? -(uint32_t)x : (uint32_t)x);            \
+                if (bits > MAX_AC_BITS) return 0;                                           \
+                int run = j - last - 1;                                                     \
+                for (; run > 15; run -= 16) ac[0xF0]++;                                     \
+                ac[(run << 4) + bits]++;                                                    \
+                last = j;                                                                   \
+            }                                                                               \
+            if (last < 63) ac[0]++; /* end of block */                                      \
+        }                                                                                   \
+        return 1;                                                                           \
+    }
+SKC_FILL_ROW(int16_t)
+SKC_FILL_ROW(int32_t)
+
+/* One component of one image into libjpeg's array, whole MCUs (the padding zero). */
+static int fill(j_compress_ptr cinfo, jvirt_barray_ptr array, const Files *f, int c,
+                Py_ssize_t image, long *ac) {
+    const char *src = f->inputs[c] + image * f->strides[c];
+    const Py_ssize_t rows = f->rows[c], cols = f->cols[c], k = f->k;
+    const Py_ssize_t all_rows = (rows + f->v[c] - 1) / f->v[c] * f->v[c],
+                     all_cols = (cols + f->h[c] - 1) / f->h[c] * f->h[c];
+    const size_t row_bytes = (size_t)(cols * k) * (f->int32 ? 4 : 2);
+    for (Py_ssize_t r = 0; r < all_rows; r++) {
+        JBLOCKROW row = (*cinfo->mem->access_virt_barray)((j_common_ptr)cinfo, array,
+                                                          (JDIMENSION)r, 1, TRUE)[0];
+        if (r >= rows) {
+            memset(row, 0, (size_t)all_cols * sizeof(JBLOCK));
+            continue;
+        }
+        const char *line = src + (size_t)r * row_bytes;
+        if (!(f->int32 ? fill_row_int32_t(row, (const int32_t *)line, cols, (int)k, ac)
+                       : fill_row_int16_t(row, (const int16_t *)line, cols, (int)k, ac)))
+            return 0;
+        if (all_cols > cols) memset(row + cols, 0, (size_t)(all_cols - cols) * sizeof(JBLOCK));
+    }
+    return 1;
+}
+
+/* The DC differences of one component of one image, in the order libjpeg codes its
+ * blocks (one component: raster order; three: MCUs in raster order, the component's
+ * v x h blocks of each in raster order, the blocks padding the last MCUs repeating the
+ * DC before them), counted into `dc` (and the padding's end of block into `ac`).
+ * Returns 0 where a difference is beyond 11 bits. */
+static int count_dc(const Files *f, int c, Py_ssize_t image, long *dc, long *ac) {
+    const char *src = f->inputs[c] + image * f->strides[c];
+    const Py_ssize_t rows = f->rows[c], cols = f->cols[c], k = f->k;
+    Py_ssize_t mcu_rows = rows, mcu_cols = cols;
+    int v = 1, h = 1;
+    if (f->n > 1) {
+        int v_max = 1, h_max = 1;
+        for (int i = 0; i < f->n; i++) {
+            if (f->v[i] > v_max) v_max = f->v[i];
+            if (f->h[i] > h_max) h_max = f->h[i];
+        }
+        v = f->v[c];
+        h = f->h[c];
+        mcu_rows = ((Py_ssize_t)f->height + 8 * v_max - 1) / (8 * v_max);
+        mcu_cols = ((Py_ssize_t)f->width + 8 * h_max - 1) / (8 * h_max);
+    }
+    int64_t last = 0;
+    for (Py_ssize_t mr = 0; mr < mcu_rows; mr++)
+        for (Py_ssize_t mc = 0; mc < mcu_cols; mc++)
+            for (int y = 0; y < v; y++)
+                for (int x = 0; x < h; x++) {
+                    const Py_ssize_t r = mr * v + y, col = mc * h + x;
+                    if (r >= rows || col >= cols) { /* padding: no difference, no AC */
+                        dc[0]++;
+                        ac[0]++;
+                        continue;
+                    }
+                    const Py_ssize_t at = (r * cols + col) * k;
+                    const int64_t value = f->int32 ? ((const int32_t *)src)[at]
+                                                   : ((const int16_t *)src)[at];
+                    const int64_t difference = value - last;
+                    last = value;
+                    const uint64_t size = difference < 0 ? -(uint64_t)difference
+                                                         : (uint64_t)difference;
+                    if (size >> MAX_DC_BITS) return 0;
+                    dc[bit_length((uint32_t)size)]++;
+                }
+    return 1;
+}
+
+/* An optimal Huffman table of the frequencies `counts` (which it keeps), as libjpeg's
+ * jpeg_gen_optimal_table builds it (T.81 K.2: the two least frequent symbols merged
+ * first, of equal frequencies the higher symbol, a pseudo-symbol 256 so that no code
+ * is all ones, codes longer than 16 bits folded back), the same table for the same
+ * counts. Returns 0 where a code would exceed MAX_CODE_LENGTH bits. */
+typedef struct {
+    long freq;
+    int symbol;
+} Node;
+static int node_before(Node a, Node b) { /* merged first */
+    return a.freq < b.freq || (a.freq == b.freq && a.symbol > b.symbol);
+}
+static int optimal_table(const long *counts, JHUFF_TBL *table) {
+    Node queue[257]; /* sorted, the next to merge first */
+    int present[257], codesize[257], others[257], n = 0;
+    UINT8 bits[MAX_CODE_LENGTH + 1];
+    memset(bits, 0, sizeof bits);
+    for (int i = 0; i <= 256; i++) {
+        const Node node = {i < 256 ? counts[i] : 1, i};
+        if (!node.freq) continue;
+        present[n] = i; /* ascending */
+        codesize[i] = 0;
+        others[i] = -1;
+        int at = n++;
+        for (; at > 0 && node_before(node, queue[at - 1]); at--) queue[at] = queue[at - 1];
+        queue[at] = node;
+    }
+    for (int first = 0; n - first > 1;) {
+        Node c1 = queue[first], c2 = queue[first + 1];
+        c1.freq += c2.freq;
+        int a = c1.symbol, b = c2.symbol;
+        codesize[a]++;
+        while (others[a] >= 0) codesize[a = others[a]]++;
+        others[a] = b;
+        codesize[b]++;
+        while (others[b] >= 0) codesize[b = others[b]]++;
+        /* c1 back into the queue, in order, c2 out */
+        int at = ++first;
+        for (; at + 1 < n && node_before(queue[at + 1], c1); at++) queue[at] = queue[at + 1];
+        queue[at] = c1;
+    }
+    for (int i = 0; i < n; i++) {
+        const int size = codesize[present[i]];
+        if (size > MAX_CODE_LENGTH) return 0;
+        bits[size]++;
+    }
+    int i = MAX_CODE_LENGTH;
+    for (; i > 16; i--)
+        while (bits[i] > 0) {
+            int j = i - 2;
+            while (bits[j] == 0) j--;
+            bits[i] -= 2;
+            bits[i - 1]++;
+            bits[j + 1] += 2;
+            bits[j]--;
+        }
+    while (bits[i] == 0) i--;
+    bits[i]--; /* the pseudo-symbol's code */
+    memcpy(table->bits, bits, sizeof table->bits);
+    /* symbols by code length (before the folding), then value; 256 last */
+    int start[MAX_CODE_LENGTH + 2] = {0};
+    for (int j = 0; j < n - 1; j++) start[codesize[present[j]] + 1]++;
+    for (int l = 1; l <= MAX_CODE_LENGTH; l++) start[l + 1] += start[l];
+    for (int j = 0; j < n - 1; j++) table->huffval[start[codesize[present[j]]]++] = (UINT8)present[j];
+    table->sent_table = FALSE;
+    return 1;
+}
+
+/* The files accumulate in one malloc'ed buffer of our own, so that an error anywhere
  * frees everything (libjpeg's jpeg_mem_dest may leave a buffer it reallocated). */
 typedef struct {
     struct jpeg_destination_mgr pub;
     JOCTET *buffer;
     size_t size; /* bytes allocated */
+    size_t used; /* bytes of the files finished */
 } Destination;
 
-static void start_destination(j_compress_ptr cinfo) {
-    Destination *d = (Destination *)cinfo->dest;
-    d->pub.next_output_byte = d->buffer;
-    d->pub.free_in_buffer = d->size;
-}
-
-static boolean grow_destination(j_compress_ptr cinfo) {
+static void enlarge(j_compress_ptr cinfo) {
     Destination *d = (Destination *)cinfo->dest;
     JOCTET *bigger = (JOCTET *)realloc(d->buffer, 2 * d->size);
     if (!bigger) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 10);
     d->buffer = bigger;
-    d->pub.next_output_byte = bigger + d->size; /* libjpeg hands back a full buffer */
-    d->pub.free_in_buffer = d->size;
     d->size *= 2;
+}
+
+static void start_destination(j_compress_ptr cinfo) {
+    Destination *d = (Destination *)cinfo->dest;
+    if (d->size - d->used < 4096) enlarge(cinfo);
+    d->pub.next_output_byte = d->buffer + d->used;
+    d->pub.free_in_buffer = d->size - d->used;
+}
+
+/* Called with the buffer full (next_output_byte may be stale). */
+static boolean grow_destination(j_compress_ptr cinfo) {
+    Destination *d = (Destination *)cinfo->dest;
+    const size_t full = d->size;
+    enlarge(cinfo);
+    d->pub.next_output_byte = d->buffer + full;
+    d->pub.free_in_buffer = d->size - full;
     return TRUE;
 }
 
-static void end_destination(j_compress_ptr cinfo) { (void)cinfo; }
+static void end_destination(j_compress_ptr cinfo) {
+    Destination *d = (Destination *)cinfo->dest;
+    d->used = (size_t)(d->pub.next_output_byte - d->buffer);
+}
+
+/* The settings every file of a batch shares (kept by libjpeg between files). */
+static void configure(j_compress_ptr cinfo, const Files *f) {
+    cinfo->image_width = f->width;
+    cinfo->image_height = f->height;
+    cinfo->input_components = f->n;
+    cinfo->in_color_space = (J_COLOR_SPACE)f->space;
+    jpeg_set_defaults(cinfo);
+    jpeg_set_colorspace(cinfo, (J_COLOR_SPACE)f->space); /* component ids, Huffman slots */
+    for (int t = 0; t < f->n_tables; t++) {
+        if (!cinfo->quant_tbl_ptrs[t])
+            cinfo->quant_tbl_ptrs[t] = jpeg_alloc_quant_table((j_common_ptr)cinfo);
+        memcpy(cinfo->quant_tbl_ptrs[t]->quantval, f->tables + 64 * t, 64 * sizeof(UINT16));
+        cinfo->quant_tbl_ptrs[t]->sent_table = FALSE;
+    }
+    for (int c = 0; c < f->n; c++) {
+        jpeg_component_info *comp = cinfo->comp_info + c;
+        comp->h_samp_factor = f->h[c];
+        comp->v_samp_factor = f->v[c];
+        comp->quant_tbl_no = f->table_no[c];
+    }
+    /* libjpeg's two passes where it optimizes the tables; ours counts while copying */
+    cinfo->optimize_coding = f->reference || f->progressive;
+    if (f->progressive) jpeg_simple_progression(cinfo);
+}
+
+/* One file, appended to the destination. Returns 0, having written nothing, where a
+ * coefficient is beyond libjpeg's Huffman coder (unless f->reference). */
+static int write_file(j_compress_ptr cinfo, const Files *f, Py_ssize_t image, Counts *counts) {
+    jvirt_barray_ptr arrays[SKC_MAX_COMPONENTS];
+    for (int c = 0; c < f->n; c++)
+        /* whole MCUs: libjpeg's coefficient controller reads iMCU rows */
+        arrays[c] = (*cinfo->mem->request_virt_barray)(
+            (j_common_ptr)cinfo, JPOOL_IMAGE, FALSE,
+            (JDIMENSION)((f->cols[c] + f->h[c] - 1) / f->h[c] * f->h[c]),
+            (JDIMENSION)((f->rows[c] + f->v[c] - 1) / f->v[c] * f->v[c]), (JDIMENSION)f->v[c]);
+    jpeg_write_coefficients(cinfo, arrays); /* realizes the arrays */
+    int used_dc[NUM_HUFF_TBLS] = {0}, used_ac[NUM_HUFF_TBLS] = {0};
+    for (int c = 0; c < f->n; c++) {
+        used_dc[cinfo->comp_info[c].dc_tbl_no] = 1;
+        used_ac[cinfo->comp_info[c].ac_tbl_no] = 1;
+    }
+    for (int t = 0; t < NUM_HUFF_TBLS && !f->reference; t++) {
+        if (used_dc[t]) memset(counts->dc[t], 0, sizeof counts->dc[t]);
+        if (used_ac[t]) memset(counts->ac[t], 0, sizeof counts->ac[t]);
+    }
+    for (int c = 0; c < f->n; c++) {
+        const jpeg_component_info *comp = cinfo->comp_info + c;
+        long *ac = f->reference ? NULL : counts->ac[comp->ac_tbl_no];
+        if (!fill(cinfo, arrays[c], f, c, image, ac) ||
+            (ac && !count_dc(f, c, image, counts->dc[comp->dc_tbl_no], ac))) {
+            jpeg_abort_compress(cinfo);
+            return 0;
+        }
+    }
+    if (!f->reference && !f->progressive) {
+        for (int t = 0; t < NUM_HUFF_TBLS; t++) {
+            JHUFF_TBL **dc = cinfo->dc_huff_tbl_ptrs + t, **ac = cinfo->ac_huff_tbl_ptrs + t;
+            if (used_dc[t] && !*dc) *dc = jpeg_alloc_huff_table((j_common_ptr)cinfo);
+            if (used_ac[t] && !*ac) *ac = jpeg_alloc_huff_table((j_common_ptr)cinfo);
+            if ((used_dc[t] && !optimal_table(counts->dc[t], *dc)) ||
+                (used_ac[t] && !optimal_table(counts->ac[t], *ac)))
+                ERREXIT(cinfo, JERR_HUFF_CLEN_OVERFLOW);
+        }
+    }
+    jpeg_finish_compress(cinfo);
+    return 1;
+}
 
 static PyObject *write_coefficients(PyObject *self, PyObject *args) {
-    PyObject *inputs, *grids, *factors, *table_numbers;
-    Py_ssize_t tables_address;
-    unsigned int width, height;
-    int space, k, n_tables, progressive;
+    PyObject *inputs, *strides, *grids, *factors, *table_numbers;
+    Py_ssize_t n_images, tables_address;
+    Files f;
     (void)self;
-    if (!PyArg_ParseTuple(args, "O!O!iIIiO!O!nip", &PyTuple_Type, &inputs, &PyTuple_Type,
-                          &grids, &k, &width, &height, &space, &PyTuple_Type, &factors,
-                          &PyTuple_Type, &table_numbers, &tables_address, &n_tables,
-                          &progressive))
+    memset(&f, 0, sizeof f);
+    if (!PyArg_ParseTuple(args, "O!O!pnO!iIIiO!O!nipp", &PyTuple_Type, &inputs, &PyTuple_Type,
+                          &strides, &f.int32, &n_images, &PyTuple_Type, &grids, &f.k, &f.width,
+                          &f.height, &f.space, &PyTuple_Type, &factors, &PyTuple_Type,
+                          &table_numbers, &tables_address, &f.n_tables, &f.progressive,
+                          &f.reference))
         return NULL;
     const Py_ssize_t n = PyTuple_GET_SIZE(inputs);
-    const int known_space = space == JCS_GRAYSCALE || space == JCS_YCbCr || space == JCS_RGB;
-    if (n < 1 || n > SKC_MAX_COMPONENTS || PyTuple_GET_SIZE(grids) != n ||
-        PyTuple_GET_SIZE(factors) != n || PyTuple_GET_SIZE(table_numbers) != n || k < 1 ||
-        k > 64 || n_tables < 1 || n_tables > NUM_QUANT_TBLS || !known_space ||
-        (space == JCS_GRAYSCALE) != (n == 1)) {
+    const int known_space = f.space == JCS_GRAYSCALE || f.space == JCS_YCbCr || f.space == JCS_RGB;
+    if (n < 1 || n > SKC_MAX_COMPONENTS || PyTuple_GET_SIZE(strides) != n ||
+        PyTuple_GET_SIZE(grids) != n || PyTuple_GET_SIZE(factors) != n ||
+        PyTuple_GET_SIZE(table_numbers) != n || f.k < 1 || f.k > 64 || n_images < 0 ||
+        f.n_tables < 1 || f.n_tables > NUM_QUANT_TBLS || !known_space ||
+        (f.space == JCS_GRAYSCALE) != (n == 1)) {
         PyErr_SetString(PyExc_ValueError, "_jpeg_reader.write: inconsistent arguments");
         return NULL;
     }
-    const int16_t *sources[SKC_MAX_COMPONENTS];
-    Py_ssize_t rows[SKC_MAX_COMPONENTS], cols[SKC_MAX_COMPONENTS];
-    int h[SKC_MAX_COMPONENTS], v[SKC_MAX_COMPONENTS], table_no[SKC_MAX_COMPONENTS];
+    f.n = (int)n;
     int max_h = 1, max_v = 1;
     for (Py_ssize_t c = 0; c < n; c++) {
-        sources[c] = (const int16_t *)PyLong_AsVoidPtr(PyTuple_GET_ITEM(inputs, c));
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(grids, c), "nn", rows + c, cols + c) ||
-            !PyArg_ParseTuple(PyTuple_GET_ITEM(factors, c), "ii", h + c, v + c))
+        f.inputs[c] = (const char *)PyLong_AsVoidPtr(PyTuple_GET_ITEM(inputs, c));
+        f.strides[c] = PyLong_AsSsize_t(PyTuple_GET_ITEM(strides, c));
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(grids, c), "nn", f.rows + c, f.cols + c) ||
+            !PyArg_ParseTuple(PyTuple_GET_ITEM(factors, c), "ii", f.h + c, f.v + c))
             return NULL;
-        table_no[c] = (int)PyLong_AsLong(PyTuple_GET_ITEM(table_numbers, c));
-        if (h[c] < 1 || h[c] > MAX_SAMP_FACTOR || v[c] < 1 || v[c] > MAX_SAMP_FACTOR ||
-            table_no[c] < 0 || table_no[c] >= n_tables) {
+        f.table_no[c] = (int)PyLong_AsLong(PyTuple_GET_ITEM(table_numbers, c));
+        if (f.h[c] < 1 || f.h[c] > MAX_SAMP_FACTOR || f.v[c] < 1 || f.v[c] > MAX_SAMP_FACTOR ||
+            f.table_no[c] < 0 || f.table_no[c] >= f.n_tables) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_ValueError, "_jpeg_reader.write: inconsistent arguments");
             return NULL;
         }
-        if (h[c] > max_h) max_h = h[c];
-        if (v[c] > max_v) max_v = v[c];
+        if (f.h[c] > max_h) max_h = f.h[c];
+        if (f.v[c] > max_v) max_v = f.v[c];
     }
     if (PyErr_Occurred()) return NULL;
     /* the block grids libjpeg computes (jcmaster.c's initial_setup) must be the inputs' */
     for (Py_ssize_t c = 0; c < n; c++) {
-        const unsigned long long r = ((unsigned long long)height * v[c] + 8ull * max_v - 1) /
+        const unsigned long long r = ((unsigned long long)f.height * f.v[c] + 8ull * max_v - 1) /
                                      (8ull * max_v),
-                                 w = ((unsigned long long)width * h[c] + 8ull * max_h - 1) /
+                                 w = ((unsigned long long)f.width * f.h[c] + 8ull * max_h - 1) /
                                      (8ull * max_h);
-        if ((Py_ssize_t)r != rows[c] || (Py_ssize_t)w != cols[c]) {
+        if ((Py_ssize_t)r != f.rows[c] || (Py_ssize_t)w != f.cols[c]) {
             PyErr_Format(PyExc_ValueError,
                          "_jpeg_reader.write: component %zd has %zd x %zd blocks, libjpeg "
                          "computes %llu x %llu",
-                         c, rows[c], cols[c], r, w);
+                         c, f.rows[c], f.cols[c], r, w);
             return NULL;
         }
     }
-    const UINT16 *tables = (const UINT16 *)tables_address;
+    f.tables = (const UINT16 *)tables_address;
 
     struct jpeg_compress_struct cinfo;
     Errors err;
     Destination dest;
+    Counts *counts = (Counts *)malloc(sizeof(Counts));
+    size_t *ends = (size_t *)malloc(sizeof(size_t) * (size_t)(n_images + 1));
+    volatile Py_ssize_t image = 0;
     volatile int ok = 0;
     memset(&dest, 0, sizeof dest);
     dest.size = 65536;
     dest.buffer = (JOCTET *)malloc(dest.size);
-    if (!dest.buffer) return PyErr_NoMemory();
+    if (!dest.buffer || !counts || !ends) {
+        free(dest.buffer);
+        free(counts);
+        free(ends);
+        return PyErr_NoMemory();
+    }
     dest.pub.init_destination = start_destination;
     dest.pub.empty_output_buffer = grow_destination;
     dest.pub.term_destination = end_destination;
+    memset(&cinfo, 0, sizeof cinfo);
     cinfo.err = errors(&err, 1); /* a warning while writing is an error */
     PyThreadState *thread = PyEval_SaveThread();
     if (setjmp(err.jump) == 0) {
         jpeg_create_compress(&cinfo);
         cinfo.dest = &dest.pub;
-        cinfo.image_width = width;
-        cinfo.image_height = height;
-        cinfo.input_components = (int)n;
-        cinfo.in_color_space = (J_COLOR_SPACE)space;
-        jpeg_set_defaults(&cinfo);
-        jpeg_set_colorspace(&cinfo, (J_COLOR_SPACE)space); /* component ids, Huffman slots */
-        for (int t = 0; t < n_tables; t++) {
-            if (!cinfo.quant_tbl_ptrs[t])
-                cinfo.quant_tbl_ptrs[t] = jpeg_alloc_quant_table((j_common_ptr)&cinfo);
-            memcpy(cinfo.quant_tbl_ptrs[t]->quantval, tables + 64 * t, 64 * sizeof(UINT16));
-            cinfo.quant_tbl_ptrs[t]->sent_table = FALSE;
+        configure(&cinfo, &f);
+        for (; image < n_images; image++) {
+            if (!write_file(&cinfo, &f, image, counts)) break;
+            ends[image] = dest.used;
         }
-        jvirt_barray_ptr arrays[SKC_MAX_COMPONENTS];
-        for (int c = 0; c < (int)n; c++) {
-            jpeg_component_info *comp = cinfo.comp_info + c;
-            comp->h_samp_factor = h[c];
-            comp->v_samp_factor = v[c];
-            comp->quant_tbl_no = table_no[c];
-            /* whole MCUs: libjpeg's coefficient controller reads iMCU rows */
-            arrays[c] = (*cinfo.mem->request_virt_barray)(
-                (j_common_ptr)&cinfo, JPOOL_IMAGE, TRUE,
-                (JDIMENSION)((cols[c] + h[c] - 1) / h[c] * h[c]),
-                (JDIMENSION)((rows[c] + v[c] - 1) / v[c] * v[c]), (JDIMENSION)v[c]);
-        }
-        cinfo.optimize_coding = TRUE;
-        if (progressive) jpeg_simple_progression(&cinfo);
-        jpeg_write_coefficients(&cinfo, arrays); /* realizes the arrays */
-        for (int c = 0; c < (int)n; c++) {
-            const int16_t *src = sources[c];
-            for (Py_ssize_t r = 0; r < rows[c]; r++) {
-                JBLOCKROW row = (*cinfo.mem->access_virt_barray)(
-                    (j_common_ptr)&cinfo, arrays[c], (JDIMENSION)r, 1, TRUE)[0];
-                for (Py_ssize_t b = 0; b < cols[c]; b++, src += k)
-                    for (int j = 0; j < k; j++) row[b][kZigzag[j]] = src[j];
-            }
-        }
-        jpeg_finish_compress(&cinfo);
         ok = 1;
     }
     jpeg_destroy_compress(&cinfo);
     PyEval_RestoreThread(thread);
+    free(counts);
     PyObject *result = NULL;
-    if (ok)
-        result = PyBytes_FromStringAndSize((const char *)dest.buffer,
-                                           (Py_ssize_t)(dest.size - dest.pub.free_in_buffer));
-    else
-        PyErr_Format(PyExc_ValueError, "%s", err.message);
+    if (!ok) {
+        PyObject *why = Py_BuildValue("(sn)", err.message, (Py_ssize_t)image);
+        if (why) {
+            PyErr_SetObject(PyExc_ValueError, why); /* args: libjpeg's message, the image */
+            Py_DECREF(why);
+        }
+    } else if (image < n_images) { /* a coefficient out of range: the caller says where */
+        result = Py_BuildValue("(nO)", (Py_ssize_t)image, Py_None);
+    } else {
+        PyObject *files = PyList_New(n_images);
+        for (Py_ssize_t i = 0; files && i < n_images; i++) {
+            const size_t start = i ? ends[i - 1] : 0;
+            PyObject *data = PyBytes_FromStringAndSize((const char *)dest.buffer + start,
+                                                       (Py_ssize_t)(ends[i] - start));
+            if (!data) Py_CLEAR(files);
+            else PyList_SET_ITEM(files, i, data);
+        }
+        if (files) result = Py_BuildValue("(nN)", (Py_ssize_t)-1, files);
+    }
+    free(ends);
     free(dest.buffer);
     return result;
 }
@@ -801,9 +1161,11 @@ static PyMethodDef methods[] = {
      "max_coefficients): coefficients into the buffers at the addresses `outputs`; returns "
      "(problems, the file's block grids, colour space, sampling factors (h, v))."},
     {"write", write_coefficients, METH_VARARGS,
-     "write(inputs, grids, k, width, height, colour space, factors, table numbers, tables, "
-     "n_tables, progressive): a JPEG file (bytes) of the coefficients at the addresses "
-     "`inputs` (int16, k a block in zig-zag order)."},
+     "write(inputs, strides, int32, n_images, grids, k, width, height, colour space, factors, "
+     "table numbers, tables, n_tables, progressive, reference): JPEG files of the "
+     "coefficients at the addresses `inputs` (int16 or int32, k a block in zig-zag order, "
+     "`strides` bytes from one image to the next); returns (-1, [bytes, ...]), or "
+     "(image, None) where a coefficient of that image is beyond libjpeg's Huffman coder."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jpeg_reader",

@@ -1,4 +1,4 @@
-"""Quantized DCT coefficients written to a standard JPEG file by libjpeg."""
+"""Quantized DCT coefficients written to standard JPEG files by libjpeg, one or a batch."""
 
 import os
 import tempfile
@@ -93,6 +93,7 @@ def write_jpeg_coefficients(coefficients, quantization_tables=None, *, shape=Non
     See Also
     --------
     read_jpeg_coefficients : the inverse.
+    write_jpeg_coefficients_batch : many images of one size, in one call.
 
     Examples
     --------
@@ -137,40 +138,199 @@ def write_jpeg_coefficients(coefficients, quantization_tables=None, *, shape=Non
             "quantization_tables is required with a list of coefficient arrays (one 8x8 "
             "table per component, natural order)."
         )
+    planes, settings = _check(
+        coefficients, quantization_tables, shape, sampling_factors, color_space, baseline, False
+    )
+    data = _write([p[None] for p in planes], settings, progressive, False)[0]
+    if path is not None:
+        _write_atomically(path, data)
+    return data
+
+
+def write_jpeg_coefficients_batch(coefficients, quantization_tables, *, shape=None,
+                                  sampling_factors=None, color_space=None, progressive=False,
+                                  baseline=True):  # fmt: skip
+    """Write a batch of images' quantized DCT coefficients to standard JPEG files.
+
+    :func:`write_jpeg_coefficients` for many images of one size, sampling
+    and quantization: the tables, sampling factors and block grids are
+    checked once, then libjpeg writes every file in one call, without the
+    GIL (threads may write batches in parallel). Each file is the one
+    :func:`write_jpeg_coefficients` writes of the same image, byte for byte.
+
+    Parameters
+    ----------
+    coefficients : list of array-like of shape (n_images, rows, cols, k)
+        One array of integer symbols per component (1 component, gray, or
+        3): each image's blocks as :func:`write_jpeg_coefficients` takes
+        them, with a leading axis of images. ``int16`` and ``int32`` arrays
+        whose images are each contiguous (slices of a larger array
+        included) are read in place.
+    quantization_tables : array-like of shape (n_components, 8, 8) or (8, 8)
+        As in :func:`write_jpeg_coefficients`, for every image.
+    shape : (int, int) or None, default=None
+        ``(height, width)`` of every image in pixels. None: whole blocks, as
+        in :func:`write_jpeg_coefficients`.
+    sampling_factors : array-like of shape (n_components, 2) or None
+        As in :func:`write_jpeg_coefficients`. None: 4:4:4.
+    color_space : {"grayscale", "YCbCr", "RGB"} or None, default=None
+        As in :func:`write_jpeg_coefficients`.
+    progressive : bool, default=False
+        Write progressive files (libjpeg's default scan script).
+    baseline : bool, default=True
+        Refuse steps above 255 (16-bit tables), as in
+        :func:`write_jpeg_coefficients`.
+
+    Returns
+    -------
+    files : list of bytes
+        One JPEG file per image.
+
+    Raises
+    ------
+    ValueError
+        Before anything is returned, with :func:`write_jpeg_coefficients`'
+        messages; a coefficient's place names the image too, as in
+        ``coefficients[0][12] (Y)``: image 12 of the first component.
+
+    See Also
+    --------
+    write_jpeg_coefficients : one file.
+    read_jpeg_coefficients : the inverse, file by file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcompress.io import (
+    ...     read_jpeg_coefficients, write_jpeg_coefficients, write_jpeg_coefficients_batch)
+    >>> rng = np.random.default_rng(0)
+    >>> luma = rng.integers(-20, 20, (5, 4, 6, 64))  # 5 images of 32 x 48 pixels, 4:2:0
+    >>> chroma = rng.integers(-5, 5, (5, 2, 3, 64))
+    >>> files = write_jpeg_coefficients_batch(
+    ...     [luma, chroma, chroma], np.full((8, 8), 4), sampling_factors=[[2, 2], [1, 1], [1, 1]])
+    >>> len(files), read_jpeg_coefficients(files[3]).shape
+    (5, (32, 48))
+    >>> np.array_equal(read_jpeg_coefficients(files[3]).coefficients[0], luma[3])
+    True
+    >>> files[3] == write_jpeg_coefficients(
+    ...     [luma[3], chroma[3], chroma[3]], np.full((8, 8), 4),
+    ...     sampling_factors=[[2, 2], [1, 1], [1, 1]])
+    True
+    """
+    if isinstance(coefficients, np.ndarray) and coefficients.ndim == 4:
+        raise ValueError(
+            "coefficients must be a list of arrays, one per component; got one array of "
+            f"shape {coefficients.shape}: wrap it in a list for one component."
+        )
+    if isinstance(coefficients, str | bytes | Mapping) or not hasattr(coefficients, "__len__"):
+        raise ValueError(
+            "coefficients must be a list of arrays (n_images, rows, cols, k), one per "
+            f"component; got {type(coefficients).__name__}."
+        )
+    planes, settings = _check(
+        list(coefficients),
+        quantization_tables,
+        shape,
+        sampling_factors,
+        color_space,
+        baseline,
+        True,
+    )
+    return _write(planes, settings, progressive, True)
+
+
+def _check(coefficients, quantization_tables, shape, sampling_factors, color_space, baseline,
+           batch):  # fmt: skip
+    """The planes as arrays and what every file shares, or a ValueError."""
     n = len(coefficients)
     space = _check_space(color_space, n)
     names = _component_names(space, n)
     factors = _check_factors(sampling_factors, n)
-    planes, k = _check_planes(coefficients, names)
-    height, width = _check_shape(shape, planes, factors)
-    _check_grids(planes, names, factors, height, width)
+    planes, k = _check_planes(coefficients, names, batch)
+    grids = [p.shape[-3:-1] for p in planes]
+    height, width = _check_shape(shape, grids, factors)
+    _check_grids(grids, names, factors, height, width)
     tables, numbers = _check_tables(quantization_tables, names, baseline)
-    v_max, h_max = factors.max(axis=0)
-    mcus = -(-height // (8 * v_max)), -(-width // (8 * h_max))
-    for c, (plane, (v, h)) in enumerate(zip(planes, factors, strict=True)):
-        # one component is coded alone, block after block; three are interleaved
-        _check_range(plane, f"coefficients[{c}] ({names[c]})", (v, h), mcus, n > 1)
-    planes = [np.ascontiguousarray(p, dtype=np.int16) for p in planes]
+    settings = _Settings(names, space, factors, k, height, width, tables, numbers)
+    return planes, settings
+
+
+class _Settings:
+    """What every file of a batch shares, checked."""
+
+    def __init__(self, names, space, factors, k, height, width, tables, numbers):
+        self.names, self.space, self.factors, self.k = names, space, factors, k
+        self.height, self.width, self.tables, self.numbers = height, width, tables, numbers
+
+
+def _write(planes, settings, progressive, batch, reference=False, first=0):
+    """The files of checked planes ``(n_images, rows, cols, k)``, with libjpeg; image
+    ``first + i`` in messages (with ``batch``)."""
+    s = settings
+    n_images = len(planes[0])
+    if n_images == 0:
+        return []
+    dtype = np.int16 if all(p.dtype == np.int16 for p in planes) else np.int32
+    inputs = [_as_input(p, dtype) for p in planes]
     reader = _reader()
     try:
-        data = reader.write(
-            tuple(p.ctypes.data for p in planes),
-            tuple(p.shape[:2] for p in planes),
-            k,
-            width,
-            height,
-            _SPACE_IDS[space],
-            tuple((int(h), int(v)) for v, h in factors),
-            numbers,
-            tables.ctypes.data,
-            len(tables),
+        bad, files = reader.write(
+            tuple(p.ctypes.data for p in inputs),
+            tuple(p.strides[0] for p in inputs),
+            dtype == np.int32,
+            n_images,
+            tuple(p.shape[1:3] for p in inputs),
+            s.k,
+            s.width,
+            s.height,
+            _SPACE_IDS[s.space],
+            tuple((h, v) for v, h in s.factors),
+            s.numbers,
+            s.tables.ctypes.data,
+            len(s.tables),
             bool(progressive),
+            reference,
         )
     except ValueError as error:
-        raise ValueError(f"libjpeg refused to write the coefficients: {error}.") from None
-    if path is not None:
-        _write_atomically(path, data)
-    return data
+        message, image = (*error.args, 0)[:2]
+        where = f" of image {first + image}" if batch else ""
+        raise ValueError(f"libjpeg refused to write the coefficients{where}: {message}.") from None
+    if bad < 0:
+        return files
+    # a coefficient of image `bad` beyond what libjpeg's Huffman coder holds: say which
+    v_max, h_max = _largest(s.factors)
+    mcus = -(-s.height // (8 * v_max)), -(-s.width // (8 * h_max))
+    for c, (plane, (v, h), name) in enumerate(zip(planes, s.factors, s.names, strict=True)):
+        what = (
+            f"coefficients[{c}][{first + bad}] ({name})"
+            if batch
+            else f"coefficients[{c}] ({name})"
+        )
+        # one component is coded alone, block after block; three are interleaved
+        _check_range(plane[bad], what, (v, h), mcus, len(planes) > 1)
+    # the two checks disagree (they should not): libjpeg's own says why
+    one = [p[bad : bad + 1] for p in planes]
+    _write(one, settings, progressive, batch, reference=True, first=first + bad)
+    raise ValueError(
+        f"libjpeg refused to write the coefficients{f' of image {first + bad}' * batch}: a "
+        "coefficient is beyond what its Huffman coder holds."
+    )
+
+
+def _as_input(plane, dtype):
+    """``dtype`` (int16 or int32) with each image contiguous, a view where it already is."""
+    if plane.dtype != dtype:
+        # values out of int32's range stay out of JPEG's (refused, and named from `plane`)
+        if plane.dtype.kind == "u":
+            plane = np.minimum(plane, 2**31 - 1)
+        elif plane.dtype.kind == "f" or plane.dtype.itemsize > 4:
+            plane = np.clip(plane, -(2**31) + 1, 2**31 - 1)
+        plane = plane.astype(dtype)
+    item = plane.itemsize
+    _, rows, cols, k = plane.shape
+    if plane.strides[1:] != (cols * k * item, k * item, item):
+        plane = np.ascontiguousarray(plane)
+    return plane
 
 
 def _unpack(coefficients):
@@ -223,54 +383,71 @@ def _integers(values, what, shape=None):
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(
-                f"{what} must hold integers; {array[where]!r} at index {where} is not one."
+                f"{what} must hold integers; {array[where].item()!r} at index {where} is not one."
             )
     return array
 
 
 def _check_factors(sampling_factors, n):
     if sampling_factors is None:
-        return np.ones((n, 2), dtype=int)
-    factors = _integers(sampling_factors, "sampling_factors", (n, 2))
-    if (factors < 1).any() or (factors > 4).any():
+        return ((1, 1),) * n
+    listed = _integers(sampling_factors, "sampling_factors", (n, 2)).tolist()
+    if not all(1 <= f <= 4 for pair in listed for f in pair):
         raise ValueError(
-            f"sampling factors must be ints from 1 to 4; got {factors.tolist()} "
+            f"sampling factors must be ints from 1 to 4; got {listed} "
             "((vertical, horizontal) per component)."
         )
-    factors = factors.astype(int)
-    if n > 1 and (factors[:, 0] * factors[:, 1]).sum() > MAX_BLOCKS_IN_MCU:
+    factors = tuple((int(v), int(h)) for v, h in listed)
+    blocks = sum(v * h for v, h in factors)
+    if n > 1 and blocks > MAX_BLOCKS_IN_MCU:
         raise ValueError(
-            f"sampling factors {factors.tolist()} give "
-            f"{(factors[:, 0] * factors[:, 1]).sum()} blocks a minimum coded unit; JPEG "
-            f"allows at most {MAX_BLOCKS_IN_MCU}."
+            f"sampling factors {_listed(factors)} give {blocks} blocks a minimum coded unit; "
+            f"JPEG allows at most {MAX_BLOCKS_IN_MCU}."
         )
     return factors
 
 
-def _check_planes(coefficients, names):
-    planes, k = [], None
-    for plane, name in zip(coefficients, names, strict=True):
-        what = f"coefficients[{names.index(name)}] ({name})"
+def _listed(factors):
+    return [list(f) for f in factors]
+
+
+def _largest(factors):
+    return max(v for v, _ in factors), max(h for _, h in factors)
+
+
+def _check_planes(coefficients, names, batch):
+    planes, k, wanted = [], None, "(n_images, rows, cols, k)" if batch else "(rows, cols, k)"
+    for c, (plane, name) in enumerate(zip(coefficients, names, strict=True)):
+        what = f"coefficients[{c}] ({name})"
         plane = _integers(plane, what)
-        if plane.ndim != 3 or not 1 <= plane.shape[2] <= 64 or 0 in plane.shape:
+        if (
+            plane.ndim != 3 + batch
+            or not 1 <= plane.shape[-1] <= 64
+            or 0 in plane.shape[batch:]
+        ):  # fmt: skip
             raise ValueError(
-                f"{what} must have shape (rows, cols, k) with k from 1 to 64 coefficients "
-                f"a block; got {plane.shape}."
+                f"{what} must have shape {wanted} with k from 1 to 64 coefficients a block; "
+                f"got {plane.shape}."
             )
-        if k is not None and plane.shape[2] != k:
+        if k is not None and plane.shape[-1] != k:
             raise ValueError(
                 f"every component must have the same number of coefficients a block; "
-                f"{what} has {plane.shape[2]}, the first {k}."
+                f"{what} has {plane.shape[-1]}, the first {k}."
             )
-        k = plane.shape[2]
+        if batch and planes and len(plane) != len(planes[0]):
+            raise ValueError(
+                f"every component must hold the same number of images; {what} has "
+                f"{len(plane)}, the first {len(planes[0])}."
+            )
+        k = plane.shape[-1]
         planes.append(plane)
     return planes, k
 
 
-def _check_shape(shape, planes, factors):
-    v_max, h_max = factors.max(axis=0)
+def _check_shape(shape, grids, factors):
+    v_max, h_max = _largest(factors)
     if shape is None:
-        (rows, cols), (v, h) = planes[0].shape[:2], factors[0]
+        (rows, cols), (v, h) = grids[0], factors[0]
         return int(8 * rows * v_max // v), int(8 * cols * h_max // h)
     if (
         len(shape) != 2
@@ -286,21 +463,37 @@ def _grid(height, width, v, h, v_max, h_max):
     return -(-height * v // (8 * v_max)), -(-width * h // (8 * h_max))
 
 
-def _check_grids(planes, names, factors, height, width):
-    v_max, h_max = factors.max(axis=0)
-    for c, (plane, name, (v, h)) in enumerate(zip(planes, names, factors, strict=True)):
-        grid = _grid(height, width, v, h, v_max, h_max)
-        if plane.shape[:2] != grid:
+def _check_grids(grids, names, factors, height, width):
+    v_max, h_max = _largest(factors)
+    for c, (grid, name, (v, h)) in enumerate(zip(grids, names, factors, strict=True)):
+        needed = _grid(height, width, v, h, v_max, h_max)
+        if tuple(grid) != needed:
             raise ValueError(
-                f"coefficients[{c}] ({name}) has a grid of {plane.shape[0]} x "
-                f"{plane.shape[1]} blocks; an image of {height} x {width} pixels with "
-                f"sampling factors (vertical, horizontal) {factors.tolist()} needs {grid[0]} "
-                f"x {grid[1]} for it. Pass the image's shape, or sampling_factors that match "
-                "the grids."
+                f"coefficients[{c}] ({name}) has a grid of {grid[0]} x {grid[1]} blocks; an "
+                f"image of {height} x {width} pixels with sampling factors (vertical, "
+                f"horizontal) {_listed(factors)} needs {needed[0]} x {needed[1]} for it. Pass "
+                "the image's shape, or sampling_factors that match the grids."
             )
 
 
+_TABLES = {}  # checked tables by value: a codec writes the same ones again and again
+
+
 def _check_tables(quantization_tables, names, baseline):
+    """The distinct tables (uint16, natural order), first come first, and the number of
+    each component's; checked once for each value."""
+    given = np.asarray(quantization_tables)
+    key = (given.dtype.str, given.shape, given.tobytes(), names, bool(baseline))
+    found = _TABLES.get(key)
+    if found is None:
+        found = _check_new_tables(given, names, baseline)
+        if len(_TABLES) >= 64:
+            _TABLES.clear()
+        _TABLES[key] = found
+    return found
+
+
+def _check_new_tables(quantization_tables, names, baseline):
     n = len(names)
     tables = _integers(quantization_tables, "quantization_tables")
     if tables.shape == (8, 8):
@@ -325,20 +518,20 @@ def _check_tables(quantization_tables, names, baseline):
                 f"quantization_tables[{c}] ({name}) has the step {step} at row "
                 f"{row}, column {col}; steps must be from 1 to {top}{hint}."
             )
-    unique, numbers = np.unique(
-        tables.reshape(n, 64).astype(np.int64), axis=0, return_inverse=True
-    )
-    # the first component's table in slot 0, as libjpeg's and Pillow's files have it
-    order = np.unique(numbers.ravel(), return_index=True)[1].argsort()
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    unique = unique[order]
-    numbers = tuple(int(rank[i]) for i in numbers.ravel())
-    return np.ascontiguousarray(unique, dtype=np.uint16), numbers
+    # equal tables stored once, the first component's in slot 0, as libjpeg's and
+    # Pillow's files have them
+    distinct, numbers = [], []
+    for table in tables.reshape(n, 64).astype(np.int64).tolist():
+        if table not in distinct:
+            distinct.append(table)
+        numbers.append(distinct.index(table))
+    unique = np.array(distinct, dtype=np.uint16)
+    unique.flags.writeable = False
+    return unique, tuple(numbers)
 
 
 def _check_range(plane, what, factors, mcus, interleaved):
-    ac = np.abs(plane[..., 1:])
+    ac = np.abs(plane[..., 1:].astype(np.int64))
     if ac.size and ac.max() > MAX_AC:
         row, col, j = (int(i) for i in np.argwhere(ac > MAX_AC)[0])
         raise ValueError(
