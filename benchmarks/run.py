@@ -36,6 +36,7 @@ BENCHMARKS = (
     "bench_sparse",
     "bench_scaling",
     "bench_learning",
+    "bench_selection",
     "bench_learned",
     "bench_fuzz",
     "gpu_check",

@@ -10,7 +10,14 @@ from . import entropy
 from .codecs import Codec, JPEGCodec
 from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 from .sparse import KSVD, OMPCoder, Patches
-from .transforms import MDCT, BlockDCT, ChromaSubsampler, ColorTransform, WaveletTransform
+from .transforms import (
+    MDCT,
+    BlockDCT,
+    ChromaSubsampler,
+    ColorTransform,
+    FrequencySelector,
+    WaveletTransform,
+)
 
 # ``skcompress.entropy.Codec``, where Codec lived before the codecs package: an alias
 # set from above, so that entropy itself never imports the layer above it.
@@ -22,6 +29,7 @@ __all__ = [
     "ChromaSubsampler",
     "Codec",
     "ColorTransform",
+    "FrequencySelector",
     "JPEGCodec",
     "KSVD",
     "MDCT",

@@ -12,6 +12,10 @@ from skcompress.utils import all_estimators
 # IMAGES. Values are functions of a numpy Generator, returning X or, for
 # estimators that need targets (the networks of skcompress.nets), (X, y).
 FIT_DATA = {
+    "FrequencySelector": lambda rng: (
+        rng.standard_normal((30, 12)).astype(np.float32),
+        np.arange(30) % 3,
+    ),
     "ChromaSubsampler": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
     "ColorTransform": lambda rng: rng.uniform(0, 255, (6, 16, 16, 3)).astype(np.float32),
     "JPEGCoefficients": lambda rng: jpeg_files(rng.integers(0, 256, (4, 16, 24, 3), np.uint8)),

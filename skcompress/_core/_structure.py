@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._basis import zigzag_order
 from ._contract import check_signals, from_layout, to_layout
 
 #: The kinds of data a step emits (``Structure.kind``).
@@ -92,6 +93,16 @@ class Structure:
     settings : tuple of (str, object)
         Settings of the transform that a reader needs to undo it ("subbands":
         the wavelet, level and mode).
+    positions : tuple of int or None
+        Set when a step kept only some values of the transform's cells
+        (:class:`~skcompress.FrequencySelector`): where each of the ``k``
+        values of a cell sits in the cell the transform emitted, as
+        :func:`cell_positions` numbers it ("dct": ``plane * b ** d`` plus
+        the natural, row-major index of the coefficient in its ``b ** d``
+        block; "mdct": the frequency bin; "subbands": the index in the
+        transform's output). ``depth`` is then 1 and, for "dct",
+        ``channels`` names the planes that ``plane`` counts. None: every
+        plane keeps the first ``k`` coefficients in ``order``.
     """
 
     kind: str
@@ -108,6 +119,7 @@ class Structure:
     mid_level: float | None = None
     quantized: bool = False
     settings: tuple = ()
+    positions: tuple | None = None
 
     @property
     def sample_shape(self):
@@ -132,7 +144,10 @@ class Structure:
         what = KINDS.get(self.kind, self.kind)
         if self.kind == "dct":
             size = "x".join([str(self.block_size)] * self.n_spatial)
-            what = f"{size} block-DCT coefficients ({self.k} per block, {self.order} order)"
+            kept = "chosen positions" if self.positions is not None else f"{self.order} order"
+            what = f"{size} block-DCT coefficients ({self.k} per block, {kept})"
+        elif self.positions is not None:
+            what = f"{what} ({self.k} chosen per cell)"
         elif self.kind == "image" and self.channels:
             what = f"{'/'.join(self.channels)} images"
         elif self.kind == "sites" and self.factors:
@@ -348,6 +363,36 @@ def image_structure(producer, shape, channels, layout, mid_level=None):
     H, W = shape[:2]
     C = shape[2] if len(shape) == 3 else 1
     return Structure("image", producer, (H, W), 1, C, layout, tuple(channels), mid_level=mid_level)
+
+
+def cell_positions(structure):
+    """Where each value of a cell of ``structure`` sits in the cell its transform emitted.
+
+    A cell is what one grid position holds: ``depth * k`` values. For
+    "dct", value ``j`` of plane ``p`` is coefficient ``j`` in ``order``, at
+    ``p * b ** d + natural`` (``natural``: its row-major index in the ``b **
+    d`` block); for the other kinds, the values are numbered as emitted.
+    After a step that kept some values, ``structure.positions``.
+
+    Returns
+    -------
+    positions : ndarray of int64, shape (depth * k,)
+
+    Examples
+    --------
+    >>> s = Structure("dct", "BlockDCT", (2, 2), 1, 4, block_size=8, order="zigzag")
+    >>> cell_positions(s).tolist()          # the first four of the zig-zag scan
+    [0, 1, 8, 16]
+    """
+    if structure.positions is not None:
+        return np.asarray(structure.positions, dtype=np.int64)
+    depth, k = structure.depth, structure.k
+    if structure.kind != "dct":
+        return np.arange(depth * k, dtype=np.int64)
+    b, d = structure.block_size, structure.n_spatial
+    zigzag = structure.order == "zigzag" and d == 2
+    natural = zigzag_order(b)[:k] if zigzag else np.arange(k)
+    return (np.arange(depth)[:, None] * b**d + natural).reshape(-1).astype(np.int64)
 
 
 def channels_of(structure, n):

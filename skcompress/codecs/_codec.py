@@ -425,8 +425,24 @@ def _adapter(transforms, quantizer, model, B):
 
 
 def _block_grid(transforms, quantizer, B):
-    """Grid, channels, coefficients and layout when ``B`` are block-transform coefficients."""
-    if not transforms or not isinstance(quantizer, PerceptualQuantizer):
+    """Grid, channels, coefficients and layout when ``B`` are block-transform coefficients.
+
+    Read from the structure of the quantizer's input, which says what its
+    symbols are whatever steps came before (a :class:`~skcompress.FrequencySelector`
+    keeping some coefficients of every block); for a quantizer fitted on a
+    plain array, from the block transform before it.
+    """
+    if not isinstance(quantizer, PerceptualQuantizer):
+        return None
+    structure = getattr(quantizer, "input_structure_", None)
+    if structure is not None:
+        if structure.kind != "dct" or structure.layout != quantizer.layout_:
+            return None
+        grid, depth, k = tuple(structure.grid), structure.depth, structure.k
+        if int(np.prod(B.shape[1:])) != int(np.prod(grid)) * depth * k:
+            return None
+        return {"grid": grid, "channels": depth, "k": k, "layout": structure.layout}
+    if not transforms:
         return None
     dct = transforms[-1]
     grid = getattr(dct, "grid_shape_", None)

@@ -15,7 +15,7 @@ from .._core._contract import LAYOUTS, check_output_container, check_signals
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._statistics import CategoricalStatistics
-from .._core._structure import CHROMA, read_structure, refuse, with_structure
+from .._core._structure import CHROMA, cell_positions, read_structure, refuse, with_structure
 from ._tables import JPEG_CHROMA, JPEG_LUMA, TABLES, ijg_scale
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -107,6 +107,13 @@ class PerceptualQuantizer(
     the chrominance table. Settings that contradict the transform, and
     tables made for other coefficients (an 8x8 table on 4x4 blocks, on 1-D
     blocks or on MDCT frames), raise a ValueError that says what to set.
+
+    After :class:`~skcompress.FrequencySelector`, which keeps chosen
+    frequencies rather than the first ``k``, each kept coefficient gets the
+    table's step at its own frequency (the input's structure says where it
+    sat), and a vector ``table`` is read over the transform's whole cell:
+    ``b * b`` steps of a block in the transform's order, or one step per
+    MDCT bin or wavelet coefficient.
 
     Examples
     --------
@@ -304,6 +311,8 @@ class PerceptualQuantizer(
     def _steps(self, X, structure):
         self.layout_, self.order_, k = self._reading(structure)
         table = self._table(structure)
+        if structure is not None and structure.positions is not None:
+            return np.ascontiguousarray(self._kept_steps(table, structure), dtype=np.float64)
         if structure is not None and table.ndim == 0:
             table = np.full((structure.depth, structure.k), table)  # any layout
         if self.quality is not None:
@@ -337,6 +346,56 @@ class PerceptualQuantizer(
         if structure is not None and structure.depth > 1 and table.ndim == 1:
             table = np.tile(table, (structure.depth, 1))  # one table for every plane
         return np.ascontiguousarray(table, dtype=np.float64).reshape(-1)
+
+    def _kept_steps(self, table, structure):
+        """The step of each value that a selector kept: the table's, at the value's position.
+
+        A block table is read by frequency (row-major), a vector of ``b ** d``
+        steps (one per plane, or a row each) in the transform's ``order``;
+        after an MDCT or a wavelet transform, a vector covers the
+        transform's whole cell (every bin, every coefficient).
+        """
+        if self.quality is not None:
+            table = ijg_scale(table, self.quality)
+        positions = cell_positions(structure)
+        if table.ndim == 0:
+            return np.full(structure.k, float(table))
+        name = self._table_name()
+        if structure.kind != "dct":
+            if table.ndim != 1 or table.size <= positions.max():
+                raise ValueError(
+                    f"PerceptualQuantizer: table={name} does not cover the values its input "
+                    f"kept, {structure.describe()}, whose positions reach {positions.max()}. "
+                    "Pass a vector of steps for the transform's whole output (one per bin or "
+                    "coefficient), or a uniform step (table=<float>)."
+                )
+            return table[positions]
+        b, d = structure.block_size, structure.n_spatial
+        cell = b**d
+        if d == 2 and table.ndim in (2, 3) and table.shape[-2:] == (b, b):
+            full = table.reshape(-1, cell)
+        elif table.ndim in (1, 2) and table.shape[-1] == cell:
+            order = zigzag_order(b) if structure.order == "zigzag" and d == 2 else np.arange(cell)
+            full = np.empty_like(table)
+            full[..., order] = table
+            full = full.reshape(-1, cell)
+        else:
+            shape = "x".join([str(b)] * d)
+            raise ValueError(
+                f"PerceptualQuantizer: table={name} is not a table for the {shape} blocks of its "
+                f"input, {structure.describe()}. Pass a table for the whole block (a "
+                f"{b}x{b} matrix, or a vector of {cell} steps in {structure.order} order, per "
+                "plane or for all), or a uniform step (table=<float>)."
+            )
+        planes = max(1, len(structure.channels))
+        if len(full) not in (1, planes):
+            raise ValueError(
+                f"PerceptualQuantizer: table={name} holds {len(full)} tables; its input, "
+                f"{structure.describe()}, has {planes} planes ({', '.join(structure.channels)}). "
+                "Pass one table, or one per plane."
+            )
+        plane, at = np.divmod(positions, cell)
+        return full[0, at] if len(full) == 1 else full[plane, at]
 
     def _reading(self, structure):
         """Layout, order and coefficients per block of the input: the transform's, or set."""

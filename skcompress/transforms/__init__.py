@@ -5,12 +5,14 @@ from ._basis_images import basis_functions, subband_mosaic, tile_images
 from ._block_dct import BlockDCT
 from ._color import ChromaSubsampler, ColorTransform
 from ._mdct import MDCT, band_edges, band_steps
+from ._selection import FrequencySelector
 from ._wavelet import JPEG2000_WAVELETS, WaveletTransform
 
 __all__ = [
     "BlockDCT",
     "ChromaSubsampler",
     "ColorTransform",
+    "FrequencySelector",
     "JPEG2000_WAVELETS",
     "MDCT",
     "WaveletTransform",
