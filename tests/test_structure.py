@@ -286,3 +286,10 @@ def test_a_classifier_follows_the_colour_chain(photographs):
     )
     y = np.arange(len(photographs)) % 2
     assert pipe.fit(photographs, y).score(photographs, y) == 1.0
+
+
+def test_a_signal_shape_that_contradicts_the_input_raises():
+    Z = ColorTransform().fit_transform(COLOUR)
+    assert BlockDCT(signal_shape=COLOUR.shape[1:]).fit(Z).signal_shape_ == COLOUR.shape[1:]
+    with pytest.raises(ValueError, match="Leave signal_shape=None"):
+        BlockDCT(signal_shape=(50, 33, 3)).fit(Z)

@@ -291,7 +291,14 @@ def check_structured_signals(step, X, *, reset, read, **kwargs):
     """
     structure = read_structure(step, X, reset=reset)
     X = read(X, structure)
-    signal_shape = step.signal_shape if structure is None else None
+    given = getattr(step, "signal_shape", None)
+    if structure is not None and given is not None and tuple(given) != tuple(X.shape[1:]):
+        raise ValueError(
+            f"{type(step).__name__}: signal_shape={tuple(given)}, but its input is "
+            f"{structure.describe()}, signals of shape {tuple(X.shape[1:])}. Leave "
+            "signal_shape=None to read it from the input."
+        )
+    signal_shape = given if structure is None else None
     X = check_signals(step, X, reset=reset, signal_shape=signal_shape, images=reset, **kwargs)
     return X, structure
 
