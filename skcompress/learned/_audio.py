@@ -167,6 +167,8 @@ class SoundStreamCodec(LearnedCodec):
         net_ : skorch.NeuralNet
             The trained skorch net (``net_.history``: loss, distortion, spectral
             distance and commitment per epoch, both training steps).
+        history : skorch.history.History
+            ``net_.history`` (None before ``fit``).
     {fitted}
 
         See Also

@@ -666,6 +666,8 @@ _IMAGE_ATTRIBUTES = """\
     net_ : skorch.NeuralNet
         The trained skorch net (``net_.module_`` the torch module,
         ``net_.history`` the loss, rate and distortion per epoch).
+    history : skorch.history.History
+        ``net_.history`` (None before ``fit``).
     entropy_model_ : CategoricalEntropyModel
         The coding tables of :meth:`compress`: one distribution per latent
         channel, counted from the learned densities.

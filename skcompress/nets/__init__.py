@@ -12,12 +12,13 @@ family on pixels, the baseline), :class:`MDCTNet` (1-D, MDCT frames) and
 :class:`CodeEmbeddingNet` (discrete codes as tokens); :func:`count_parameters`
 and :func:`count_macs` size them.
 
-Estimators (scikit-learn classifiers and regressors on skorch's
-``NeuralNetClassifier`` / ``NeuralNetRegressor``) take the output of a
-skcompress step directly in a Pipeline: :class:`BlockDCTNetClassifier`,
-:class:`WaveletNetClassifier`, :class:`PixelNetClassifier`,
-:class:`MDCTNetClassifier`, :class:`CodeEmbeddingClassifier` and the
-``...Regressor`` of each.
+Estimators (skorch's ``NeuralNetClassifier`` / ``NeuralNetRegressor``, whose
+module is built from the input at ``fit``) take the output of a skcompress
+step directly in a Pipeline, or a torch ``Dataset`` of ``(X, y)`` items:
+:class:`BlockDCTNetClassifier`, :class:`WaveletNetClassifier`,
+:class:`PixelNetClassifier`, :class:`MDCTNetClassifier`,
+:class:`CodeEmbeddingClassifier` and the ``...Regressor`` of each;
+:class:`BatchIterator` serves their batches.
 """
 
 try:

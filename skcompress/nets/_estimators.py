@@ -9,13 +9,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._core._contract import to_layout
 from .._core._limits import MAX_BLOCK_SIZE, MAX_LEVELS, MAX_UPSAMPLE, MAX_WIDTH
 from ..transforms import WaveletTransform
-from ._base import (
-    _HEAD_CONSTRAINTS,
-    _NET_CONSTRAINTS,
-    NetClassifierMixin,
-    NetRegressorMixin,
-    _NetEstimator,
-)
+from ._base import _HEAD_CONSTRAINTS, _NET_CONSTRAINTS, _NetClassifier, _NetRegressor
+from ._data import BatchIterator
 from ._modules import BlockDCTNet, CodeEmbeddingNet, MDCTNet, PixelNet, WaveletNet
 from ._skorch import FITTED_ATTRIBUTES, PERSISTENCE_NOTES, runtime_params
 
@@ -64,10 +59,14 @@ _TRAINING_PARAMS = """\
         last epoch; with few epochs it trains less far than "constant" at the
         same ``lr``, so raise ``lr`` with it. ``partial_fit`` always trains at
         ``lr``.
-    optimizer : {{"adam", "adamw", "sgd"}}, default="adam"
-        The torch optimizer (SGD with momentum 0.9).
+    optimizer : {{"adam", "adamw", "sgd"}} or torch optimizer class, default="adam"
+        The torch optimizer ("sgd": SGD with momentum 0.9). A class
+        (``torch.optim.RMSprop``) is skorch's ``optimizer``; its keywords
+        are ``optimizer__*`` parameters (``optimizer__momentum=0.5``), which
+        also override the defaults of the names.
     weight_decay : float, default=0.0
-        L2 penalty (decoupled for "adamw").
+        L2 penalty (decoupled for "adamw"); ``optimizer__weight_decay``
+        overrides it.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data{stratified} and
         stop when its loss has not improved for ``n_iter_no_change`` epochs,
@@ -75,12 +74,60 @@ _TRAINING_PARAMS = """\
     validation_fraction : float in (0, 1), default=0.1
         Share held out by ``early_stopping``.
     n_iter_no_change : int, default=5
-        Patience of ``early_stopping``, in epochs."""
+        Patience of ``early_stopping``, in epochs.
+    criterion : torch loss class or None, default=None
+        skorch's ``criterion``, called as ``criterion(outputs, targets)``
+        (its keywords: ``criterion__*`` parameters). None:
+        {criterion}.
+    train_split : callable or None, default=None
+        skorch's split of the training data into a training and a
+        validation part (``skorch.dataset.ValidSplit(0.2)``): the history
+        records the validation loss{valid_acc} every epoch, for callbacks
+        such as ``EarlyStopping`` or ``EpochScoring`` to read. None: the
+        split of ``early_stopping``, or none.
+    iterator_train, iterator_valid : class, default=BatchIterator
+        What serves the training batches (shuffled), and the validation and
+        prediction batches (skorch's). :class:`~skcompress.nets.BatchIterator`
+        slices whole tensors, and hands a torch Dataset, or any
+        ``DataLoader`` option it cannot honour by slicing, to a
+        ``DataLoader``: ``iterator_train__num_workers=2``,
+        ``iterator_train__pin_memory=True``...; ``torch.utils.data.DataLoader``
+        itself works too.
+    predict_nonlinearity : "auto", callable or None, default="auto"
+        skorch's: applied to the outputs by ``predict`` and
+        ``predict_proba``; "auto": {nonlinearity}.
+    warm_start : bool, default=False
+        When fitted, ``fit`` trains on from the current weights (and input
+        statistics) instead of starting afresh.
+    use_caching : "auto" or bool, default="auto"
+        skorch's: scoring callbacks reuse the predictions of the validation
+        step.
+    torch_load_kwargs : dict or None, default=None
+        Keywords of ``torch.load`` in :meth:`load_params` (None:
+        ``weights_only=True``)."""
+
+_ROUTED_PARAMS = """    **kwargs
+        skorch's routed parameters, in the constructor or ``set_params`` (and
+        so in a grid search): ``module__<name>`` sets a keyword of the module
+        ({module}) over the estimator's parameter of the same name
+        (``module__widths=(32, 64)``; what the estimator reads from or checks
+        against its input is refused); ``optimizer__<name>``,
+        ``criterion__<name>``, ``iterator_train__<name>``,
+        ``iterator_valid__<name>`` and ``callbacks__<name>__<param>`` (the
+        callbacks by name: ``callbacks__print_log=None`` silences the table)
+        as in skorch. A name that none of them takes is reported at ``fit``."""
 
 _ATTRIBUTES = """\
-    net_ : skorch.{skorch}
-        The trained skorch net: ``net_.module_`` is the torch module,
-        ``net_.history`` its training history (loss, duration per epoch).
+    module_ : {module}
+        The trained torch module, built at ``fit`` from the input.
+    module_params_ : dict
+        The keywords it was built with (read from the input, the
+        estimator's parameters, ``module__*``).
+    history : skorch.history.History
+        The training history: loss, duration (and validation loss and
+        scores, with ``train_split``) per epoch.
+    criterion_, optimizer_, callbacks_
+        skorch's: the loss, the optimizer and the named callbacks in use.
     input_shape_ : tuple of int
         Shape of one input sample seen at ``fit``.
     input_structure_ : Structure or None
@@ -104,10 +151,19 @@ _REGRESSOR_ATTRIBUTES = """\
 _NOTES = """\
     Notes
     -----
-    Training runs through skorch (``NeuralNet{kind}``): the estimator checks
-    and reshapes the input, standardizes it, then hands whole tensors to the
-    net, whose mini-batches are slices of them (no per-sample collation).
-    ``partial_fit`` trains one epoch on the batch it is given.
+    The estimator is a skorch ``NeuralNet{kind}`` whose module is built at
+    ``fit`` from the input: ``history``, ``save_params`` / ``load_params``,
+    callbacks, ``warm_start`` and the routed parameters work as in skorch.
+    It checks and reshapes the input, standardizes it and holds it as whole
+    tensors, whose mini-batches are slices (no per-sample collation). ``fit``
+    also takes a torch ``Dataset`` of ``(X, y)`` items, one sample each (a
+    dataset of files, say): a first pass over it finds the classes (or the
+    target scale) and the input statistics, then its batches are checked
+    and prepared as training draws them. Unlike skorch's, ``partial_fit``
+    trains one epoch (as scikit-learn's ``partial_fit``), ``initialize``
+    takes example input ``(X, y)`` to build the module from, and targets
+    stay as given in the datasets that skorch's callbacks see ({targets}
+    for the criterion only).
 
     The numpy output of a skcompress step says what one sample is (see
     :mod:`skcompress` and the data contract): its grid, planes, values per
@@ -122,23 +178,39 @@ _NOTES = """\
 _SEEDED = "the weights, the order of the mini-batches, dropout and the early-stopping split"
 
 
-def _doc(summary, params, examples, *, kind, groups, attributes="", see_also=""):
+def _doc(summary, params, examples, *, kind, module, groups, attributes="", see_also=""):
     classifier = kind == "Classifier"
     extra = attributes + (_CLASSIFIER_ATTRIBUTES if classifier else _REGRESSOR_ATTRIBUTES)
+    training = _TRAINING_PARAMS.format(
+        stratified=", stratified by class," if classifier else "",
+        criterion=(
+            "``torch.nn.CrossEntropyLoss``\n"
+            "        (logits, positions of the labels in ``classes_``)"
+            if classifier
+            else "``torch.nn.MSELoss``\n        (outputs, standardized targets)"
+        ),
+        valid_acc=" and accuracy" if classifier else "",
+        nonlinearity="the softmax for ``CrossEntropyLoss``" if classifier else "none",
+    )
+    notes = _NOTES.format(
+        kind=kind,
+        targets="labels of any type, encoded" if classifier else "standardized",
+    )
     parts = [
         summary,
         "    Parameters\n    ----------\n" + params,
         _HEAD_PARAMS,
         _STANDARDIZE.format(groups=groups) if groups else None,
-        _TRAINING_PARAMS.format(stratified=", stratified by class," if classifier else ""),
+        training,
         runtime_params(_SEEDED),
+        _ROUTED_PARAMS.format(module=f":class:`~skcompress.nets.{module}`"),
         "",
         "    Attributes\n    ----------\n"
-        + _ATTRIBUTES.format(skorch=f"NeuralNet{kind}", extra=extra)
+        + _ATTRIBUTES.format(module=f"{module}", extra=extra)
         + FITTED_ATTRIBUTES,
         "",
         see_also,
-        _NOTES.format(kind=kind) + PERSISTENCE_NOTES.format(what="estimator"),
+        notes + PERSISTENCE_NOTES.format(what="estimator"),
         "",
         "    Examples\n    --------\n" + examples,
     ]
@@ -199,6 +271,7 @@ def _refuse_plain_flat(estimator, X):
 
 class _BlockDCTInput:
     _module_class = BlockDCTNet
+    _input_settings = ("n_color_channels", "n_coefficients", "block_size", "sub_block_init")
     _structure_kinds = ("dct",)
     _takes = "block-DCT coefficients"
     _parameter_constraints = {
@@ -240,11 +313,20 @@ class _BlockDCTInput:
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        criterion=None,
+        train_split=None,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
         device="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
         n_threads=None,
+        **kwargs,
     ):
         self.widths = widths
         self.kernel_size = kernel_size
@@ -268,11 +350,20 @@ class _BlockDCTInput:
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.criterion = criterion
+        self.train_split = train_split
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.predict_nonlinearity = predict_nonlinearity
+        self.warm_start = warm_start
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
         self.n_threads = n_threads
+        self._set_routed(kwargs)
 
     @property
     def _plain_layout(self):
@@ -376,16 +467,16 @@ class _BlockDCTInput:
             in_channels=planes,
             grid_shape=self.grid_shape_,
             n_outputs=self._n_outputs,
-            widths=tuple(self.widths),
-            kernel_size=self.kernel_size,
-            hidden_units=self.hidden_units,
-            dropout=self.dropout,
+            widths=tuple(self._param("widths")),
+            kernel_size=self._param("kernel_size"),
+            hidden_units=self._param("hidden_units"),
+            dropout=self._param("dropout"),
             n_color_channels=self.n_color_channels_,
             n_coefficients=self.n_coefficients,
-            upsample=self.upsample,
+            upsample=self._param("upsample"),
             sub_block_init=self.sub_block_init,
-            batch_norm=self.batch_norm,
-            n_pool=self.n_pool,
+            batch_norm=self._param("batch_norm"),
+            n_pool=self._param("n_pool"),
             block_size=block_size or self.block_size or 8,
         )
 
@@ -527,11 +618,20 @@ class _PixelInput:
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        criterion=None,
+        train_split=None,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
         device="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
         n_threads=None,
+        **kwargs,
     ):
         self.widths = widths
         self.kernel_size = kernel_size
@@ -549,11 +649,20 @@ class _PixelInput:
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.criterion = criterion
+        self.train_split = train_split
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.predict_nonlinearity = predict_nonlinearity
+        self.warm_start = warm_start
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
         self.n_threads = n_threads
+        self._set_routed(kwargs)
 
     @property
     def _plain_layout(self):
@@ -613,10 +722,10 @@ class _PixelInput:
             in_channels=channels,
             grid_shape=tuple(grid),
             n_outputs=self._n_outputs,
-            widths=tuple(self.widths),
-            kernel_size=self.kernel_size,
-            hidden_units=self.hidden_units,
-            dropout=self.dropout,
+            widths=tuple(self._param("widths")),
+            kernel_size=self._param("kernel_size"),
+            hidden_units=self._param("hidden_units"),
+            dropout=self._param("dropout"),
         )
 
     def _describe_input(self):
@@ -719,11 +828,20 @@ class _WaveletInput:
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        criterion=None,
+        train_split=None,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
         device="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
         n_threads=None,
+        **kwargs,
     ):
         self.signal_shape = signal_shape
         self.wavelet = wavelet
@@ -743,11 +861,20 @@ class _WaveletInput:
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.criterion = criterion
+        self.train_split = train_split
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.predict_nonlinearity = predict_nonlinearity
+        self.warm_start = warm_start
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
         self.n_threads = n_threads
+        self._set_routed(kwargs)
 
     def _check_structure(self, structure):
         super()._check_structure(structure)
@@ -822,10 +949,10 @@ class _WaveletInput:
             subband_shapes=self.subband_shapes_,
             n_outputs=self._n_outputs,
             n_channels=self._n_channels,
-            widths=tuple(self.widths),
-            kernel_size=self.kernel_size,
-            hidden_units=self.hidden_units,
-            dropout=self.dropout,
+            widths=tuple(self._param("widths")),
+            kernel_size=self._param("kernel_size"),
+            hidden_units=self._param("hidden_units"),
+            dropout=self._param("dropout"),
         )
 
     def _shape_source(self):
@@ -949,11 +1076,20 @@ class _MDCTInput:
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        criterion=None,
+        train_split=None,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
         device="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
         n_threads=None,
+        **kwargs,
     ):
         self.widths = widths
         self.kernel_size = kernel_size
@@ -971,11 +1107,20 @@ class _MDCTInput:
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.criterion = criterion
+        self.train_split = train_split
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.predict_nonlinearity = predict_nonlinearity
+        self.warm_start = warm_start
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
         self.n_threads = n_threads
+        self._set_routed(kwargs)
 
     @property
     def _plain_layout(self):
@@ -988,9 +1133,13 @@ class _MDCTInput:
         if structure is not None:
             _check_settings(self, structure, {"layout": (None, (structure.layout,))})
 
+    def _input_needs_statistics(self):
+        return self.compand is not None
+
+    def _set_input_statistics(self, *, mean_abs, high):
+        self.compand_scale_ = mean_abs if mean_abs > 0 else 1.0
+
     def _check_input(self, X):
-        scale = float(np.mean(np.abs(X), dtype=np.float64))
-        self.compand_scale_ = scale if scale > 0 else 1.0
         if self._structure is not None:
             return
         layout = self._plain_layout
@@ -1026,10 +1175,10 @@ class _MDCTInput:
             in_channels=bins,
             n_frames=frames,
             n_outputs=self._n_outputs,
-            widths=tuple(self.widths),
-            kernel_size=self.kernel_size,
-            hidden_units=self.hidden_units,
-            dropout=self.dropout,
+            widths=tuple(self._param("widths")),
+            kernel_size=self._param("kernel_size"),
+            hidden_units=self._param("hidden_units"),
+            dropout=self._param("dropout"),
         )
 
     def _describe_input(self):
@@ -1083,7 +1232,7 @@ _MDCT_CLASSIFIER_EXAMPLES = """\
     ...     MDCTNetClassifier(widths=(32,), compand="log", max_epochs=5, lr=3e-3,
     ...                       random_state=0, device="cpu", n_threads=1),
     ... ).fit(X[:1000], y[:1000])
-    >>> pipe[-1].net_.module_.stages[0].conv      # 128 bins as channels over 64 frames
+    >>> pipe[-1].module_.stages[0].conv      # 128 bins as channels over 64 frames
     Conv1d(128, 32, kernel_size=(3,), stride=(1,), padding=(1,))
     >>> bool(pipe.score(X[1000:], y[1000:]) > 0.4)     # chance: 0.1
     True
@@ -1116,6 +1265,7 @@ def _code_grid(structure):
 
 class _CodeInput:
     _module_class = CodeEmbeddingNet
+    _input_settings = ("n_codes",)
     _structure_kinds = ("codes",)
     _takes = "codes (a vector quantizer's indices)"
     _integer_input = True
@@ -1148,11 +1298,20 @@ class _CodeInput:
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        criterion=None,
+        train_split=None,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
         device="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
         n_threads=None,
+        **kwargs,
     ):
         self.n_codes = n_codes
         self.embedding_dim = embedding_dim
@@ -1171,11 +1330,20 @@ class _CodeInput:
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.criterion = criterion
+        self.train_split = train_split
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.predict_nonlinearity = predict_nonlinearity
+        self.warm_start = warm_start
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
         self.n_threads = n_threads
+        self._set_routed(kwargs)
 
     @property
     def _plain_layout(self):
@@ -1221,12 +1389,12 @@ class _CodeInput:
             n_streams=streams,
             grid_shape=tuple(grid),
             n_outputs=self._n_outputs,
-            embedding_dim=self.embedding_dim,
-            combine=self.combine,
-            widths=tuple(self.widths),
-            kernel_size=self.kernel_size,
-            hidden_units=self.hidden_units,
-            dropout=self.dropout,
+            embedding_dim=self._param("embedding_dim"),
+            combine=self._param("combine"),
+            widths=tuple(self._param("widths")),
+            kernel_size=self._param("kernel_size"),
+            hidden_units=self._param("hidden_units"),
+            dropout=self._param("dropout"),
         )
 
     def _describe_input(self):
@@ -1317,43 +1485,47 @@ _BLOCK_DCT_ATTRIBUTES = (
 )
 
 
-class BlockDCTNetClassifier(_BlockDCTInput, NetClassifierMixin, _NetEstimator):
+class BlockDCTNetClassifier(_BlockDCTInput, _NetClassifier):
     __doc__ = _doc(
         _BLOCK_DCT_SUMMARY.format(what="CNN classifier", pixel="PixelNetClassifier"),
         _BLOCK_DCT_PARAMS,
         _BLOCK_DCT_CLASSIFIER_EXAMPLES,
+        module="BlockDCTNet",
         kind="Classifier",
         groups="input plane",
         attributes=_BLOCK_DCT_ATTRIBUTES,
     )
 
 
-class BlockDCTNetRegressor(_BlockDCTInput, NetRegressorMixin, _NetEstimator):
+class BlockDCTNetRegressor(_BlockDCTInput, _NetRegressor):
     __doc__ = _doc(
         _BLOCK_DCT_SUMMARY.format(what="CNN regressor", pixel="PixelNetRegressor"),
         _BLOCK_DCT_PARAMS,
         _BLOCK_DCT_REGRESSOR_EXAMPLES,
+        module="BlockDCTNet",
         kind="Regressor",
         groups="input plane",
         attributes=_BLOCK_DCT_ATTRIBUTES,
     )
 
 
-class PixelNetClassifier(_PixelInput, NetClassifierMixin, _NetEstimator):
+class PixelNetClassifier(_PixelInput, _NetClassifier):
     __doc__ = _doc(
         _PIXEL_SUMMARY.format(what="CNN classifier", dct="BlockDCTNetClassifier"),
         _PIXEL_PARAMS,
         _PIXEL_CLASSIFIER_EXAMPLES,
+        module="PixelNet",
         kind="Classifier",
         groups="colour channel",
     )
 
 
-class PixelNetRegressor(_PixelInput, NetRegressorMixin, _NetEstimator):
+class PixelNetRegressor(_PixelInput, _NetRegressor):
     __doc__ = _doc(
         _PIXEL_SUMMARY.format(what="CNN regressor", dct="BlockDCTNetRegressor"),
         _PIXEL_PARAMS,
         _PIXEL_REGRESSOR_EXAMPLES,
+        module="PixelNet",
         kind="Regressor",
         groups="colour channel",
     )
@@ -1365,22 +1537,24 @@ _WAVELET_ATTRIBUTES = (
 )
 
 
-class WaveletNetClassifier(_WaveletInput, NetClassifierMixin, _NetEstimator):
+class WaveletNetClassifier(_WaveletInput, _NetClassifier):
     __doc__ = _doc(
         _WAVELET_SUMMARY.format(what="CNN classifier"),
         _WAVELET_PARAMS,
         _WAVELET_CLASSIFIER_EXAMPLES,
+        module="WaveletNet",
         kind="Classifier",
         groups="subband",
         attributes=_WAVELET_ATTRIBUTES,
     )
 
 
-class WaveletNetRegressor(_WaveletInput, NetRegressorMixin, _NetEstimator):
+class WaveletNetRegressor(_WaveletInput, _NetRegressor):
     __doc__ = _doc(
         _WAVELET_SUMMARY.format(what="CNN regressor"),
         _WAVELET_PARAMS,
         _WAVELET_REGRESSOR_EXAMPLES,
+        module="WaveletNet",
         kind="Regressor",
         groups="subband",
         attributes=_WAVELET_ATTRIBUTES,
@@ -1393,22 +1567,24 @@ _MDCT_ATTRIBUTES = (
 )
 
 
-class MDCTNetClassifier(_MDCTInput, NetClassifierMixin, _NetEstimator):
+class MDCTNetClassifier(_MDCTInput, _NetClassifier):
     __doc__ = _doc(
         _MDCT_SUMMARY.format(what="1-D CNN classifier"),
         _MDCT_PARAMS,
         _MDCT_CLASSIFIER_EXAMPLES,
+        module="MDCTNet",
         kind="Classifier",
         groups="frequency bin",
         attributes=_MDCT_ATTRIBUTES,
     )
 
 
-class MDCTNetRegressor(_MDCTInput, NetRegressorMixin, _NetEstimator):
+class MDCTNetRegressor(_MDCTInput, _NetRegressor):
     __doc__ = _doc(
         _MDCT_SUMMARY.format(what="1-D CNN regressor"),
         _MDCT_PARAMS,
         _MDCT_REGRESSOR_EXAMPLES,
+        module="MDCTNet",
         kind="Regressor",
         groups="frequency bin",
         attributes=_MDCT_ATTRIBUTES,
@@ -1418,22 +1594,24 @@ class MDCTNetRegressor(_MDCTInput, NetRegressorMixin, _NetEstimator):
 _CODE_ATTRIBUTES = "    n_codes_ : int\n        Codes per stream.\n"
 
 
-class CodeEmbeddingClassifier(_CodeInput, NetClassifierMixin, _NetEstimator):
+class CodeEmbeddingClassifier(_CodeInput, _NetClassifier):
     __doc__ = _doc(
         _CODE_SUMMARY.format(what="Classifier"),
         _CODE_PARAMS,
         _CODE_CLASSIFIER_EXAMPLES,
+        module="CodeEmbeddingNet",
         kind="Classifier",
         groups=None,
         attributes=_CODE_ATTRIBUTES,
     )
 
 
-class CodeEmbeddingRegressor(_CodeInput, NetRegressorMixin, _NetEstimator):
+class CodeEmbeddingRegressor(_CodeInput, _NetRegressor):
     __doc__ = _doc(
         _CODE_SUMMARY.format(what="Regressor"),
         _CODE_PARAMS,
         _CODE_REGRESSOR_EXAMPLES,
+        module="CodeEmbeddingNet",
         kind="Regressor",
         groups=None,
         attributes=_CODE_ATTRIBUTES,

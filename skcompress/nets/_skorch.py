@@ -1,14 +1,15 @@
 """The skorch foundation of every trained estimator: devices, seeding, training calls, persistence.
 
-``_SkorchEstimator`` is the base of the network estimators of
-:mod:`skcompress.nets` and of the learned codecs of :mod:`skcompress.learned`;
-the constraints and docstring pieces here are those of the parameters they
-all take.
+:class:`SeededTraining` seeds the training calls of both kinds: the network
+estimators of :mod:`skcompress.nets`, which are skorch nets themselves, and
+the learned codecs of :mod:`skcompress.learned`, which hold one as ``net_``
+(``_SkorchEstimator``). The constraints and docstring pieces here are those
+of the parameters they all take.
 """
 
 import textwrap
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -79,7 +80,7 @@ def runtime_params(seeded):
     return _RUNTIME_PARAMS.format(random_state=random_state)
 
 
-#: The fitted attributes after ``net_`` and the estimator's own.
+#: The fitted attributes that every trained estimator has.
 FITTED_ATTRIBUTES = """\
     n_iter_ : int
         Epochs trained so far (every training call together).
@@ -243,27 +244,61 @@ def plain_history(value):
     return value
 
 
-class _SkorchEstimator(PublicEstimatorMixin, BaseEstimator):
-    """An estimator that trains a skorch net ``net_``: seeding, training calls, persistence.
+class SeededTraining:
+    """Seeding and training calls of an estimator that trains a skorch net.
 
-    Subclasses give ``_make_net()`` (the skorch net, not yet initialized) and
-    take the parameters of :data:`TRAINING_CONSTRAINTS`. A fit starts with
-    :meth:`_start_training`; every training call then runs inside
+    The net is the estimator itself (:mod:`skcompress.nets`) or its ``net_``
+    (:mod:`skcompress.learned`): :meth:`_trained_net` says which. A fit starts
+    with :meth:`_start_training`; every training call then runs inside
     :meth:`_training_call`, seeded with ``seed + number of the call``, so a
     fit is reproducible from ``random_state`` and leaves torch's global
     generators alone.
+    """
+
+    def _trained_net(self):
+        """The skorch net being trained."""
+        raise NotImplementedError
+
+    def _on_device(self):
+        """Context of the skorch calls (nets: ``device`` as torch names it)."""
+        return nullcontext()
+
+    def _start_training(self):
+        """Resolve the device, draw the seed and reset the count of training calls."""
+        self.device_ = resolve_device(self.device)
+        self._seed = int(check_random_state(self.random_state).randint(SEED_LIMIT))
+        self._n_calls = 0
+
+    @contextmanager
+    def _training_call(self):
+        """One training call: ``n_threads`` threads, torch seeded anew; then ``n_iter_``."""
+        self._n_calls += 1
+        seed = self._seed + self._n_calls
+        with threads(self.n_threads), seeded(seed, self.device_), self._on_device():
+            yield
+        self.n_iter_ = len(self._trained_net().history)
+
+
+class _SkorchEstimator(SeededTraining, PublicEstimatorMixin, BaseEstimator):
+    """An estimator that trains a skorch net ``net_``: seeding, training calls, persistence.
+
+    Subclasses give ``_make_net()`` (the skorch net, not yet initialized) and
+    take the parameters of :data:`TRAINING_CONSTRAINTS`; seeding and training
+    calls are those of :class:`SeededTraining`.
 
     Pickling keeps numpy state only (weights, optimizer state, history), so
     ``skops.io`` loads it; the net is rebuilt on loading.
 
     Training that diverges (a non-finite loss) raises a ValueError naming
-    ``lr`` (:class:`DivergenceCheck`), and prediction runs batches of at most
-    as many samples as training had.
+    ``lr`` (:class:`DivergenceCheck`).
     """
 
     def _make_net(self):
         """The skorch net of the current parameters and fitted state, not initialized."""
         raise NotImplementedError
+
+    def _trained_net(self):
+        return self.net_
 
     def _net_params(self, iterator, callbacks, *, train_split=None):
         """The keywords of the skorch net that the training parameters set.
@@ -292,12 +327,6 @@ class _SkorchEstimator(PublicEstimatorMixin, BaseEstimator):
             "device": self.device_,
         }
 
-    def _start_training(self):
-        """Resolve the device, draw the seed and reset the count of training calls."""
-        self.device_ = resolve_device(self.device)
-        self._seed = int(check_random_state(self.random_state).randint(SEED_LIMIT))
-        self._n_calls = 0
-
     def _new_net(self):
         """A net from :meth:`_make_net`, initialized under the estimator's seed."""
         with seeded(self._seed, self.device_):
@@ -305,13 +334,11 @@ class _SkorchEstimator(PublicEstimatorMixin, BaseEstimator):
             net.initialize()
         return net
 
-    @contextmanager
-    def _training_call(self):
-        """One training call: ``n_threads`` threads, torch seeded anew; then ``n_iter_``."""
-        self._n_calls += 1
-        with threads(self.n_threads), seeded(self._seed + self._n_calls, self.device_):
-            yield
-        self.n_iter_ = len(self.net_.history)
+    @property
+    def history(self):
+        """The training history of the net (skorch's ``History``; None before ``fit``)."""
+        net = self.__dict__.get("net_")
+        return None if net is None else net.history
 
     # -- persistence: numpy state only, so skops loads it --------------------
 

@@ -38,8 +38,10 @@ def test_loss_falls_and_rate_falls_as_lambda_falls(cls, params, rgb):
         loss = np.array(codec.net_.history[:, "train_loss"])
         assert loss[-3:].mean() < (0.7 if lmbda == 1.0 else 1.0) * loss[:2].mean()
         assert len(codec.net_.history[:, "rate"]) == codec.n_iter_ == 12
+        assert codec.history is codec.net_.history
         bits.append(codec.bits_per_sample(rgb))
     assert bits[0] > bits[1] > bits[2]
+    assert cls(**params).history is None
 
 
 @pytest.mark.parametrize(("cls", "params"), CODECS, ids=IDS)

@@ -53,7 +53,7 @@ def test_block_dct_network_from_the_inverse_dct_learns(digits):
     Xtr, ytr, Xte, yte = digits
     options = {"sub_block_init": "idct", "batch_norm": True, "n_pool": 2, "widths": (16, 16)}
     pipe = _dct_pipe(quality=15, k=10, **options).fit(Xtr, ytr)
-    module = pipe[-1].net_.module_
+    module = pipe[-1].module_
     assert module.stages[0].conv.in_channels == 16  # the 4x4 pixels of every sub-block
     assert pipe.score(Xte, yte) > 0.4  # chance is 0.1; about 0.8 is reached
     loaded = pickle.loads(pickle.dumps(pipe))
@@ -175,7 +175,7 @@ def test_colour_blocks_take_their_channels_from_the_shape():
     net = BlockDCTNetClassifier(layout="blocks", n_coefficients=2, max_epochs=1, **QUICK)
     net.fit(blocks, y)
     assert net.n_color_channels_ == 3
-    assert net.net_.module_.selected.tolist() == [0, 1, 4, 5, 8, 9]  # Y, Cb, Cr: 2 lowest each
+    assert net.module_.selected.tolist() == [0, 1, 4, 5, 8, 9]  # Y, Cb, Cr: 2 lowest each
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64, np.uint8])
@@ -320,10 +320,10 @@ def test_partial_fit_continues_and_survives_pickling():
     assert net.n_iter_ == 2
     loaded = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
-    before = loaded.net_.optimizer_.state_dict()["state"][0]["step"]
-    assert float(before) == float(net.net_.optimizer_.state_dict()["state"][0]["step"])
+    before = loaded.optimizer_.state_dict()["state"][0]["step"]
+    assert float(before) == float(net.optimizer_.state_dict()["state"][0]["step"])
     loaded.partial_fit(X, y)
-    assert loaded.n_iter_ == 3 and len(loaded.net_.history) == 3
+    assert loaded.n_iter_ == 3 and len(loaded.history) == 3
     with pytest.raises(ValueError, match=r"labels \[7\] that are not among the classes"):
         net.partial_fit(X[:2], [0, 7])
     assert clone(net).get_params() == net.get_params()
@@ -337,7 +337,7 @@ def test_early_stopping_and_progress_display(capsys):
         max_epochs=60, early_stopping=True, n_iter_no_change=2, lr=0.05, verbose=2, **QUICK
     ).fit(X, y)
     assert net.n_iter_ < 60
-    assert "valid_loss" in net.net_.history[-1]
+    assert "valid_loss" in net.history[-1]
     out = capsys.readouterr()
     assert "valid_loss" in out.out and "Stopping" in out.out
 
@@ -364,12 +364,12 @@ def test_cosine_schedule_decays_over_fit_and_partial_fit_keeps_lr():
     net.fit(X, y)
     lrs = np.array(record.lrs)
     assert len(lrs) == 16 and lrs[0] == 0.01 and np.all(np.diff(lrs) < 0) and lrs[-1] < 0.001
-    assert net.net_.optimizer_.param_groups[0]["lr"] == 0.01  # restored after fit
+    assert net.optimizer_.param_groups[0]["lr"] == 0.01  # restored after fit
     record.lrs.clear()
     net.partial_fit(X, y)
     assert record.lrs == [0.01] * 4
     constant = BlockDCTNetClassifier(max_epochs=2, **QUICK).fit(X, y)  # the default
-    assert "lr_schedule" not in dict(constant.net_.callbacks_)
+    assert "lr_schedule" not in dict(constant.callbacks_)
 
 
 def test_mdct_log_compand_drops_signs(spoken):
@@ -417,7 +417,7 @@ def test_prediction_batches_are_no_larger_than_the_training_set():
     X = rng.uniform(0, 255, (12, 8, 8)).astype(np.float32)
     net = PixelNetClassifier(max_epochs=1, batch_size=10**6, **QUICK).fit(X, np.arange(12) % 3)
     rows = []
-    net.net_.module_.register_forward_hook(lambda module, args, out: rows.append(len(args[0])))
+    net.module_.register_forward_hook(lambda module, args, out: rows.append(len(args[0])))
     whole = net.predict_proba(X)
     assert set(rows) == {12}  # not 10**6 rows of padding (was 5.9 GB)
     np.testing.assert_array_equal(net.predict_proba(X[:5]), whole[:5])

@@ -33,8 +33,7 @@ ONE_EPOCH = {**QUICK, "max_epochs": 1, "batch_size": 32}
 
 def _module(net):
     """What the fitted network built: parameters and the module's arguments."""
-    params = net.net_.get_params()
-    kwargs = {k: params[f"module__{k}"] for k in ("in_channels", "grid_shape")}
+    kwargs = {k: net.module_params_[k] for k in ("in_channels", "grid_shape")}
     return net.n_parameters_, kwargs
 
 
@@ -143,8 +142,8 @@ def test_mdct_network_reads_frames_in_any_layout():
     first = make_pipeline(MDCT(64, layout="channels_first"), MDCTNetClassifier(**net))
     first.fit(X, y)
     for pipe in fitted.values():
-        params = pipe[-1].net_.get_params()
-        assert (params["module__in_channels"], params["module__n_frames"]) == (32, 17)
+        params = pipe[-1].module_params_
+        assert (params["in_channels"], params["n_frames"]) == (32, 17)
         assert pipe[-1].n_parameters_ == first[-1].n_parameters_
     np.testing.assert_allclose(
         fitted["flat"].predict_proba(X), fitted["blocks"].predict_proba(X), atol=1e-5
@@ -154,8 +153,8 @@ def test_mdct_network_reads_frames_in_any_layout():
     frames = BlockDCT(block_size=16, layout="channels_first").fit_transform(X)
     a = MDCTNetClassifier(**net).fit(flat, y)
     b = MDCTNetClassifier(**net).fit(frames, y)
-    params = a.net_.get_params()
-    assert (params["module__in_channels"], params["module__n_frames"]) == (16, 32)
+    params = a.module_params_
+    assert (params["in_channels"], params["n_frames"]) == (16, 32)
     np.testing.assert_allclose(a.predict_proba(flat), b.predict_proba(frames), atol=1e-5)
 
 
@@ -177,7 +176,7 @@ def test_wavelet_network_reads_the_shape_and_channels_of_the_signals(digits, col
     colours = make_pipeline(
         ColorTransform(), WaveletTransform("haar", level=2), WaveletNetClassifier(**net)
     ).fit(images, y)
-    assert colours[-1].net_.get_params()["module__n_channels"] == 3
+    assert colours[-1].module_params_["n_channels"] == 3
 
 
 def test_code_network_reads_the_grid_of_the_codes(digits):
@@ -195,8 +194,8 @@ def test_code_network_reads_the_grid_of_the_codes(digits):
     flat, first = chain("flat"), chain("channels_first")
     assert flat[-1].input_shape_ == (32,)
     for pipe in (flat, first):
-        params = pipe[-1].net_.get_params()
-        assert (params["module__n_streams"], params["module__grid_shape"]) == (2, (4, 4))
+        params = pipe[-1].module_params_
+        assert (params["n_streams"], params["grid_shape"]) == (2, (4, 4))
     assert flat[-1].n_parameters_ == first[-1].n_parameters_
     np.testing.assert_allclose(flat.predict_proba(X), first.predict_proba(X), atol=1e-6)
     # codes of whole vectors: one embedding per stage, no grid
@@ -205,7 +204,7 @@ def test_code_network_reads_the_grid_of_the_codes(digits):
         ResidualVQ(n_stages=2, codebook_size=8, n_refine=0, random_state=0),
         CodeEmbeddingClassifier(**net),
     ).fit(rows, y)
-    assert whole[-1].net_.get_params()["module__grid_shape"] == ()
+    assert whole[-1].module_params_["grid_shape"] == ()
 
 
 # -- coefficients kept where they are coded --------------------------------------
@@ -232,7 +231,7 @@ def test_network_refuses_to_drop_coefficients_that_the_quantizer_codes(digits):
     # Plain arrays: the network keeps its first coefficients, as before.
     G = np.asarray(pipe[:-1].transform(X).reshape(len(X), 4, 4, 16))
     net = BlockDCTNetRegressor(layout="blocks", n_coefficients=6, **ONE_EPOCH).fit(G, y)
-    assert net.net_.module_.selected.tolist() == list(range(6))
+    assert net.module_.selected.tolist() == list(range(6))
 
 
 # -- settings that contradict the structure, structures of the wrong kind ------------
@@ -321,10 +320,10 @@ def test_structures_of_the_wrong_kind_are_refused_naming_the_network_that_reads_
             cls(**ONE_EPOCH).fit(X, y)
     # A refused input leaves an earlier fit as it was.
     net = PixelNetClassifier(widths=(4,), **ONE_EPOCH).fit(np.asarray(ycbcr), y)
-    weights = net.net_.module_.head.layers[-1].weight.clone()
+    weights = net.module_.head.layers[-1].weight.clone()
     with pytest.raises(ValueError, match="Use BlockDCTNetClassifier"):
         net.fit(dct, y)
-    assert torch.equal(net.net_.module_.head.layers[-1].weight, weights)
+    assert torch.equal(net.module_.head.layers[-1].weight, weights)
 
 
 def test_a_fitted_network_refuses_other_structured_input(digits):
