@@ -30,6 +30,7 @@ BENCHMARKS = (
     "bench_jpeg_color",
     "bench_jpeg_codec",
     "bench_jpeg_read",
+    "bench_jpeg_loader",
     "bench_pvq",
     "bench_rvq",
     "bench_entropy",

@@ -13,6 +13,7 @@ from ._augment import (
     transpose,
     upsample2x,
 )
+from ._dataset import JPEGDataset
 from ._folder import load_jpeg_folder, write_jpeg
 from ._jpeg import JPEGCoefficients, read_jpeg_coefficients
 from ._jpeg_writer import write_jpeg_coefficients, write_jpeg_coefficients_batch
@@ -40,3 +41,6 @@ __all__ += [
     "transpose",
     "upsample2x",
 ]
+
+# a streaming data set of files' coefficients for networks (_dataset.py)
+__all__ += ["JPEGDataset"]
