@@ -62,7 +62,9 @@ def test_a_plain_skorch_net_follows_a_quantizer():
     skorch = pytest.importorskip("skorch")
     from sklearn.pipeline import make_pipeline
 
-    module = torch.nn.Sequential(torch.nn.Linear(16 * 6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    module = torch.nn.Sequential(
+        torch.nn.Linear(16 * 6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)
+    )
     net = skorch.NeuralNetClassifier(
         module, criterion=torch.nn.CrossEntropyLoss, max_epochs=2, train_split=None
     )
