@@ -20,7 +20,7 @@ that an operation would move inside the image are dropped first, as
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from numbers import Integral, Real
 
@@ -36,34 +36,45 @@ _AXES = ("high", "wide")
 # -- the two input forms ---------------------------------------------------------------------
 
 
-@dataclass
 class _Blocks:
-    """Component planes ``(n, rows, cols, k)`` of a file (n = 1) or a batch."""
+    """Component planes ``(n, rows, cols, k)`` of a file (n = 1) or a batch.
 
-    planes: list
-    factors: np.ndarray  # (n_components, 2): vertical, horizontal sampling factors
-    shape: tuple  # (H, W) pixels
-    tables: np.ndarray | None  # (n_components, 8, 8) natural order, or None
-    luma: tuple  # components that hold the brightness (Y, gray; R, G and B)
-    source: object  # the input, to give the result back in its form
-    structure: object = None
+    ``factors``: ``(n_components, 2)`` vertical and horizontal sampling factors (also as
+    Python ints: ``pairs``, and ``mcu``, the MCU's height and width in pixels); ``shape``:
+    ``(H, W)`` pixels; ``tables``: ``(n_components, 8, 8)`` steps in natural order, or None
+    (never written to); ``luma``: the components that hold the brightness (Y, gray; R, G
+    and B); ``source``: the input, to give the result back in its form. A plain class with
+    a cheap ``with_``: an augmentation of one file makes several.
+    """
 
-    @property
-    def mcu(self):
-        """MCU height and width in pixels."""
-        return tuple(int(8 * m) for m in self.factors.max(axis=0))
+    def __init__(self, planes, factors, shape, tables, luma, source, structure=None, pairs=None):
+        self.planes, self.shape, self.tables = planes, shape, tables
+        self.luma, self.source, self.structure = luma, source, structure
+        self._set_factors(factors, pairs)
+
+    def _set_factors(self, factors, pairs=None):
+        self.factors = factors
+        self.pairs = factors.tolist() if pairs is None else pairs  # never written to
+        vertical, horizontal = zip(*self.pairs, strict=True)
+        self.mcu = (8 * max(vertical), 8 * max(horizontal))
 
     @property
     def k(self):
         return self.planes[0].shape[-1]
 
     def with_(self, **changes):
-        return replace(self, **changes)
+        new = object.__new__(_Blocks)
+        new.__dict__.update(self.__dict__)
+        factors = changes.pop("factors", None)
+        new.__dict__.update(changes)
+        if factors is not None:
+            new._set_factors(factors)
+        return new
 
 
 def _read(coefficients, name, quantization_tables=None):
     """``coefficients`` as :class:`_Blocks`, checked."""
-    if isinstance(coefficients, Mapping):
+    if type(coefficients) in (Bunch, dict) or isinstance(coefficients, Mapping):
         return _read_file(coefficients, name, quantization_tables)
     if isinstance(coefficients, np.ndarray):
         return _read_batch(coefficients, name, quantization_tables)
@@ -75,8 +86,10 @@ def _read(coefficients, name, quantization_tables=None):
 
 
 def _read_file(jpeg, name, quantization_tables):
-    missing = [f for f in ("coefficients", "sampling_factors", "shape") if f not in jpeg]
-    if missing:
+    # the checks work on Python ints and shapes, not numpy reductions over a few sampling
+    # factors: one file's augmentation (a data set's item) should cost little beyond its copies
+    if "coefficients" not in jpeg or "sampling_factors" not in jpeg or "shape" not in jpeg:
+        missing = [f for f in ("coefficients", "sampling_factors", "shape") if f not in jpeg]
         raise ValueError(
             f"{name}: a mapping passed as coefficients must be read_jpeg_coefficients' "
             f"result; it lacks the fields {missing}."
@@ -86,27 +99,29 @@ def _read_file(jpeg, name, quantization_tables):
             f"{name}: quantization_tables is for batches of blocks; a file's coefficients "
             "carry their own (its 'quantization_tables' field)."
         )
-    planes = [np.asarray(c) for c in jpeg["coefficients"]]
+    planes = list(map(np.asarray, jpeg["coefficients"]))
     factors = np.asarray(jpeg["sampling_factors"], dtype=np.int64).reshape(-1, 2)
-    if not planes or len(factors) != len(planes) or (factors < 1).any():
+    pairs = factors.tolist()
+    if not planes or len(pairs) != len(planes) or min(map(min, pairs)) < 1:
         raise ValueError(
             f"{name}: the file's coefficients ({len(planes)} components) and "
-            f"sampling_factors {factors.tolist()} do not match."
+            f"sampling_factors {pairs} do not match."
         )
-    shape = tuple(int(s) for s in jpeg["shape"])
-    vmax, hmax = factors.max(axis=0)
-    for c, (plane, (v, h)) in enumerate(zip(planes, factors, strict=True)):
-        grid = (-(-shape[0] * v // (8 * vmax)), -(-shape[1] * h // (8 * hmax)))
-        if plane.ndim != 3 or plane.shape[:2] != grid or plane.shape[2] != planes[0].shape[2]:
+    shape = tuple(map(int, jpeg["shape"]))
+    vertical, horizontal = zip(*pairs, strict=True)
+    mcu_height, mcu_width = 8 * max(vertical), 8 * max(horizontal)
+    k = planes[0].shape[2] if planes[0].ndim == 3 else None  # None: component 0 is refused
+    for c, (plane, (v, h)) in enumerate(zip(planes, pairs, strict=True)):
+        grid = (-(-shape[0] * v // mcu_height), -(-shape[1] * h // mcu_width))
+        if plane.shape != (*grid, k):
             raise ValueError(
                 f"{name}: component {c} has blocks of shape {plane.shape}; an image of "
-                f"{shape[0]} x {shape[1]} pixels with sampling factors {factors.tolist()} "
+                f"{shape[0]} x {shape[1]} pixels with sampling factors {pairs} "
                 f"has {grid[0]} x {grid[1]} blocks of k coefficients there (the same k in "
                 "every component)."
             )
-    _check_k(planes[0].shape[2], name)
-    for plane in planes:
         _check_dtype(plane.dtype, name)
+    _check_k(k, name)
     tables = jpeg.get("quantization_tables")
     if tables is not None:
         tables = _check_tables(tables, len(planes), name, "the file's quantization_tables")
@@ -118,6 +133,7 @@ def _read_file(jpeg, name, quantization_tables):
         tables=tables,
         luma=tuple(range(len(planes))) if rgb else (0,),
         source=jpeg,
+        pairs=pairs,
     )
 
 
@@ -153,6 +169,11 @@ def _read_batch(X, name, quantization_tables):
     _check_dtype(blocks.dtype, name)
     _check_k(blocks.shape[-1], name)
     n_components = blocks.shape[3]
+    if n_components == 0:
+        raise ValueError(
+            f"{name}: a batch of blocks needs at least one component; got blocks of shape "
+            f"{blocks.shape}."
+        )
     tables = None
     if quantization_tables is not None:
         tables = _check_tables(quantization_tables, n_components, name, "quantization_tables")
@@ -174,13 +195,13 @@ def _read_batch(X, name, quantization_tables):
 def _write(blocks):
     """The result in the form of the input."""
     source = blocks.source
-    if isinstance(source, Mapping):
+    if not isinstance(source, np.ndarray):  # a file's Mapping
         out = Bunch(**source)
-        out.coefficients = [np.ascontiguousarray(p[0]) for p in blocks.planes]
-        out.shape = blocks.shape
-        out.sampling_factors = blocks.factors.copy()
+        out["coefficients"] = [np.ascontiguousarray(p[0]) for p in blocks.planes]
+        out["shape"] = blocks.shape
+        out["sampling_factors"] = blocks.factors.copy()
         if blocks.tables is not None:
-            out.quantization_tables = blocks.tables.astype(
+            out["quantization_tables"] = blocks.tables.astype(
                 np.asarray(source["quantization_tables"]).dtype
             )
         return out
@@ -209,18 +230,20 @@ def _check_tables(tables, n_components, name, what):
     tables = np.asarray(tables)
     if tables.ndim == 2:
         tables = tables[None]
+    kind = tables.dtype.kind
     if (
-        tables.dtype.kind not in "iuf"
+        kind not in "iuf"
         or tables.shape[1:] != (8, 8)
         or len(tables) not in (1, n_components)
-        or not np.isfinite(tables).all()
-        or (tables <= 0).any()
+        or not (tables.all() if kind == "u" else (tables > 0).all())  # NaN > 0 is False
+        or (kind == "f" and not np.isfinite(tables).all())
     ):
         raise ValueError(
             f"{name}: {what} must be positive steps of shape (8, 8) or ({n_components}, 8, 8),"
             f" natural (row-major) order; got {tables.dtype} values of shape {tables.shape}."
         )
-    return np.broadcast_to(tables, (n_components, 8, 8)).copy()
+    # read only from here on: the results' tables are new arrays
+    return tables if len(tables) == n_components else np.broadcast_to(tables, (n_components, 8, 8))
 
 
 def _need_tables(blocks, name):
@@ -296,10 +319,9 @@ def _keep(blocks, axis, start, count):
     """MCUs ``start`` to ``start + count`` along ``axis`` (up to the image's edge)."""
     mcu = blocks.mcu[axis]
     planes = []
-    for plane, f in zip(blocks.planes, blocks.factors[:, axis], strict=True):
-        index = [slice(None)] * 4
-        index[axis + 1] = slice(start * f, (start + count) * f)
-        planes.append(plane[tuple(index)])
+    for plane, pair in zip(blocks.planes, blocks.pairs, strict=True):
+        kept = slice(start * pair[axis], (start + count) * pair[axis])
+        planes.append(plane[:, kept] if axis == 0 else plane[:, :, kept])
     shape = list(blocks.shape)
     shape[axis] = min(shape[axis] - start * mcu, count * mcu)
     return blocks.with_(planes=planes, shape=tuple(shape))
@@ -311,10 +333,24 @@ def _trim(blocks, axis, name):
     return _keep(blocks, axis, 0, whole)
 
 
+@lru_cache(maxsize=64)
+def _row_signs(axis, k, cols, dtype):
+    """:func:`_signs` of ``k`` coefficients for a row of ``cols`` blocks, in ``dtype``."""
+    signs = np.tile(_signs(axis)[:k].astype(dtype), cols)
+    signs.setflags(write=False)
+    return signs
+
+
 def _flip(blocks, axis, name):
     blocks = _trim(blocks, axis, name)
-    signs = _signs(axis)[: blocks.k]
-    planes = [np.flip(p, axis=axis + 1) * signs.astype(p.dtype) for p in blocks.planes]
+    planes = []
+    for plane in blocks.planes:
+        out = (plane[:, ::-1] if axis == 0 else plane[:, :, ::-1]).copy()
+        n, rows, cols, k = out.shape
+        # a row of blocks at a time: a long inner loop, where a block at a time is 64
+        rows_of_blocks = out.reshape(n * rows, cols * k)
+        np.multiply(rows_of_blocks, _row_signs(axis, k, cols, out.dtype), out=rows_of_blocks)
+        planes.append(out)
     return blocks.with_(planes=planes)
 
 
@@ -616,8 +652,22 @@ def crop_blocks(coefficients, top, left, height, width):
     _check_int(name, "left", left, 0, cols - 1)
     _check_int(name, "height", height, 1, rows - top)
     _check_int(name, "width", width, 1, cols - left)
-    blocks = _keep(_keep(blocks, 0, int(top), int(height)), 1, int(left), int(width))
-    return _write(blocks.with_(planes=[p.copy() for p in blocks.planes]))
+    return _write(_window(blocks, int(top), int(left), int(height), int(width)))
+
+
+def _window(blocks, top, left, height, width):
+    """MCU rows ``top`` to ``top + height`` and columns ``left`` to ``left + width`` (up to
+    the image's edges), copied: :func:`_keep` along both axes at once."""
+    planes = [
+        plane[:, top * v : (top + height) * v, left * h : (left + width) * h].copy()
+        for plane, (v, h) in zip(blocks.planes, blocks.pairs, strict=True)
+    ]
+    (image_height, image_width), (mcu_height, mcu_width) = blocks.shape, blocks.mcu
+    shape = (
+        min(image_height - top * mcu_height, height * mcu_height),
+        min(image_width - left * mcu_width, width * mcu_width),
+    )
+    return blocks.with_(planes=planes, shape=shape)
 
 
 def _check_int(name, parameter, value, low, high):

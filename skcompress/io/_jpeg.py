@@ -263,7 +263,15 @@ class JPEGCoefficients(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     n_coefficients : int in [1, 64] or None, default=None
         Keep the first ``n_coefficients`` of every block in zig-zag order.
     components : {"all", "luma"}, default="all"
-        Every component, or the luma (Y) only (not for RGB-coded files).
+        "all": the components of the files seen at ``fit``. Among YCbCr
+        files, a gray file is promoted exactly, as
+        :class:`~skcompress.io.JPEGDataset` promotes it: its one component
+        is the Y, its Cb and Cr blocks are zero (what a colour JPEG of a gray
+        image holds). A colour file among gray ones (fitted on a gray file)
+        is refused rather than cut to its Y: fit on a colour file, or read
+        the luma. "luma": the luma (Y) of every file, gray (its only
+        component) or YCbCr of any sampling factors, whose chroma is decoded
+        but not copied; RGB-coded files are refused.
     dequantize : bool, default=False
         Coefficients times their quantization steps (what the codec's
         decoder feeds its inverse DCT) instead of the integer symbols.
@@ -297,10 +305,14 @@ class JPEGCoefficients(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     ----------
     sampling_factors_ : ndarray of shape (n_components, 2)
         Vertical and horizontal sampling factors of the files seen at ``fit``;
-        every file read must have them.
+        with ``components="all"`` every file read must have them (but a gray
+        file promoted among YCbCr ones).
     color_space_ : str
         "YCbCr", "RGB" or "grayscale": the colour space of the files seen at
-        ``fit`` (as libjpeg reads them); every file read must have it.
+        ``fit`` (as libjpeg reads them); with ``components="all"`` every file
+        read must have it (but a promoted gray file). With
+        ``components="luma"`` files are gray or YCbCr, whatever their
+        sampling factors; only the luma's block grid must match.
     components_ : tuple of str
         Names of the output components (Y, Cb, Cr; R, G, B; or Y), which
         prefix the feature names.
@@ -426,8 +438,10 @@ class JPEGCoefficients(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples,) or (n_samples, 1)
             Paths, bytes or binary file objects of JPEG files with the
-            components, sampling factors and colour space (and, without
-            ``block_grid``, the size) seen at ``fit``.
+            components, sampling factors and colour space seen at ``fit``,
+            or gray files among YCbCr ones (``components="all"``); gray or
+            YCbCr files (``components="luma"``). Without ``block_grid``, the
+            block grids seen at ``fit`` (the luma's for a gray or luma file).
 
         Returns
         -------
@@ -444,45 +458,87 @@ class JPEGCoefficients(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         offsets = [int(o) * dtype.itemsize for o in np.cumsum([0] + sizes[:-1])]
         start, stride = out.ctypes.data, out.strides[0]
         # components not kept (chroma, for components="luma") are read into nothing
-        n_kept = len(self.grids_)
-        skipped = (0,) * (len(self.sampling_factors_) - n_kept)
+        n_fit, n_kept = len(self.sampling_factors_), len(self.grids_)
+        skipped = (0,) * (n_fit - n_kept)
         grids = tuple(self.grids_) + ((0, 0),) * len(skipped)
-        sampling = tuple((int(h), int(v)) for v, h in self.sampling_factors_)
-        space = _SPACE_IDS.get(self.color_space_)
-        any_grid = self.block_grid is not None
         strict, dequantize = self.strict, self.dequantize
+        sampling = tuple((int(h), int(v)) for v, h in self.sampling_factors_)
 
         def read_rows(rows):
             for i in rows:
                 data, name = _load(sources[i])
                 base = start + int(i) * stride
-                targets = tuple([base + o for o in offsets]) + skipped
-                _, found, found_space, factors = _read(
-                    data, name, targets, grids, k, dtype, dequantize, strict, budget
-                )
-                same_grid = any_grid or found[:n_kept] == grids[:n_kept]
-                if factors != sampling or found_space != space or not same_grid:
-                    self._refuse(name, found, _COLOR_SPACES.get(found_space), factors, sampling)
+                targets = tuple([base + o for o in offsets])
+                try:  # most files have the components seen at fit
+                    _, found, space, factors = _read(
+                        data, name, targets + skipped, grids, k, dtype, dequantize, strict, budget
+                    )
+                except ValueError:
+                    n_components, space = _components(data, strict, budget)
+                    if n_components in (None, n_fit):
+                        raise
+                    self._check_components(name, n_components, space)
+                    # a gray file among colour ones, or a colour one among gray ones for luma:
+                    # its luma (its first component) only
+                    others = n_components - 1
+                    outputs = targets[:1] + (0,) * others
+                    luma_grid = grids[:1] + ((0, 0),) * others
+                    _, found, space, factors = _read(
+                        data, name, outputs, luma_grid, k, dtype, dequantize, strict, budget
+                    )
+                    if n_kept > 1:  # promoted: the chroma blocks of a gray image are zero
+                        out[i, sizes[0] :] = 0
+                self._check_file(name, found, _COLOR_SPACES.get(space), factors, sampling)
 
         chunks = np.array_split(np.arange(len(sources)), min(len(sources), 64))
         Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(read_rows)(c) for c in chunks)
         return self._to_layout(out, sizes, k)
 
-    def _refuse(self, name, found, space, factors, sampling):
-        if factors != sampling:
+    def _check_components(self, name, n_components, space):
+        """Refuse a file whose components (another count than at fit) cannot be read."""
+        if self.components == "luma" or (n_components == 1 and self.color_space_ == "YCbCr"):
+            return
+        if n_components == 1:
+            raise ValueError(
+                f"{name}: a grayscale file among the {self.color_space_}-coded files seen at "
+                "fit; components='all' promotes a gray file (zero chroma) only among YCbCr "
+                "ones. Re-encode the files as YCbCr JPEGs, or read them one colour space at "
+                "a time."
+            )
+        raise ValueError(
+            f"{name}: a {space}-coded file among the grayscale files seen at fit, whose "
+            "output holds one component; components='all' would drop its chroma. Fit on a "
+            "colour file (gray files are then promoted with zero chroma blocks), or set "
+            "components='luma' to read the luma of every file."
+        )
+
+    def _check_file(self, name, found, space, factors, sampling):
+        """Refuse a file read that does not fit the output."""
+        luma = self.components == "luma"
+        if luma and space not in ("YCbCr", "grayscale"):
+            raise ValueError(
+                f"{name}: components='luma' needs YCbCr or grayscale files; this one is "
+                f"{space}-coded (its components are "
+                f"{', '.join(_component_names(space, len(factors)))})."
+            )
+        promoted = len(factors) < len(sampling) and not luma
+        if not (luma or promoted) and factors != sampling:
             raise ValueError(
                 f"{name}: its sampling factors (h, v) {list(factors)} differ from the "
                 f"{list(sampling)} seen at fit."
             )
-        if space != self.color_space_:
+        if not (luma or promoted) and space != self.color_space_:
             raise ValueError(
                 f"{name}: its colour space {space} differs from the {self.color_space_} "
                 "seen at fit."
             )
-        raise ValueError(
-            f"{name}: its block grids {list(found)} differ from the {self.grids_} seen at "
-            "fit; set block_grid to crop or pad every file to one grid."
-        )
+        kept = 1 if luma or promoted else len(self.grids_)
+        if self.block_grid is None and list(found[:kept]) != self.grids_[:kept]:
+            raise ValueError(
+                f"{name}: its block grids {list(found[:kept])} differ from the "
+                f"{self.grids_[:kept]} seen at fit; set block_grid to crop or pad every file "
+                "to one grid."
+            )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the "flat" features: ``[<component>_]blk<row>_<col>_dct<u>_<v>``.
@@ -553,6 +609,16 @@ class JPEGCoefficients(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
 
 
 JPEGCoefficients.__doc__ = fill_doc(JPEGCoefficients.__doc__, {"{budget}": BUDGET_PARAMETERS})
+
+
+def _components(data, strict, budget):
+    """``(number of components, colour space)`` of a file's header; ``(None, None)`` where
+    the header cannot be read (the reader then says why)."""
+    try:
+        _, _, space, _, components = _reader().header(data, strict, *budget)
+    except ValueError:
+        return None, None
+    return len(components), _COLOR_SPACES.get(space, "unknown")
 
 
 def _check_grid(grid):

@@ -519,3 +519,47 @@ def test_bad_inputs(photos):
     codec = JPEGCodec(75, layout="blocks").fit(_images(photos, "color", (32, 32)))
     with pytest.raises(ValueError, match="on one block grid"):  # 4:2:0 MCU layout
         flip_horizontal(codec.transform(_images(photos, "color", (32, 32))))
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32, np.float64])
+def test_the_datasets_dict_form_in_every_dtype(photos, dtype):
+    # JPEGDataset passes a plain dict of planes in the items' dtype; its fast path must give
+    # what the Bunch of int32 symbols gives, in new arrays
+    jpeg = _files(_images(photos, "color", (58, 46)), "4:2:0")[0]
+    item = {
+        "coefficients": [c.astype(dtype) for c in jpeg.coefficients],
+        "quantization_tables": jpeg.quantization_tables,
+        "sampling_factors": jpeg.sampling_factors,
+        "shape": jpeg.shape,
+        "components": jpeg.components,
+        "color_space": jpeg.color_space,
+    }
+    before = [c.copy() for c in item["coefficients"]]
+    for name, call in {
+        "flip_horizontal": flip_horizontal,
+        "flip_vertical": flip_vertical,
+        "crop_blocks": lambda x: crop_blocks(x, 1, 0, 2, 2),
+    }.items():
+        ours, reference = call(item), call(jpeg)
+        assert ours.shape == reference.shape and set(ours) == set(item), name
+        for a, b in zip(ours.coefficients, reference.coefficients, strict=True):
+            assert a.dtype == dtype and a.flags.c_contiguous
+            np.testing.assert_array_equal(a, b.astype(dtype))
+        np.testing.assert_array_equal(ours.quantization_tables, jpeg.quantization_tables)
+        assert ours.quantization_tables is not jpeg.quantization_tables
+        for a in ours.coefficients:
+            a[...] = 7  # the result shares no memory with the input
+    for a, b in zip(item["coefficients"], before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_malformed_steps_and_components_are_refused(photos):
+    jpeg = _files(_images(photos, "gray", (16, 16)), "gray")[0]
+    steps = np.ones((1, 8, 8))
+    for bad in (np.zeros((1, 8, 8), np.uint16), steps * np.nan, steps * np.inf, -steps):
+        with pytest.raises(ValueError, match="must be positive steps of shape"):
+            flip_horizontal(dict(jpeg, quantization_tables=bad))
+    with pytest.raises(ValueError, match="sampling_factors .* do not match"):
+        flip_horizontal(dict(jpeg, sampling_factors=np.zeros((1, 2), int)))
+    with pytest.raises(ValueError, match="needs at least one component"):
+        flip_horizontal(np.zeros((1, 2, 2, 0, 64), np.int32))

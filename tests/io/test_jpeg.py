@@ -122,6 +122,87 @@ def test_a_file_of_another_size_needs_a_block_grid():
     assert JPEGCoefficients(block_grid=(2, 2)).fit(files).transform(files).shape == (2, 256)
 
 
+def _mixed_column(photos, tmp_path):
+    """Paths of gray and colour files of one size (partial blocks and MCUs)."""
+    rgb = photos["coffee"][:45, :61]
+    gray = np.ascontiguousarray(rgb[..., 1])
+    files = [
+        _jpeg(rgb, 70, 2),
+        _jpeg(gray, 70),
+        _jpeg(rgb[::-1], 80, 0, progressive=True),
+        _jpeg(gray[::-1], 50, progressive=True),
+        _jpeg(np.repeat(gray[..., None], 3, axis=2), 70, 2),  # a colour JPEG of the gray image
+    ]
+    paths = [tmp_path / f"{i}.jpg" for i in range(len(files))]
+    for path, data in zip(paths, files, strict=True):
+        path.write_bytes(data)
+    return [str(path) for path in paths]
+
+
+def test_luma_of_gray_and_colour_files_in_one_column(photos, tmp_path):
+    paths = _mixed_column(photos, tmp_path)
+    expected = np.stack([read_jpeg_coefficients(p).coefficients[0] for p in paths])
+    assert expected.shape == (5, 6, 8, 64)
+    for column, rows in [(paths, expected), (paths[::-1], expected[::-1])]:
+        reader = JPEGCoefficients(components="luma", n_jobs=2).fit(column)  # colour, then gray
+        assert reader.components_ == ("Y",)
+        np.testing.assert_array_equal(reader.transform(column), rows.reshape(5, -1))
+    blocks = JPEGCoefficients(components="luma", layout="blocks", n_coefficients=10)
+    np.testing.assert_array_equal(blocks.fit_transform(paths), expected[..., :10])
+    grid = JPEGCoefficients(components="luma", block_grid=(4, 9)).fit(paths[1:2])
+    out = grid.transform(paths).reshape(5, 4, 9, 64)
+    np.testing.assert_array_equal(out[:, :, :8], expected[:, :4])
+    assert not out[:, :, 8].any()
+    rgb = tmp_path / "rgb.jpg"
+    rgb.write_bytes(_jpeg(photos["coffee"][:45, :61], subsampling=0, keep_rgb=True))
+    with pytest.raises(ValueError, match="rgb.jpg: components='luma' needs YCbCr or grayscale"):
+        reader.transform(paths + [str(rgb)])
+    small = tmp_path / "small.jpg"
+    small.write_bytes(_jpeg(np.zeros((16, 16), np.uint8)))
+    with pytest.raises(ValueError, match=r"small.jpg: its block grids \[\(2, 2\)\] differ"):
+        reader.transform([paths[0], str(small)])
+
+
+def test_gray_files_among_colour_ones_are_promoted_exactly(photos, tmp_path):
+    colour, gray, colour444, gray_progressive, colour_of_gray = _mixed_column(photos, tmp_path)
+    Y = read_jpeg_coefficients(gray).coefficients[0]
+    for dequantize in (False, True):
+        reader = JPEGCoefficients(dequantize=dequantize, n_jobs=2).fit([colour])
+        out = reader.transform([colour, gray, colour_of_gray])
+        # a colour JPEG of the gray image holds the same Y and zero chroma blocks
+        np.testing.assert_array_equal(out[1], out[2])
+        assert out[1].size == Y.size + 2 * 3 * 4 * 64 and not out[1, Y.size :].any()
+        steps = read_jpeg_coefficients(gray).quantization_tables[0].ravel()[zigzag_order(8)]
+        np.testing.assert_array_equal(out[1, : Y.size], (Y * (steps if dequantize else 1)).ravel())
+    for layout in ("blocks", "channels_first"):
+        both = JPEGCoefficients(layout=layout).fit([colour]).transform([gray, colour_of_gray])
+        np.testing.assert_array_equal(both[0], both[1])
+    grid = JPEGCoefficients(block_grid=(8, 8)).fit([colour])
+    np.testing.assert_array_equal(*grid.transform([gray, colour_of_gray]))
+    # 4:4:4: chroma on the luma's grid; a progressive gray file
+    full = JPEGCoefficients().fit([colour444]).transform([colour444, gray_progressive])
+    expected = read_jpeg_coefficients(gray_progressive).coefficients[0].ravel()
+    np.testing.assert_array_equal(full[1, : Y.size], expected)
+    assert full.shape == (2, 3 * Y.size) and not full[1, Y.size :].any()
+
+
+def test_colour_files_among_gray_ones_are_refused_naming_the_setting(photos, tmp_path):
+    colour, gray, *_ = _mixed_column(photos, tmp_path)
+    reader = JPEGCoefficients().fit([gray])
+    with pytest.raises(ValueError, match=r"0.jpg: a YCbCr-coded file among the grayscale .*"
+                       r"Fit on a colour file .* components='luma'"):  # fmt: skip
+        reader.transform([gray, colour])
+    rgb = tmp_path / "rgb.jpg"
+    rgb.write_bytes(_jpeg(photos["coffee"][:45, :61], subsampling=0, keep_rgb=True))
+    with pytest.raises(ValueError, match=r"1.jpg: a grayscale file among the RGB-coded files"):
+        JPEGCoefficients().fit([str(rgb)]).transform([str(rgb), gray])
+    # bad files are still the reader's errors, naming them
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    with pytest.raises(ValueError, match="broken.jpg: corrupt or unsupported JPEG data"):
+        JPEGCoefficients().fit([colour]).transform([colour, str(broken)])
+
+
 def test_folder_round_trip_and_parallel_reading(tmp_path):
     mnist = load_mnist()
     X, y = mnist.images[:60], mnist.target[:60]
