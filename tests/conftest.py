@@ -43,6 +43,8 @@ _NET_INPUTS = {
     "WaveletNet": lambda rng: rng.standard_normal((12, 16)).astype(np.float32),
     "MDCTNet": lambda rng: rng.standard_normal((12, 8, 5)).astype(np.float32),
     "CodeEmbedding": lambda rng: rng.integers(0, 4, (12, 3, 2)),
+    # 4:2:0 minimum coded units in the "blocks" layout: a 2x2 grid of (4 Y + Cb + Cr) x 4
+    "JPEGNet": lambda rng: rng.standard_normal((12, 2, 2, 6, 4)).astype(np.float32),
 }
 for _family, _make in _NET_INPUTS.items():
     for _task in ("Classifier", "Regressor"):

@@ -7,16 +7,19 @@ raises an ImportError that names the extra where they are missing.
 
 Modules (:class:`torch.nn.Module`): :class:`BlockDCTNet` (block-DCT
 coefficients as channels at block resolution), :class:`WaveletNet`
-(subbands entering at their own resolution), :class:`PixelNet` (the same
-family on pixels, the baseline), :class:`MDCTNet` (1-D, MDCT frames) and
-:class:`CodeEmbeddingNet` (discrete codes as tokens); :func:`count_parameters`
-and :func:`count_macs` size them.
+(subbands entering at their own resolution), :class:`JPEGNet` (JPEG's colour
+coefficients as stored: luma at 1/8 and chroma at 1/16 in two streams,
+residual blocks), :class:`PixelNet` (the same family on pixels, the
+baseline; a ResNet with ``residual=True``), :class:`MDCTNet` (1-D, MDCT
+frames) and :class:`CodeEmbeddingNet` (discrete codes as tokens);
+:func:`count_parameters` and :func:`count_macs` size them and the
+estimators.
 
 Estimators (skorch's ``NeuralNetClassifier`` / ``NeuralNetRegressor``, whose
 module is built from the input at ``fit``) take the output of a skcompress
 step directly in a Pipeline, or a torch ``Dataset`` of ``(X, y)`` items:
-:class:`BlockDCTNetClassifier`, :class:`WaveletNetClassifier`,
-:class:`PixelNetClassifier`, :class:`MDCTNetClassifier`,
+:class:`BlockDCTNetClassifier`, :class:`JPEGNetClassifier`,
+:class:`WaveletNetClassifier`, :class:`PixelNetClassifier`, :class:`MDCTNetClassifier`,
 :class:`CodeEmbeddingClassifier` and the ``...Regressor`` of each;
 :class:`BatchIterator` serves their batches.
 """
@@ -53,6 +56,7 @@ from ._modules import (
     count_parameters,
 )
 from ._skorch import resolve_device
+from ._two_stream import JPEGNet, JPEGNetClassifier, JPEGNetRegressor
 
 __all__ = [
     "BatchIterator",
@@ -62,6 +66,9 @@ __all__ = [
     "CodeEmbeddingClassifier",
     "CodeEmbeddingNet",
     "CodeEmbeddingRegressor",
+    "JPEGNet",
+    "JPEGNetClassifier",
+    "JPEGNetRegressor",
     "MDCTNet",
     "MDCTNetClassifier",
     "MDCTNetRegressor",

@@ -18,6 +18,7 @@ from numbers import Integral, Real
 from types import MappingProxyType
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._available_if import available_if
@@ -134,6 +135,35 @@ def _as_array(X):
     return X if isinstance(X, np.ndarray) else np.asarray(X)
 
 
+def _is_streams(X):
+    """Whether ``X`` is a dict of arrays (a DOK sparse matrix is a dict too: not one)."""
+    return isinstance(X, dict) and not sp.issparse(X)
+
+
+def _as_input(X):
+    """An input batch as numpy: an array, or a dict or pair of arrays (two-stream input)."""
+    if _is_streams(X):
+        return {key: _as_array(value) for key, value in X.items()}
+    if (
+        isinstance(X, (tuple, list))
+        and X
+        and all(isinstance(x, (torch.Tensor, np.ndarray)) for x in X)
+    ):
+        return tuple(_as_array(x) for x in X)
+    return _as_array(X)
+
+
+def _refuse_streams(estimator, X):
+    """Raise for a dict of arrays (two streams), which only the JPEG networks read."""
+    if _is_streams(X):
+        raise ValueError(
+            f"{type(estimator).__name__} takes one array per sample; X is a dict of "
+            f"{sorted(X)} (a JPEGDataset's layout='two_stream' or tables=True). Use "
+            "JPEGNetClassifier or JPEGNetRegressor for the two streams, or the dataset's "
+            "layout='channels_first'."
+        )
+
+
 def _dataset_targets(dataset):
     """The targets a torch Dataset lists (``targets``, torchvision's name), else None."""
     targets = getattr(dataset, "targets", None)
@@ -164,7 +194,7 @@ class _Batches:
         for batch in self.batches:
             Xb, yb = unpack_data(batch)
             if self.prepare:
-                Xb = net._prepare(net._validate_X(_as_array(Xb), reset=False), net.device_)
+                Xb = net._prepare(net._validate_X(_as_input(Xb), reset=False), net.device_)
             yield Xb, np.asarray(yb) if isinstance(yb, (list, tuple)) else yb
 
 
@@ -450,6 +480,7 @@ class _NetEstimator(SeededTraining, PublicEstimatorMixin, NeuralNet):
         (the pass over a Dataset that finds the largest).
         """
         name = type(self).__name__
+        _refuse_streams(self, X)
         if reset:
             self._check_structure(structure_of(X))
         # At fit: records the structure; later: plain arrays and tensors are read as at fit.
@@ -550,6 +581,7 @@ class _NetEstimator(SeededTraining, PublicEstimatorMixin, NeuralNet):
         if reset:
             self._start_training()
             self._n_train = len(X)
+            self._check_n_train()
             statistics = _InputStatistics(self)
             statistics.add(X)
             statistics.finish(lambda: [X])
@@ -572,17 +604,10 @@ class _NetEstimator(SeededTraining, PublicEstimatorMixin, NeuralNet):
                     f"{name} takes a torch Dataset whose items are (X, y) pairs; its first "
                     f"item is a {type(item).__name__}."
                 )
-            x = item[0]
-            if isinstance(x, dict):
-                raise ValueError(
-                    f"{name} takes one array per item; the Dataset's items hold a dict of "
-                    f"{sorted(x)} (a JPEGDataset's layout='two_stream' or tables=True)."
-                )
-            self._validate_X(
-                x[None] if isinstance(x, np.ndarray) else _as_array(x)[None], reset=True
-            )
+            self._validate_X(self._one_sample(_as_input(item[0])), reset=True)
             self._start_training()
             self._n_train = len(dataset)
+            self._check_n_train()
         if not reset and self._train_split() is None:
             return dataset, None  # nothing needs the targets before training reads them
         statistics = _InputStatistics(self) if reset else None
@@ -614,8 +639,45 @@ class _NetEstimator(SeededTraining, PublicEstimatorMixin, NeuralNet):
                     f"{type(self).__name__} takes a torch Dataset whose items are (X, y) pairs; "
                     "its batches have no targets."
                 )
-            X = self._validate_X(_as_array(Xb), reset=False, codes_fitted=False)
+            X = self._validate_X(_as_input(Xb), reset=False, codes_fitted=False)
             yield X, _as_array(yb)
+
+    def _one_sample(self, x):
+        """A Dataset's item input ``x`` (numpy) as a batch of one sample."""
+        _refuse_streams(self, x)
+        if isinstance(x, tuple):
+            raise ValueError(
+                f"{type(self).__name__} takes one array per item; the Dataset's items hold "
+                f"{len(x)} arrays."
+            )
+        return x[None]
+
+    def _module_example(self, X):
+        """``X`` (as the estimator takes it; a Dataset: its first item) as the module's input."""
+        if not self.initialized_:
+            raise NotInitializedError(
+                f"{type(self).__name__} builds its module from its input: fit it, or call "
+                "initialize(X, y), first."
+            )
+        if is_dataset(X):
+            X = self._one_sample(_as_input(X[0][0]))
+        return self._prepare(self._validate_X(X, reset=False), self.device_)
+
+    def _batch_norm(self):
+        """Whether the module normalizes by batch statistics (``batch_norm``)."""
+        return bool(self.__dict__.get("module__batch_norm", getattr(self, "batch_norm", False)))
+
+    def _drop_last(self, n_samples, batch_size):
+        """Leave out a last training batch of one sample, whose batch statistics do not exist."""
+        return self._batch_norm() and n_samples > batch_size and n_samples % batch_size == 1
+
+    def _check_n_train(self):
+        if self._n_train < 2 and self._batch_norm():
+            raise ValueError(
+                f"{type(self).__name__} with batch_norm=True needs at least 2 samples to train "
+                f"(batch normalization reads statistics of a batch); got {self._n_train} "
+                "sample. Give more samples or set batch_norm=False."
+            )
 
     def _prepare(self, X, device):
         """Checked X to a tensor on ``device``, in the module's layout and dtype, standardized."""
@@ -743,6 +805,8 @@ class _NetEstimator(SeededTraining, PublicEstimatorMixin, NeuralNet):
             kwargs["batch_size"] = len(dataset)
         if training:
             kwargs.setdefault("shuffle", True)
+            if self._drop_last(len(dataset), kwargs["batch_size"]):
+                kwargs.setdefault("drop_last", True)
         batches = getattr(self, prefix)(dataset, **kwargs)
         return _Batches(batches, self, prepare=not _is_prepared(dataset))
 

@@ -4,10 +4,10 @@ from math import prod
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .._core._contract import to_layout
-from .._core._limits import MAX_BLOCK_SIZE, MAX_LEVELS, MAX_UPSAMPLE, MAX_WIDTH
+from .._core._limits import MAX_BLOCK_SIZE, MAX_BLOCKS, MAX_LEVELS, MAX_UPSAMPLE, MAX_WIDTH
 from ..transforms import WaveletTransform
 from ._base import _HEAD_CONSTRAINTS, _NET_CONSTRAINTS, _NetClassifier, _NetRegressor
 from ._data import BatchIterator
@@ -178,7 +178,8 @@ _NOTES = """\
 _SEEDED = "the weights, the order of the mini-batches, dropout and the early-stopping split"
 
 
-def _doc(summary, params, examples, *, kind, module, groups, attributes="", see_also=""):
+def _doc(summary, params, examples, *, kind, module, groups, attributes="", see_also="", notes=""):
+    """The class docstring of a network estimator; ``notes``: paragraphs added to its Notes."""
     classifier = kind == "Classifier"
     extra = attributes + (_CLASSIFIER_ATTRIBUTES if classifier else _REGRESSOR_ATTRIBUTES)
     training = _TRAINING_PARAMS.format(
@@ -191,10 +192,6 @@ def _doc(summary, params, examples, *, kind, module, groups, attributes="", see_
         ),
         valid_acc=" and accuracy" if classifier else "",
         nonlinearity="the softmax for ``CrossEntropyLoss``" if classifier else "none",
-    )
-    notes = _NOTES.format(
-        kind=kind,
-        targets="labels of any type, encoded" if classifier else "standardized",
     )
     parts = [
         summary,
@@ -210,7 +207,12 @@ def _doc(summary, params, examples, *, kind, module, groups, attributes="", see_
         + FITTED_ATTRIBUTES,
         "",
         see_also,
-        notes + PERSISTENCE_NOTES.format(what="estimator"),
+        _NOTES.format(
+            kind=kind,
+            targets="labels of any type, encoded" if classifier else "standardized",
+        )
+        + notes
+        + PERSISTENCE_NOTES.format(what="estimator"),
         "",
         "    Examples\n    --------\n" + examples,
     ]
@@ -597,6 +599,10 @@ class _PixelInput:
         "layout": [StrOptions({"auto", "signals", "channels_first"})],
         "signal_shape": [tuple, list, None],
         "standardize": ["boolean"],
+        "residual": ["boolean"],
+        "depth": [Interval(Integral, 1, MAX_BLOCKS, closed="both")],
+        "batch_norm": ["boolean"],
+        "stem_stride": [Options(Integral, {1, 2, 4})],
     }
 
     def __init__(
@@ -606,6 +612,10 @@ class _PixelInput:
         kernel_size=3,
         hidden_units=128,
         dropout=0.0,
+        residual=False,
+        depth=1,
+        batch_norm=False,
+        stem_stride=1,
         layout="auto",
         signal_shape=None,
         standardize=True,
@@ -637,6 +647,10 @@ class _PixelInput:
         self.kernel_size = kernel_size
         self.hidden_units = hidden_units
         self.dropout = dropout
+        self.residual = residual
+        self.depth = depth
+        self.batch_norm = batch_norm
+        self.stem_stride = stem_stride
         self.layout = layout
         self.signal_shape = signal_shape
         self.standardize = standardize
@@ -726,6 +740,10 @@ class _PixelInput:
             kernel_size=self._param("kernel_size"),
             hidden_units=self._param("hidden_units"),
             dropout=self._param("dropout"),
+            residual=self._param("residual"),
+            depth=self._param("depth"),
+            batch_norm=self._param("batch_norm"),
+            stem_stride=self._param("stem_stride"),
         )
 
     def _describe_input(self):
@@ -738,7 +756,23 @@ class _PixelInput:
 
 _PIXEL_PARAMS = """\
     widths : sequence of int, each in [1, 4096], default=(32, 64)
-        Channels of the stages; each stage is followed by 2x max-pooling.
+        Channels of the stages; each stage is followed by 2x max-pooling
+        (``residual=False``) or starts with a block of stride 2 (but the
+        first, ``residual=True``).
+    residual : bool, default=False
+        A ResNet (He et al. 2016): a stem convolution, stages of ``depth``
+        residual blocks, global average pooling, then the head (see
+        :class:`~skcompress.nets.PixelNet`); the pixel baseline of
+        :class:`~skcompress.nets.JPEGNetClassifier` at matching depth.
+    depth : int in [1, 64], default=1
+        Blocks per stage: residual blocks, or convolutions before each
+        pooling.
+    batch_norm : bool, default=False
+        Batch normalization after every convolution. Training then leaves
+        out a last batch of one sample.
+    stem_stride : {1, 2, 4}, default=1
+        Stride of the stem of ``residual=True`` (4: ResNet's ImageNet stem,
+        a stride of 2 then a 3x3 max-pooling of stride 2); 1 otherwise.
     layout : {"auto", "signals", "channels_first"}, default="auto"
         "signals": skcompress's data contract, ``(n, length)`` 1-D signals,
         ``(n, H, W)`` gray or ``(n, H, W, C)`` channels-last images, as

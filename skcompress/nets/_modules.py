@@ -183,6 +183,63 @@ def _stages(in_channels, grid, widths, kernel_size, pool, batch_norm=False):
     return nn.Sequential(*stages), channels, grid
 
 
+class _ResidualBlock(nn.Module):
+    """He et al.'s (2016) basic block: ``relu(F(x) + shortcut(x))``, ``F`` two convolutions.
+
+    ``F`` is ``conv (stride) [-> BatchNorm] -> ReLU -> conv [-> BatchNorm]``,
+    same padding; the shortcut is the identity where the shape is kept, else
+    a strided 1x1 convolution (ResNet's projection shortcut). ``stride``: an
+    int or one per axis. Convolutions followed by batch normalization have
+    no bias (it would be cancelled).
+    """
+
+    def __init__(self, in_channels, width, d, kernel_size, stride=1, batch_norm=False):
+        super().__init__()
+        conv, bias = _CONV[d], not batch_norm
+        pad = kernel_size // 2
+        self.conv1 = conv(in_channels, width, kernel_size, stride=stride, padding=pad, bias=bias)
+        self.norm1 = _BATCH_NORM[d](width) if batch_norm else nn.Identity()
+        self.conv2 = conv(width, width, kernel_size, padding=pad, bias=bias)
+        self.norm2 = _BATCH_NORM[d](width) if batch_norm else nn.Identity()
+        strides = (stride,) * d if isinstance(stride, int) else tuple(stride)
+        if in_channels != width or any(s != 1 for s in strides):
+            self.shortcut = nn.Sequential(
+                conv(in_channels, width, 1, stride=stride, bias=bias),
+                _BATCH_NORM[d](width) if batch_norm else nn.Identity(),
+            )
+        else:
+            self.shortcut = nn.Identity()
+
+    def forward(self, x):
+        out = F.relu(self.norm1(self.conv1(x)))
+        return F.relu(self.norm2(self.conv2(out)) + self.shortcut(x))
+
+
+def _residual_stages(in_channels, d, widths, depth, kernel_size, batch_norm, first_stride=1):
+    """``depth`` residual blocks per width; each stage's first block strides by 2 but the first
+    stage's (``first_stride``). Returns the blocks (one Sequential) and their output channels."""
+    blocks, channels = [], in_channels
+    for s, width in enumerate(widths):
+        for b in range(depth):
+            stride = 1 if b else (first_stride if s == 0 else 2)
+            blocks.append(_ResidualBlock(channels, width, d, kernel_size, stride, batch_norm))
+            channels = width
+    return nn.Sequential(*blocks), channels
+
+
+def _check_depth(name, depth):
+    if isinstance(depth, bool) or int(depth) != depth or int(depth) < 1:
+        raise ValueError(
+            f"{name}: depth must be a positive int (blocks per stage); got {depth!r}."
+        )
+    return int(depth)
+
+
+def _global_average(x):
+    """Mean over the grid axes: ``(n, C, *grid)`` to ``(n, C)``."""
+    return x.mean(dim=tuple(range(2, x.ndim)))
+
+
 class BlockDCTNet(nn.Module):
     """CNN on block-DCT coefficients as channels at block resolution (1/8 for JPEG's 8x8).
 
@@ -416,6 +473,13 @@ class PixelNet(nn.Module):
     Two stages bring 28x28 digits to 7x7; three to 1/8 resolution, the block
     grid of an 8x8 DCT.
 
+    With ``residual=True`` it is a ResNet (He et al. 2016), the baseline of
+    :class:`JPEGNet`: a stem convolution (stride ``stem_stride``), then per
+    width a stage of ``depth`` residual blocks whose first block strides by
+    2 (but the first stage's), global average pooling and the head.
+    ``widths=(64, 128, 256, 512), depth=2, stem_stride=4, batch_norm=True``
+    is ResNet-18 with a ``kernel_size`` stem instead of its 7x7 one.
+
     Parameters
     ----------
     in_channels : int
@@ -432,6 +496,19 @@ class PixelNet(nn.Module):
         Width of the hidden layer of the head (0: a linear head).
     dropout : float, default=0.0
         Dropout before the last layer.
+    residual : bool, default=False
+        Residual stages, the stem and global average pooling (see above),
+        instead of ``conv -> ReLU -> max-pool`` stages and a head on the
+        flattened grid.
+    depth : int, default=1
+        Blocks per stage: residual blocks, or convolutions before the
+        stage's pooling.
+    batch_norm : bool, default=False
+        Batch normalization after every convolution, before its ReLU.
+    stem_stride : {1, 2, 4}, default=1
+        With ``residual``: stride of the stem convolution, 4 for a stride of
+        2 followed by a 3x3 max-pooling of stride 2 (ResNet's ImageNet stem).
+        It must be 1 without ``residual``.
 
     Examples
     --------
@@ -439,6 +516,11 @@ class PixelNet(nn.Module):
     >>> from skcompress.nets import PixelNet
     >>> PixelNet(1, (28, 28), 10)(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 10])
+    >>> resnet = PixelNet(3, (32, 32), 10, widths=(16, 32), residual=True, depth=2)
+    >>> resnet(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 10])
+    >>> resnet.stages[2].conv1                  # the second stage halves the grid
+    Conv2d(16, 32, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
     """
 
     def __init__(
@@ -451,19 +533,60 @@ class PixelNet(nn.Module):
         kernel_size=3,
         hidden_units=128,
         dropout=0.0,
+        residual=False,
+        depth=1,
+        batch_norm=False,
+        stem_stride=1,
     ):
         super().__init__()
         name = type(self).__name__
         grid = _check_grid(name, grid_shape)
+        d = len(grid)
         widths = _check_widths(name, widths)
         kernel_size = _check_kernel(name, kernel_size)
-        self.stages, channels, out_grid = _stages(
-            in_channels, grid, widths, kernel_size, pool=True
+        depth = _check_depth(name, depth)
+        if stem_stride not in (1, 2, 4) or (stem_stride != 1 and not residual):
+            raise ValueError(
+                f"{name}: stem_stride must be 1, 2 or 4, and 1 unless residual=True; got "
+                f"stem_stride={stem_stride!r} with residual={residual!r}."
+            )
+        self.residual = bool(residual)
+        if not residual:
+            stages, channels = [], in_channels
+            for width in widths:  # depth - 1 unpooled convolutions, then a pooled one
+                for j in range(depth):
+                    stage = _Stage(channels, width, grid, kernel_size, j == depth - 1, batch_norm)
+                    stages.append(stage)
+                    channels, grid = width, stage.out_grid
+            self.stages = nn.Sequential(*stages)
+            self.head = _Head(channels * prod(grid), hidden_units, n_outputs, dropout)
+            return
+        self.stem = nn.Sequential(
+            _CONV[d](
+                in_channels,
+                widths[0],
+                kernel_size,
+                stride=min(stem_stride, 2),
+                padding=kernel_size // 2,
+                bias=not batch_norm,
+            ),
+            _BATCH_NORM[d](widths[0]) if batch_norm else nn.Identity(),
+            nn.ReLU(),
         )
-        self.head = _Head(channels * prod(out_grid), hidden_units, n_outputs, dropout)
+        self.stem_pool = stem_stride == 4
+        self.stages, channels = _residual_stages(
+            widths[0], d, widths, depth, kernel_size, batch_norm
+        )
+        self.head = _Head(channels, hidden_units, n_outputs, dropout)
 
     def forward(self, x):
-        return self.head(self.stages(x))
+        if not self.residual:
+            return self.head(self.stages(x))
+        x = self.stem(x)
+        if self.stem_pool:
+            pool = F.max_pool1d if x.ndim == 3 else F.max_pool2d
+            x = pool(x, 3, stride=2, padding=1)
+        return self.head(_global_average(self.stages(x)))
 
 
 class WaveletNet(nn.Module):
@@ -772,12 +895,37 @@ class CodeEmbeddingNet(nn.Module):
         return self.head(self.stages(e))
 
 
-def count_parameters(module):
-    """Number of trainable parameters of a torch module.
+def _module_of(model, caller):
+    """The torch module of ``model``: a module, a network estimator, a Pipeline ending in one."""
+    if isinstance(model, nn.Module):
+        return model
+    steps = getattr(model, "steps", None)
+    if steps:
+        model = steps[-1][1]
+    model = getattr(model, "net_", model)  # a learned codec's skorch net
+    module = getattr(model, "module_", None)
+    if isinstance(module, nn.Module):
+        return module
+    if hasattr(model, "initialize_module"):
+        raise ValueError(
+            f"{caller}: {type(model).__name__} builds its module from its input: fit it, or "
+            "call initialize(X, y), first."
+        )
+    raise TypeError(
+        f"{caller} takes a torch module, a network estimator of skcompress.nets or a Pipeline "
+        f"ending in one; got {type(model).__name__}."
+    )
+
+
+def count_parameters(model):
+    """Number of trainable parameters of a torch module, or of a network estimator's.
 
     Parameters
     ----------
-    module : torch.nn.Module
+    model : torch.nn.Module, network estimator or Pipeline
+        A module; an estimator of :mod:`skcompress.nets` that is fitted (or
+        built by ``initialize(X, y)``), or a Pipeline ending in one: its
+        ``module_``.
 
     Returns
     -------
@@ -789,23 +937,28 @@ def count_parameters(module):
     >>> count_parameters(nn.Linear(10, 3))
     33
     """
+    module = _module_of(model, "count_parameters")
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
 
 
-def count_macs(module, example):
+def count_macs(model, X):
     """Multiply-accumulates per sample of one forward pass, counted layer by layer.
 
     Convolutions count ``output size x in_channels / groups x kernel size``,
     linear layers ``in_features x out_features``; activations, pooling,
-    embeddings and additions are not counted (they are a few percent of
-    the total in these networks). FLOPs, as most papers count them, are about
-    twice the multiply-accumulates.
+    normalization, embeddings and additions are not counted (they are a few
+    percent of the total in these networks). FLOPs, as most papers count
+    them, are about twice the multiply-accumulates.
 
     Parameters
     ----------
-    module : torch.nn.Module
-    example : torch.Tensor
-        One input batch (its first axis is the batch).
+    model : torch.nn.Module, network estimator or Pipeline
+        A module; or an estimator of :mod:`skcompress.nets` that is fitted
+        (or built by ``initialize(X, y)``), or a Pipeline ending in one.
+    X : torch.Tensor or the input of ``model``
+        A module's input batch (its first axis is the batch); what the
+        estimator or the Pipeline takes otherwise (its first sample is
+        counted; a torch Dataset: its first item).
 
     Returns
     -------
@@ -819,6 +972,19 @@ def count_macs(module, example):
     >>> count_macs(nn.Conv2d(1, 8, 3, padding=1), torch.zeros(1, 1, 28, 28))
     56448
     """
+    module = _module_of(model, "count_macs")
+    if model is not module:
+        steps = getattr(model, "steps", None)
+        if steps:
+            X = model[:-1].transform(X) if len(steps) > 1 else X
+            model = steps[-1][1]
+        example = getattr(model, "_module_example", None)
+        if example is None:
+            raise TypeError(
+                f"count_macs reads the input of the networks of skcompress.nets; for a "
+                f"{type(model).__name__}, pass its torch module and an input tensor."
+            )
+        X = example(X)
     total = [0]
 
     def hook(layer, inputs, output):
@@ -837,7 +1003,7 @@ def count_macs(module, example):
     try:
         module.eval()
         with torch.no_grad():
-            module(example[:1])
+            module(X[:1])
     finally:
         module.train(training)
         for h in handles:
