@@ -411,6 +411,12 @@ class _BlockDCTInput:
                 f"is {structure.describe()}. Set order='zigzag' on the transform, or "
                 "sub_block_init='learned'."
             )
+        if self.sub_block_init == "idct" and structure.positions is not None:
+            raise ValueError(
+                f"{name}: sub_block_init='idct' takes the first coefficients in zig-zag order; "
+                f"its input is {structure.describe()} (a FrequencySelector's choice). Use "
+                "sub_block_init='learned' after a selector."
+            )
 
     def _check_input(self, X):
         name = type(self).__name__

@@ -336,3 +336,17 @@ def test_a_fitted_network_refuses_other_structured_input(digits):
     with pytest.raises(ValueError, match="fitted on 8x8 .*Fit it again"):
         net.partial_fit(other.transform(Xtr[:5]), ytr[:5])
     assert net.predict(np.asarray(dct.transform(Xtr[:5]))).shape == (5,)
+
+
+def test_idct_init_refuses_selected_frequencies():
+    from skcompress import BlockDCT, FrequencySelector, PerceptualQuantizer
+    from skcompress.datasets import load_mnist
+    from skcompress.nets import BlockDCTNetClassifier
+
+    mnist = load_mnist()
+    X, y = mnist.images[:60], mnist.target[:60]
+    G = PerceptualQuantizer(quality=50).fit_transform(
+        FrequencySelector(6).fit_transform(BlockDCT().fit_transform(X), y)
+    )
+    with pytest.raises(ValueError, match="sub_block_init='learned' after a selector"):
+        BlockDCTNetClassifier(sub_block_init="idct", max_epochs=1).fit(G, y)
