@@ -22,6 +22,11 @@ transfers included.
 TF32 is switched off (``torch.backends.cudnn.allow_tf32 = False``): with it,
 cuDNN convolutions (the wavelet path) round inputs to 10 mantissa bits.
 
+Last, ``bench_jpeg_task.py --quick --device cuda`` in a subprocess: the
+two-stream DCT network and the pixel ResNet trained from JPEG files through
+``DataLoader`` workers onto the GPU, with and without augmentation (it must
+run and give an accuracy; its figures are not compared).
+
 Times are medians of ``--repeats`` calls. The whole check takes well under
 three minutes on one GPU (``--quick``: a twentieth of the sizes, 3 repeats).
 Without a CUDA GPU it says so and exits 0; a mismatch exits 1.
@@ -32,9 +37,12 @@ Usage::
         [--scale 1.0]
 """
 
+import json
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import _common
 import numpy as np
@@ -187,8 +195,45 @@ def main(argv=None):
             "yes" if same else "NO",
         )
     report.show(table)
+    failed |= not task_on_gpu(report)
     report.finish()
     return 1 if failed else 0
+
+
+def task_on_gpu(report):
+    """``bench_jpeg_task.py --quick --device cuda``: its rows, and whether it ran."""
+    table = report.table(
+        "bench_jpeg_task.py --quick --device cuda: training from JPEG files on the GPU",
+        [("network", "s"), ("aug", "s"), ("accuracy", ".3f"), ("fit s", ".2f"), ("ran", "s")],
+    )
+    script = Path(__file__).resolve().parent / "bench_jpeg_task.py"
+    with _common.scratch_directory() as folder:
+        output = Path(folder) / "task.json"
+        try:
+            _common.run_in_subprocess(
+                [script, "--quick", "--device", "cuda", "--json", output], timeout=300
+            )
+            (result,) = json.loads(output.read_text())["tables"]
+        except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as error:
+            table.add("bench_jpeg_task", None, None, None, "NO")
+            table.note(str(error)[-1000:])
+            report.show(table)
+            return False
+    columns = result["columns"]
+    ok = len(result["rows"]) == 4
+    for row in result["rows"]:
+        cells = dict(zip(columns, row, strict=True))
+        ran = isinstance(cells["accuracy"], (int, float)) and 0 <= cells["accuracy"] <= 1
+        ok &= ran
+        table.add(
+            cells["network"],
+            cells["aug"],
+            cells["accuracy"],
+            cells["fit s"],
+            "yes" if ran else "NO",
+        )
+    report.show(table)
+    return ok
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ BENCHMARKS = (
     "bench_jpeg_codec",
     "bench_jpeg_read",
     "bench_jpeg_loader",
+    "bench_jpeg_task",
     "bench_pvq",
     "bench_rvq",
     "bench_entropy",

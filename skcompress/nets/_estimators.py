@@ -725,6 +725,13 @@ class _PixelInput:
                 "(n_samples, H, W) or images (n_samples, H, W, channels) (channels first with "
                 f"layout='channels_first'); got X of shape {X.shape}."
             )
+        if self.layout == "auto" and S.ndim == 4 and S.shape[1] <= 4 < S.shape[3]:
+            raise ValueError(
+                f"{type(self).__name__} reads 4-D input as channels-last images (n_samples, "
+                f"H, W, channels) with layout='auto'; X of shape {S.shape} looks channels-first "
+                f"(torch's (n, C, H, W)). Set layout='channels_first' (or 'signals' if these "
+                f"really are {S.shape[1]}x{S.shape[2]} images of {S.shape[3]} channels)."
+            )
 
     def _to_module_input(self, X):
         if self._structure is not None:

@@ -350,3 +350,13 @@ def test_idct_init_refuses_selected_frequencies():
     )
     with pytest.raises(ValueError, match="sub_block_init='learned' after a selector"):
         BlockDCTNetClassifier(sub_block_init="idct", max_epochs=1).fit(G, y)
+
+
+def test_pixel_net_refuses_what_looks_channels_first():
+    from skcompress.nets import PixelNetClassifier
+
+    X = np.zeros((8, 3, 16, 16), dtype=np.float32)
+    y = np.arange(8) % 2
+    with pytest.raises(ValueError, match="layout='channels_first'"):
+        PixelNetClassifier(max_epochs=1).fit(X, y)
+    PixelNetClassifier(max_epochs=1, layout="channels_first").fit(X, y)
