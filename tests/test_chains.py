@@ -19,6 +19,8 @@ from skcompress import (
     BlockDCT,
     ChromaSubsampler,
     ColorTransform,
+    FrequencySelector,
+    JPEGCodec,
     OMPCoder,
     Patches,
     PerceptualQuantizer,
@@ -40,6 +42,9 @@ STEPS = {
     "KSVD": KSVD,
     "OMPCoder": OMPCoder,
     "Patches": Patches,
+    # whole codec and selector beside the README table's steps
+    "JPEGCodec": JPEGCodec,
+    "FrequencySelector": FrequencySelector,
 }
 #: Steps that read 4-D input as images: after an image step they must see images.
 IMAGE_READERS = {"BlockDCT", "ColorTransform", "ChromaSubsampler", "WaveletTransform", "Patches"}
@@ -57,7 +62,7 @@ ADVICE = re.compile(r"=|Use |use |Put |put |Pass |pass |[Ss]et |[Ll]eave |Fit it
 def _fit_transform(step, X):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence of tiny fits is not the point here
-        return step.fit_transform(X)
+        return step.fit_transform(X, np.arange(len(X)) % 2)  # labels for the selector
 
 
 @pytest.mark.parametrize("kind", list(INPUTS))

@@ -293,3 +293,19 @@ def test_a_signal_shape_that_contradicts_the_input_raises():
     assert BlockDCT(signal_shape=COLOUR.shape[1:]).fit(Z).signal_shape_ == COLOUR.shape[1:]
     with pytest.raises(ValueError, match="Leave signal_shape=None"):
         BlockDCT(signal_shape=(50, 33, 3)).fit(Z)
+
+
+def test_quantized_symbols_are_not_quantized_again():
+    B = make_pipeline(BlockDCT(), PerceptualQuantizer(quality=50)).fit_transform(GRAY)
+    with pytest.raises(ValueError, match="quantized already"):
+        PerceptualQuantizer(quality=50).fit(B)
+
+
+def test_jpeg_codecs_colour_flat_symbols_are_not_read_as_signals():
+    from skcompress import JPEGCodec
+
+    B = JPEGCodec().fit_transform(COLOUR)
+    assert B.structure.kind == "planar" and B.structure.quantized
+    for step in (BlockDCT(), PerceptualQuantizer(), JPEGCodec()):
+        with pytest.raises(ValueError, match="one plane after another"):
+            step.fit(B)

@@ -42,6 +42,7 @@ KINDS = {
     "subbands": "wavelet subbands",
     "codes": "codes",
     "patches": "patches",
+    "planar": "block-DCT symbols, one plane after another",
 }
 #: Channel names that take JPEG's chrominance table; all others take the luminance one.
 CHROMA = ("Cb", "Cr")
@@ -59,6 +60,8 @@ class Structure:
     ----------
     kind : str
         One of ``KINDS``: "image" (``grid`` = (H, W), ``k`` channels),
+        "planar" (``JPEGCodec``'s colour "flat" symbols: every plane's
+        blocks in turn, ``grid`` = (), ``k`` values),
         "sites" (chroma sites of a subsampled YCbCr image, ``k = a * b + 2``
         values each: the ``a x b`` luma samples then Cb and Cr), "dct"
         (``depth`` channels of blocks of ``k`` coefficients), "mdct",

@@ -656,13 +656,26 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         """:class:`~skcompress._core._structure.Structure` of :meth:`transform`'s output.
 
         Block-DCT symbols on the block grid (gray, 4:4:4) or the MCU grid;
-        None for the "flat" layout of colour images, whose components follow
-        each other instead of interleaving as the data contract's "flat" does.
+        kind "planar" for the "flat" layout of colour images, whose components
+        follow each other instead of interleaving as the data contract's "flat"
+        does (the steps that read blocks refuse it, as they should).
         """
         check_is_fitted(self)
         n_components = len(self.grid_shapes_)
         if self.layout == "flat" and n_components > 1:
-            return None
+            return Structure(
+                "planar",
+                "JPEGCodec",
+                (),
+                1,
+                self._n_flat,
+                "flat",
+                _COMPONENTS,
+                block_size=8,
+                order="zigzag",
+                image_shape=tuple(self.signal_shape_[:2]),
+                quantized=True,
+            )
         if n_components == 1:
             grid, names = self.grid_shapes_[0], ("gray",)
         elif self._slots == n_components:

@@ -405,7 +405,15 @@ class PerceptualQuantizer(
             return layout, order, self.n_coefficients
         name = "PerceptualQuantizer"
         uniform = not isinstance(self.table, str) and np.ndim(self.table) == 0
-        if structure.kind in ("codes", "patches") or (
+        if structure.quantized:
+            raise refuse(
+                name,
+                structure,
+                "transform coefficients",
+                "They are quantized already: put the quantizer right after the transform "
+                "(for JPEGCodec, set its quality or tables instead).",
+            )
+        if structure.kind in ("codes", "patches", "planar") or (
             structure.kind in ("image", "sites") and not uniform
         ):
             raise refuse(
