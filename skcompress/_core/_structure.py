@@ -126,8 +126,13 @@ class Structure:
 
     @property
     def sample_shape(self):
-        """Shape of one sample as emitted, in ``layout``."""
-        return to_layout(np.empty((1, *self.grid, self.depth, self.k)), self.layout).shape[1:]
+        """Shape of one sample as emitted, in ``layout`` (as :func:`to_layout` shapes it)."""
+        grid, depth, k = tuple(self.grid), self.depth, self.k
+        if self.layout == "flat":
+            return (int(np.prod(grid, dtype=np.int64)) * depth * k,)
+        if self.layout == "blocks":
+            return (*grid, depth, k) if depth > 1 else (*grid, k)
+        return (depth * k, *grid)
 
     @property
     def n_spatial(self):
