@@ -52,7 +52,10 @@ class FrequencySelector(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     structure of the transform's output to know what a channel is:
 
     * block-DCT coefficients (:class:`~skcompress.BlockDCT`): a (plane,
-      frequency) pair, one value in every block of the grid;
+      frequency) pair, one value in every block of the grid; for JPEG's
+      minimum coded units (after :class:`~skcompress.ChromaSubsampler`), a
+      (component, frequency) pair: the luma blocks of an MCU keep the same
+      frequencies, as a JPEG file's component does;
     * MDCT frames (:class:`~skcompress.MDCT`): a frequency bin, one value
       in every frame;
     * wavelet subbands (:class:`~skcompress.WaveletTransform`): a subband
@@ -84,8 +87,10 @@ class FrequencySelector(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         - "f_regression", "mutual_info_regression": the same for a
           continuous ``y``;
         - "order": no labels; the transform's own order (the first ``k``:
-          zig-zag first ``k`` of a block DCT, the lowest ``k`` bins of an
-          MDCT, the coarsest subbands), the baseline to compare with;
+          zig-zag first ``k`` of a block DCT, frequency by frequency across
+          its planes, so that ``k = planes * m`` keeps what
+          ``BlockDCT(n_coefficients=m)`` keeps; the lowest ``k`` bins of an
+          MDCT; the coarsest subbands), the baseline to compare with;
         - a callable ``score(X, y)`` of scikit-learn's ``score_func`` kind
           (``SelectKBest``), returning scores or ``(scores, p-values)``, one
           per column of the 2-D ``X`` it is given;
@@ -110,8 +115,8 @@ class FrequencySelector(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     support_ : ndarray of bool, shape (n_channels,)
         The kept channels.
     n_channels_ : int
-        Channels of the input: ``planes * k`` block coefficients, bins,
-        subbands of every channel, or columns.
+        Channels of the input: ``planes * k`` block coefficients (``3 k`` for
+        JPEG's MCUs), bins, subbands of every channel, or columns.
     positions_ : ndarray of int64, shape (n_kept_values,)
         Where each kept value of a cell sits in the transform's cell (see
         :func:`~skcompress._core._structure.cell_positions`: for a block
@@ -241,7 +246,7 @@ class FrequencySelector(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
                 + f". Set k to at most {n_channels}."
             )
         if self.score_func == "order":
-            scores = -np.arange(n_channels, dtype=np.float64)
+            scores = -self._order(structure, n_channels)
         else:
             values = X.reshape(len(X), -1)[:, cells.reshape(-1)]
             scores = self._pool(self._value_scores(values, y).reshape(cells.shape), channel_of)
@@ -433,7 +438,25 @@ class FrequencySelector(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             sizes = _subband_sizes(structure)
             channel_of = np.repeat(np.arange(len(sizes)), sizes)
             return cells, channel_of, len(sizes)
+        components = _components(structure)
+        if components is not None:
+            k = structure.k
+            channel_of = (components[:, None] * k + np.arange(k)).reshape(-1)
+            return cells, channel_of, int(components[-1] + 1) * k
         return cells, np.arange(per_cell), per_cell
+
+    @staticmethod
+    def _order(structure, n_channels):
+        """Rank of every channel in the transform's own order ("order" keeps the first k)."""
+        planes = 1
+        if structure is not None and structure.kind == "dct" and structure.positions is None:
+            components = _components(structure)
+            planes = structure.depth if components is None else int(components[-1] + 1)
+        # frequency by frequency, plane by plane: the first k of every plane together
+        j = np.arange(n_channels)
+        return ((j % (n_channels // planes)) * planes + j // (n_channels // planes)).astype(
+            np.float64
+        )
 
     def _value_scores(self, values, y):
         """One score per column of ``values`` (finite or +inf; NaN read as 0)."""
@@ -473,6 +496,21 @@ class FrequencySelector(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             return out
         sums = np.bincount(channel_of, weights=scores.sum(axis=0), minlength=n)
         return sums / (len(scores) * np.bincount(channel_of, minlength=n))
+
+
+def _components(structure):
+    """Component of every plane of JPEG's minimum coded units (luma slots share one), or None.
+
+    After :class:`~skcompress.ChromaSubsampler`, a cell holds the ``v x h``
+    luma blocks of an MCU, then Cb and Cr: the luma blocks are one
+    component, so they keep the same frequencies, as a file's component does.
+    """
+    if structure is None or structure.kind != "dct" or structure.positions is not None:
+        return None
+    slots = int(np.prod(structure.factors)) if structure.factors else 1
+    if slots < 2 or structure.depth != slots + 2:
+        return None
+    return np.r_[np.zeros(slots, dtype=np.int64), 1, 2]
 
 
 def _importances(model, values):

@@ -420,3 +420,24 @@ def test_default_chains_through_the_selector_compute_or_say_what_to_set(first, k
         )
         return
     assert len(out) == len(X)
+
+
+def test_mcu_luma_blocks_share_their_frequencies_and_order_is_blockdct_n_coefficients():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (40, 32, 32, 3)).astype(np.uint8)
+    y = np.arange(40) % 2
+    sites = ChromaSubsampler().fit_transform(ColorTransform().fit_transform(X))
+    G = BlockDCT().fit_transform(sites)
+    # one channel per (component, frequency): Y (its 4 blocks), Cb, Cr
+    sel = FrequencySelector(5, score_func="f_classif").fit(G, y)
+    assert sel.n_channels_ == 3 * 64
+    planes, naturals = np.divmod(sel.positions_, 64)
+    luma = planes < 4
+    for p in range(1, 4):  # every luma block keeps the frequencies block 0 keeps
+        assert naturals[planes == p].tolist() == naturals[planes == 0].tolist()
+    assert len(sel.positions_) == 4 * (planes == 0).sum() + (~luma).sum()
+    assert sel.transform(G).shape[1] == 2 * 2 * len(sel.positions_)  # 2 x 2 MCUs
+    # "order" with k = 3 m keeps what BlockDCT(n_coefficients=m) keeps, on every plane
+    chosen = FrequencySelector(6, score_func="order").fit(G)
+    expected = BlockDCT(n_coefficients=2).fit_transform(sites)
+    np.testing.assert_array_equal(np.asarray(chosen.transform(G)), np.asarray(expected))
