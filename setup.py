@@ -29,6 +29,12 @@ setup(
                 else ["-O3", "-ffp-contract=off", "-fno-trapping-math"]
             ),
         ),
+        # JPEG 2000: wavelet lifting and the EBCOT block coder with the MQ coder (plain C).
+        Extension(
+            "skcompress.codecs._ebcot_kernel",
+            ["skcompress/codecs/_ebcot_kernel.c"],
+            extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
+        ),
         # Reading JPEG coefficients needs libjpeg's headers (Debian: libjpeg-dev); without
         # them the package still installs and skcompress.io says what is missing.
         Extension(

@@ -29,6 +29,7 @@ BENCHMARKS = (
     "bench_mdct",
     "bench_jpeg_color",
     "bench_jpeg_codec",
+    "bench_jpeg2000",
     "bench_jpeg_read",
     "bench_jpeg_loader",
     "bench_jpeg_task",

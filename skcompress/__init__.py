@@ -7,7 +7,7 @@ transformers. Every step keeps one data contract, described in
 """
 
 from . import entropy
-from .codecs import Codec, JPEGCodec
+from .codecs import Codec, JPEG2000Codec, JPEGCodec
 from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 from .sparse import KSVD, OMPCoder, Patches
 from .transforms import (
@@ -30,6 +30,7 @@ __all__ = [
     "Codec",
     "ColorTransform",
     "FrequencySelector",
+    "JPEG2000Codec",
     "JPEGCodec",
     "KSVD",
     "MDCT",

@@ -20,6 +20,7 @@ from skcompress import (
     ChromaSubsampler,
     ColorTransform,
     FrequencySelector,
+    JPEG2000Codec,
     JPEGCodec,
     OMPCoder,
     Patches,
@@ -42,8 +43,9 @@ STEPS = {
     "KSVD": KSVD,
     "OMPCoder": OMPCoder,
     "Patches": Patches,
-    # whole codec and selector beside the README table's steps
+    # whole codecs and selector beside the README table's steps
     "JPEGCodec": JPEGCodec,
+    "JPEG2000Codec": JPEG2000Codec,
     "FrequencySelector": FrequencySelector,
 }
 #: Steps that read 4-D input as images: after an image step they must see images.

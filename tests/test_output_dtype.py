@@ -9,6 +9,7 @@ from skcompress import (
     BlockDCT,
     ChromaSubsampler,
     ColorTransform,
+    JPEG2000Codec,
     JPEGCodec,
     OMPCoder,
     Patches,
@@ -37,6 +38,7 @@ CASES = [
     (OMPCoder, {}, SIGNALS[:, :64]),
     (Patches, {}, GRAY),
     (JPEGCodec, {}, GRAY),
+    (JPEG2000Codec, {}, GRAY),
 ]
 
 

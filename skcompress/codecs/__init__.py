@@ -12,10 +12,14 @@ and a DCT and quantizer per plane, fitted, with the means to invert them).
 :class:`JPEGCodec` is the whole JPEG encoder as one transformer: gray or
 colour 8-bit images to the quantized coefficients of a baseline file
 (libjpeg's, bit for bit, with ``dct="islow"``) and back to pixels.
+:class:`JPEG2000Codec` is JPEG 2000's: the wavelet, the per-subband
+deadzone quantizer, EBCOT's bit-plane coder with the MQ coder, and rate
+control to a target bits per pixel.
 """
 
 from ._codec import Codec
 from ._jpeg import jpeg_color_planes, jpeg_gray_steps
+from ._jpeg2000_codec import JPEG2000Codec
 from ._jpeg_codec import JPEGCodec
 
-__all__ = ["Codec", "JPEGCodec", "jpeg_color_planes", "jpeg_gray_steps"]
+__all__ = ["Codec", "JPEG2000Codec", "JPEGCodec", "jpeg_color_planes", "jpeg_gray_steps"]
