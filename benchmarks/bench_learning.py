@@ -79,7 +79,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from skcompress import MDCT, BlockDCT, PerceptualQuantizer, ResidualVQ
+from skcompress import MDCT, BlockDCT, JPEG2000Codec, PerceptualQuantizer, ResidualVQ
 from skcompress.codecs import Codec, jpeg_gray_steps
 from skcompress.datasets import load_mnist, load_spoken_digits
 
@@ -349,6 +349,12 @@ def part_frontier(report, args):
             make_pipeline(*dct_steps(k, quality), BlockDCTNetClassifier(**IDCT_NET, **cosine)),
             None,
         )
+    # JPEG 2000's symbols at a target rate: its own streams, headers included
+    for bpp in JPEG2000_BPP[1:2] if args.quick else JPEG2000_BPP:
+        pipe = make_pipeline(JPEG2000Codec(bpp), StandardScaler(), LogisticRegression(C=0.1))
+        accuracy, fit_s, _ = evaluate(pipe, Xtr, ytr, Xte, yte)
+        bits = pipe[0].rate(Xte)["bits_per_sample"]
+        show(f"JPEG2000Codec {bpp} bpp (whole streams), LogReg", bits, None, accuracy, fit_s)
     # a learned image codec's latents
     for lmbda in BALLE_LAMBDAS[:1] if args.quick else BALLE_LAMBDAS:
         balle = BalleCodec(
@@ -379,6 +385,7 @@ def part_frontier(report, args):
 
 
 FRONTIER_DCT = [(1, 25), (3, 10), (6, 10)]
+JPEG2000_BPP = (0.25, 0.5, 1.0)
 #: BalleCodec on MNIST as benchmarks/bench_learned.py trains it (its part b), at
 #: the two lambdas of its sweep that land near 40 and 100 payload bits per digit
 BALLE_LAMBDAS = (3e-5, 1e-4)

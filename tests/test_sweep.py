@@ -56,6 +56,24 @@ def test_jpeg_sweeps_run_through_jpeg_codec():
     assert coarse["psnr"] < fine["psnr"] and coarse["mse"] > fine["mse"]
 
 
+def test_jpeg2000_sweeps_hit_their_target_rates_through_the_codecs_own_bitstreams():
+    from skcompress import JPEG2000Codec
+
+    X, y, _ = load_sweep_data("mnist", n_samples=40)
+    kwargs = dict(codec="jpeg2000", progress=None, stream=None)
+    coarse, fine = run_sweep(X, kind="distortion", values=[1.0, 3.0], **kwargs)
+    halves = X[0::2], X[1::2]
+    bits = [
+        np.mean([8 * len(s) for s in JPEG2000Codec(1.0).fit(other).compress(coded)])
+        for coded, other in (halves, halves[::-1])
+    ]
+    assert coarse["bits_per_sample"] == pytest.approx(np.mean(bits))
+    assert coarse["bits_per_value"] <= 1.0 < fine["bits_per_value"] <= 3.0
+    assert coarse["psnr"] < fine["psnr"]
+    (row,) = run_sweep(X, y, values=[2.0], cv=2, baseline=False, **kwargs)
+    assert row["bits_per_value"] <= 2.0 and row["accuracy"] > 0.1
+
+
 def test_rate_distortion_sweep_orders_rate_and_quality():
     X = load_sweep_data("mnist", n_samples=40)[0]
     rows = run_sweep(X, codec="wavelet", values=[32.0, 4.0], progress=None, stream=None)
@@ -104,7 +122,7 @@ def test_folder_of_unlabelled_images_sweeps_distortion(tmp_path, capsys):
     ("argv", "message"),
     [
         (["--values", "0"], "--values for jpeg must be qualities in 1..100; got [0.0]"),
-        (["--codec", "wavelet", "--values", "-1"], "--values for wavelet must be steps > 0"),
+        (["--codec", "wavelet", "--values", "-1"], "--values for wavelet must be > 0"),
         (["--data", "no/such/folder"], "which is not a folder"),
         (["--data", "photographs", "--kind", "accuracy"], "needs labels; these data have none"),
         (["--codec", "mdct"], "codec 'mdct' takes 1-D signals (n, length)"),

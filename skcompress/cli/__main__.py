@@ -109,9 +109,9 @@ def _add_sweep(commands):
         "--codec",
         choices=sorted(CODECS),
         default=None,
-        help="jpeg (JPEGCodec over IJG qualities, context-coded), wavelet (CDF 9/7 + deadzone "
-        "quantizer over steps) or mdct (audio; uniform steps); default: mdct for "
-        "spoken-digits, jpeg otherwise",
+        help="jpeg (JPEGCodec over IJG qualities, context-coded), jpeg2000 (JPEG2000Codec over "
+        "target bits per pixel), wavelet (CDF 9/7 + deadzone quantizer over steps) or mdct "
+        "(audio; uniform steps); default: mdct for spoken-digits, jpeg otherwise",
     )
     sweep.add_argument(
         "--kind",
@@ -125,7 +125,8 @@ def _add_sweep(commands):
         type=float,
         nargs="+",
         metavar="V",
-        help="settings to sweep (qualities 1..100 for jpeg, steps > 0 otherwise)",
+        help="settings to sweep (qualities 1..100 for jpeg, bits per pixel > 0 for jpeg2000, "
+        "steps > 0 otherwise)",
     )
     sweep.add_argument("--n-samples", type=int, default=None, help="use the first N samples")
     sweep.add_argument(
@@ -167,7 +168,7 @@ def _check_sweep_arguments(parser, args, codec):
                 parser.error(f"--values for jpeg must be qualities in 1..100; got {values}")
             values = [int(v) for v in values]
         elif any(not v > 0 for v in values):
-            parser.error(f"--values for {codec} must be steps > 0; got {values}")
+            parser.error(f"--values for {codec} must be > 0; got {values}")
     if args.n_samples is not None and args.n_samples < 2:
         parser.error(f"--n-samples must be at least 2; got {args.n_samples}")
     if args.size is not None and not _SIZES[0] <= args.size <= _SIZES[1]:

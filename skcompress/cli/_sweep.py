@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
-from ..codecs import JPEGCodec
+from ..codecs import JPEG2000Codec, JPEGCodec
 from ..quantization import PerceptualQuantizer
 from ..transforms import MDCT, WaveletTransform
 from ._demo import N_COEFFICIENTS, _progress
@@ -35,6 +35,16 @@ CODECS = {
         # A classifier sees the 16 lowest frequencies of every block (as the demo does).
         accuracy_steps=lambda: [JPEGCodec(n_coefficients=N_COEFFICIENTS, entropy="context")],
         coder="JPEGCodec(entropy='context')",
+    ),
+    "jpeg2000": dict(
+        signal="image",
+        param="jpeg2000codec__bits_per_pixel",
+        values=(0.25, 0.5, 1.0, 2.0, 4.0),
+        label="bits per pixel",
+        # JPEG 2000 as one step: rate control to the target, its own bitstreams
+        steps=lambda: [JPEG2000Codec()],
+        accuracy_steps=lambda: [JPEG2000Codec()],
+        coder="JPEG2000Codec (EBCOT, MQ coder)",
     ),
     "wavelet": dict(
         signal="image",
@@ -219,16 +229,18 @@ def run_sweep(
     Parameters
     ----------
     X : ndarray
-        Images ``(n, H, W)`` for "jpeg" and "wavelet", 1-D signals
+        Images ``(n, H, W)`` for "jpeg", "jpeg2000" and "wavelet", 1-D signals
         ``(n, length)`` for "mdct".
     y : ndarray or None
         Labels, needed for ``kind="accuracy"``.
-    codec : {"jpeg", "wavelet", "mdct"}
+    codec : {"jpeg", "jpeg2000", "wavelet", "mdct"}
         The codec: :class:`~skcompress.JPEGCodec` (its symbols coded by its
-        own context model; 16 coefficients per block for a classifier), or a
-        transform and quantizer coded by :class:`~skcompress.codecs.Codec`.
-        The parameter swept is the IJG quality for "jpeg" and a uniform
-        quantization step otherwise.
+        own context model; 16 coefficients per block for a classifier),
+        :class:`~skcompress.JPEG2000Codec` (its own bitstreams; a classifier
+        reads its subbands), or a transform and quantizer coded by
+        :class:`~skcompress.codecs.Codec`. The parameter swept is the IJG
+        quality for "jpeg", the target bits per pixel for "jpeg2000" and a
+        uniform quantization step otherwise.
     kind : {"auto", "accuracy", "distortion"}
         "auto": "accuracy" when there are labels.
     values : sequence or None
