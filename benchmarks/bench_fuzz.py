@@ -32,6 +32,9 @@ Targets (``--targets``, comma-separated; all by default):
     ``decompress`` of ``BalleCodec``, ``LearnedWaveletCodec`` and
     ``SoundStreamCodec`` fitted with their ``get_test_params()`` (skipped
     without torch).
+``whole-jpeg2000``
+    ``JPEG2000Codec.decompress`` of streams of gray and colour images,
+    lossy at a target rate and lossless, odd sizes included.
 
 Mutations, drawn in turn: ``truncate``, ``flip`` (1 to 4 bits), ``overwrite``
 (1 to 4 bytes, random or 0x00/0xFF/0x7F/0x80), ``insert`` and ``delete`` (1 to
@@ -40,7 +43,10 @@ another). Bitstreams also get ``reseal-payload`` (a mutated payload, resealed
 with the model's public ``fingerprint_``, which is what a forger does: the
 CRC-32 catches accidents, not forgery) and ``reseal-header`` (a header field
 rewritten to a boundary value: 0, 1, 2**24, 2**32, 2**63, the field times 2...,
-resealed), learned codecs ``prefix`` (their own size or stage field rewritten)
+resealed), learned codecs ``prefix`` (their own size or stage field rewritten),
+the whole codecs ``reseal-crc`` (a mutated body under a recomputed CRC-32) and
+``reseal-field`` (one of the header's leading varints rewritten to a boundary
+value, the CRC-32 recomputed)
 and, for the image codecs, ``reseal-size`` (a signal size from 1 to 2**20 a
 side, with the entropy coder's header rewritten to agree and resealed).
 JPEG files get ``jpeg-dims`` (the frame's height or width), ``jpeg-length`` (a
@@ -119,7 +125,8 @@ CLEAN = ("decoded", "ValueError", "TypeError")
 JPEG_TARGETS = ("jpeg-strict", "jpeg-lenient")
 CODEC_TARGETS = ("codec-categorical", "codec-context", "codec-gain-shape")
 LEARNED_TARGETS = ("learned-balle", "learned-wavelet", "learned-soundstream")
-TARGETS = JPEG_TARGETS + CODEC_TARGETS + LEARNED_TARGETS
+WHOLE_TARGETS = ("whole-jpeg2000",)
+TARGETS = JPEG_TARGETS + CODEC_TARGETS + LEARNED_TARGETS + WHOLE_TARGETS
 GENERIC = ("truncate", "flip", "overwrite", "insert", "delete", "append", "splice")
 SIZES = (1, 2, 3, 15, 17, 255, 1024, 2048, 4096, 8192, 16384, 1 << 20)
 BOUNDARY = (0, 1, 2, 3, 7, 8, 63, 64, 65, 255, 256, 4096, 65535, 65536, 1 << 20, (1 << 24) - 1,
@@ -196,6 +203,20 @@ def learned_targets():
         codec = cls(**params).fit(X)
         out[name] = (codec, codec.compress(X[:3]))
     return out
+
+
+def whole_targets():
+    """Whole codecs that write their own streams (a body and its CRC-32), and a few streams."""
+    from skcompress import JPEG2000Codec
+    from skcompress.datasets import load_photographs
+
+    rng = np.random.default_rng(0)
+    photos = load_photographs(size=64, color=True).images[:2]
+    gray = rng.integers(0, 256, (2, 37, 45), dtype=np.uint8)
+    lossy = JPEG2000Codec(1.0, levels=3, code_block=16).fit(photos)
+    lossless = JPEG2000Codec(wavelet="cdf53", levels=2).fit(gray)
+    streams = lossy.compress(photos) + lossless.compress(gray)
+    return {"whole-jpeg2000": (lossy, streams)}
 
 
 # -- how the bytes of each target are laid out ---------------------------------------
@@ -279,10 +300,38 @@ def _boundary(rng, value):
     return int(choices[int(rng.integers(len(choices)))])
 
 
+def mutate_whole(data, rng, family, other):
+    """A mutation of a whole codec's stream: its body, then a CRC-32 (little-endian)."""
+    import zlib
+
+    from skcompress.entropy._coder import read_varint, varint
+
+    if family in GENERIC:
+        return mutate_bytes(data, rng, family, other)
+    body = data[:-4]
+    if family == "reseal-field":
+        values, at = [], 1  # the format byte, then the header's varints
+        try:
+            while len(values) < 6:
+                value, at = read_varint(body, at, "fuzz")
+                values.append(value)
+        except ValueError:
+            pass
+        if values:
+            i = int(rng.integers(len(values)))
+            values[i] = _boundary(rng, values[i])
+            body = body[:1] + b"".join(varint(v) for v in values) + body[at:]
+    else:  # reseal-crc
+        body = mutate_bytes(body, rng, GENERIC[int(rng.integers(len(GENERIC) - 1))], b"")
+    return body + zlib.crc32(body).to_bytes(4, "little")
+
+
 def mutate_bitstream(target, codec, data, rng, family, other):
     """A mutation of one bitstream of a codec target (resealed where the family says)."""
     from skcompress.entropy._coder import read_varint, varint
 
+    if target in WHOLE_TARGETS:
+        return mutate_whole(data, rng, family, other)
     if family in GENERIC:
         return mutate_bytes(data, rng, family, other)
     prefix, model = _inner(target, codec, data)
@@ -610,6 +659,8 @@ def families(target):
             "jpeg-components",
             "jpeg-repeat",
         )
+    if target in WHOLE_TARGETS:
+        return GENERIC + ("reseal-crc", "reseal-field", "reseal-crc", "reseal-field")
     extra = ("reseal-payload", "reseal-header", "reseal-payload", "reseal-header")
     if target == "learned-soundstream":
         extra += ("prefix",)
@@ -674,6 +725,8 @@ def main(argv=None):
         subjects.update({t: (None, seeds) for t in JPEG_TARGETS})
     if set(targets) & set(CODEC_TARGETS):
         subjects.update(codec_targets())
+    if set(targets) & set(WHOLE_TARGETS):
+        subjects.update(whole_targets())
     if set(targets) & set(LEARNED_TARGETS):
         if report.has("torch"):
             subjects.update(learned_targets())

@@ -58,6 +58,12 @@ def test_the_reader_and_the_codecs_refuse_mutated_input_cleanly(tmp_path):
     assert all(rows[t]["decoded"] > 0 for t in targets)
 
 
+def test_the_whole_codecs_refuse_mutated_streams_cleanly(tmp_path):
+    rows = _campaign(tmp_path, ["whole-jpeg2000"], 44)
+    # resealed streams reach the decoder behind the CRC-32
+    assert rows["whole-jpeg2000"]["decoded"] > 0
+
+
 def test_the_learned_codecs_refuse_mutated_input_cleanly(tmp_path):
     pytest.importorskip("torch")
     _campaign(tmp_path, ["learned-balle", "learned-wavelet", "learned-soundstream"], 24)
