@@ -1,5 +1,7 @@
-"""JPEG files as input: coefficients read without decoding, folders as data sets, writers."""
+"""Files in and out: JPEG coefficients read without decoding, folders as data sets, writers;
+audio files and resampling."""
 
+from ._audio import read_audio, resample, write_audio
 from ._augment import (
     adjust_brightness,
     adjust_contrast,
@@ -44,3 +46,6 @@ __all__ += [
 
 # a streaming data set of files' coefficients for networks (_dataset.py)
 __all__ += ["JPEGDataset"]
+
+# audio files and resampling (_audio.py)
+__all__ += ["read_audio", "resample", "write_audio"]
