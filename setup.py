@@ -35,6 +35,12 @@ setup(
             ["skcompress/codecs/_ebcot_kernel.c"],
             extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
         ),
+        # HEVC intra coding (luma, 4:2:0 chroma): prediction, transforms, RD search, range coder.
+        Extension(
+            "skcompress.codecs._hevc_kernel",
+            ["skcompress/codecs/_hevc_kernel.c"],
+            extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
+        ),
         # Reading JPEG coefficients needs libjpeg's headers (Debian: libjpeg-dev); without
         # them the package still installs and skcompress.io says what is missing.
         Extension(

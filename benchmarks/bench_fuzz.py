@@ -32,9 +32,10 @@ Targets (``--targets``, comma-separated; all by default):
     ``decompress`` of ``BalleCodec``, ``LearnedWaveletCodec`` and
     ``SoundStreamCodec`` fitted with their ``get_test_params()`` (skipped
     without torch).
-``whole-jpeg2000``
+``whole-jpeg2000``, ``whole-hevc``
     ``JPEG2000Codec.decompress`` of streams of colour photographs at 1 bit
-    per pixel (16 x 16 code blocks, so that the block table is long).
+    per pixel (16 x 16 code blocks, so that the block table is long), and
+    ``HEVCIntraCodec.decompress`` of colour photographs at QP 32.
 
 Mutations, drawn in turn: ``truncate``, ``flip`` (1 to 4 bits), ``overwrite``
 (1 to 4 bytes, random or 0x00/0xFF/0x7F/0x80), ``insert`` and ``delete`` (1 to
@@ -125,7 +126,7 @@ CLEAN = ("decoded", "ValueError", "TypeError")
 JPEG_TARGETS = ("jpeg-strict", "jpeg-lenient")
 CODEC_TARGETS = ("codec-categorical", "codec-context", "codec-gain-shape")
 LEARNED_TARGETS = ("learned-balle", "learned-wavelet", "learned-soundstream")
-WHOLE_TARGETS = ("whole-jpeg2000",)
+WHOLE_TARGETS = ("whole-jpeg2000", "whole-hevc")
 TARGETS = JPEG_TARGETS + CODEC_TARGETS + LEARNED_TARGETS + WHOLE_TARGETS
 GENERIC = ("truncate", "flip", "overwrite", "insert", "delete", "append", "splice")
 SIZES = (1, 2, 3, 15, 17, 255, 1024, 2048, 4096, 8192, 16384, 1 << 20)
@@ -207,12 +208,16 @@ def learned_targets():
 
 def whole_targets():
     """Whole codecs that write their own streams (a body and its CRC-32), and a few streams."""
-    from skcompress import JPEG2000Codec
+    from skcompress import HEVCIntraCodec, JPEG2000Codec
     from skcompress.datasets import load_photographs
 
     photos = load_photographs(size=64, color=True).images[:4]
-    codec = JPEG2000Codec(1.0, levels=3, code_block=16).fit(photos)
-    return {"whole-jpeg2000": (codec, codec.compress(photos))}
+    jpeg2000 = JPEG2000Codec(1.0, levels=3, code_block=16).fit(photos)
+    hevc = HEVCIntraCodec(32, ctu_size=32).fit(photos)
+    return {
+        "whole-jpeg2000": (jpeg2000, jpeg2000.compress(photos)),
+        "whole-hevc": (hevc, hevc.compress(photos)),
+    }
 
 
 # -- how the bytes of each target are laid out ---------------------------------------
@@ -296,8 +301,9 @@ def _boundary(rng, value):
     return int(choices[int(rng.integers(len(choices)))])
 
 
-def mutate_whole(data, rng, family, other):
-    """A mutation of a whole codec's stream: its body, then a CRC-32 (little-endian)."""
+def mutate_whole(data, rng, family, other, seed=0):
+    """A mutation of a whole codec's stream: its body, then its CRC-32 (little-endian)
+    started from ``seed`` (a codec's public fingerprint, or 0)."""
     import zlib
 
     from skcompress.entropy._coder import read_varint, varint
@@ -320,7 +326,7 @@ def mutate_whole(data, rng, family, other):
     else:  # reseal-crc: mostly in place, as a forger keeps the lengths the table states
         family = ("flip", "overwrite", "flip", "overwrite", "insert", "delete")[rng.integers(6)]
         body = mutate_bytes(body, rng, family, b"")
-    return body + zlib.crc32(body).to_bytes(4, "little")
+    return body + zlib.crc32(body, seed).to_bytes(4, "little")
 
 
 def mutate_bitstream(target, codec, data, rng, family, other):
@@ -328,7 +334,8 @@ def mutate_bitstream(target, codec, data, rng, family, other):
     from skcompress.entropy._coder import read_varint, varint
 
     if target in WHOLE_TARGETS:
-        return mutate_whole(data, rng, family, other)
+        seed = getattr(codec, "_fingerprint", 0) & 0xFFFFFFFF
+        return mutate_whole(data, rng, family, other, seed)
     if family in GENERIC:
         return mutate_bytes(data, rng, family, other)
     prefix, model = _inner(target, codec, data)

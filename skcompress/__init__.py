@@ -7,7 +7,7 @@ transformers. Every step keeps one data contract, described in
 """
 
 from . import entropy
-from .codecs import Codec, JPEG2000Codec, JPEGCodec
+from .codecs import Codec, HEVCIntraCodec, JPEG2000Codec, JPEGCodec, MP3Codec
 from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 from .sparse import KSVD, OMPCoder, Patches
 from .transforms import (
@@ -16,6 +16,7 @@ from .transforms import (
     ChromaSubsampler,
     ColorTransform,
     FrequencySelector,
+    PsychoacousticModel,
     WaveletTransform,
 )
 
@@ -30,13 +31,16 @@ __all__ = [
     "Codec",
     "ColorTransform",
     "FrequencySelector",
+    "HEVCIntraCodec",
     "JPEG2000Codec",
     "JPEGCodec",
     "KSVD",
     "MDCT",
+    "MP3Codec",
     "OMPCoder",
     "Patches",
     "PerceptualQuantizer",
+    "PsychoacousticModel",
     "PyramidVQ",
     "ResidualVQ",
     "WaveletTransform",

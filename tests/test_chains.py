@@ -20,11 +20,14 @@ from skcompress import (
     ChromaSubsampler,
     ColorTransform,
     FrequencySelector,
+    HEVCIntraCodec,
     JPEG2000Codec,
     JPEGCodec,
+    MP3Codec,
     OMPCoder,
     Patches,
     PerceptualQuantizer,
+    PsychoacousticModel,
     PyramidVQ,
     ResidualVQ,
     WaveletTransform,
@@ -37,6 +40,7 @@ STEPS = {
     "ChromaSubsampler": ChromaSubsampler,
     "WaveletTransform": WaveletTransform,
     "MDCT": MDCT,
+    "PsychoacousticModel": PsychoacousticModel,
     "PerceptualQuantizer": PerceptualQuantizer,
     "PyramidVQ": PyramidVQ,
     "ResidualVQ": ResidualVQ,
@@ -46,6 +50,8 @@ STEPS = {
     # whole codecs and selector beside the README table's steps
     "JPEGCodec": JPEGCodec,
     "JPEG2000Codec": JPEG2000Codec,
+    "MP3Codec": MP3Codec,
+    "HEVCIntraCodec": HEVCIntraCodec,
     "FrequencySelector": FrequencySelector,
 }
 #: Steps that read 4-D input as images: after an image step they must see images.

@@ -9,11 +9,14 @@ from skcompress import (
     BlockDCT,
     ChromaSubsampler,
     ColorTransform,
+    HEVCIntraCodec,
     JPEG2000Codec,
     JPEGCodec,
+    MP3Codec,
     OMPCoder,
     Patches,
     PerceptualQuantizer,
+    PsychoacousticModel,
     PyramidVQ,
     ResidualVQ,
     WaveletTransform,
@@ -39,6 +42,9 @@ CASES = [
     (Patches, {}, GRAY),
     (JPEGCodec, {}, GRAY),
     (JPEG2000Codec, {}, GRAY),
+    (HEVCIntraCodec, {}, GRAY),
+    (MP3Codec, {"frame_length": 192}, SIGNALS),
+    (PsychoacousticModel, {"sample_rate": 8000}, SIGNALS),
 ]
 
 

@@ -39,10 +39,12 @@ KINDS = {
     "sites": "chroma-subsampled images",
     "dct": "block-transform coefficients",
     "mdct": "MDCT frames",
+    "masking": "masking thresholds of MDCT frames",
     "subbands": "wavelet subbands",
     "codes": "codes",
     "patches": "patches",
     "planar": "block-DCT symbols, one plane after another",
+    "hevc": "HEVC intra symbols (levels and maps of 4x4 units)",
 }
 #: Channel names that take JPEG's chrominance table; all others take the luminance one.
 CHROMA = ("Cb", "Cr")
@@ -65,7 +67,9 @@ class Structure:
         "sites" (chroma sites of a subsampled YCbCr image, ``k = a * b + 2``
         values each: the ``a x b`` luma samples then Cb and Cr), "dct"
         (``depth`` channels of blocks of ``k`` coefficients), "mdct",
-        "subbands", "codes" or "patches".
+        "masking" (per frame, masking thresholds, after the MDCT
+        coefficients or alone: ``PsychoacousticModel``), "subbands", "codes"
+        or "patches".
     producer : str
         The step that made it, for messages.
     grid : tuple of int

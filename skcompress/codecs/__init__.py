@@ -14,12 +14,27 @@ colour 8-bit images to the quantized coefficients of a baseline file
 (libjpeg's, bit for bit, with ``dct="islow"``) and back to pixels.
 :class:`JPEG2000Codec` is JPEG 2000's: the wavelet, the per-subband
 deadzone quantizer, EBCOT's bit-plane coder with the MQ coder, and rate
-control to a target bits per pixel.
+control to a target bits per pixel. :class:`MP3Codec` is MPEG Layer III's
+loops around the psychoacoustic model: the power-law quantizer, global gain
+and scale factors under the masking thresholds, long and short blocks.
+:class:`HEVCIntraCodec` codes each image as an HEVC intra picture: intra
+prediction, the integer DCT and DST, QP and scaling lists, and a quad-tree
+chosen by rate-distortion cost.
 """
 
 from ._codec import Codec
+from ._hevc_intra_codec import HEVCIntraCodec
 from ._jpeg import jpeg_color_planes, jpeg_gray_steps
 from ._jpeg2000_codec import JPEG2000Codec
 from ._jpeg_codec import JPEGCodec
+from ._mp3_codec import MP3Codec
 
-__all__ = ["Codec", "JPEG2000Codec", "JPEGCodec", "jpeg_color_planes", "jpeg_gray_steps"]
+__all__ = [
+    "Codec",
+    "HEVCIntraCodec",
+    "JPEG2000Codec",
+    "JPEGCodec",
+    "MP3Codec",
+    "jpeg_color_planes",
+    "jpeg_gray_steps",
+]

@@ -11,7 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 from .._core._array_api import as_array, asarray, astype, get_namespace, is_floating, size
 from .._core._basis import zigzag_order
 from .._core._chunks import chunked, unchunked
-from .._core._contract import LAYOUTS, check_output_container, check_signals
+from .._core._contract import (
+    LAYOUTS,
+    check_output_container,
+    check_signals,
+    from_layout,
+    to_layout,
+)
 from .._core._docs import chunk_parameters
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._statistics import CategoricalStatistics
@@ -39,11 +45,15 @@ class PerceptualQuantizer(
 
     Parameters
     ----------
-    table : {"jpeg", "jpeg-luma", "jpeg-chroma"}, float or array-like, default="jpeg"
+    table : {"jpeg", "jpeg-luma", "jpeg-chroma", "masking"}, float or array-like, \
+default="jpeg"
         "jpeg": JPEG's Annex K tables as a JPEG encoder picks them, the
         chrominance table for the Cb and Cr planes and the luminance table
         for every other plane (Y, gray, RGB, and planes the input does not
-        name); "jpeg-luma" or "jpeg-chroma": that table for every plane. Or a
+        name); "jpeg-luma" or "jpeg-chroma": that table for every plane.
+        "masking": MP3's per-frame steps from masking thresholds, for the
+        output of :class:`~skcompress.transforms.PsychoacousticModel` with
+        ``output="mdct"`` (see Notes). Or a
         uniform step, a block-shaped matrix ``(b, b)`` (or ``(channels, b,
         b)`` for a table per channel) laid out by frequency, or a vector
         ``(k,)`` (``(channels, k)``) already in the order of the
@@ -73,12 +83,20 @@ class PerceptualQuantizer(
         standard leaves ``r`` to the decoder (any ``0 <= r < 1``); 0.5 is the
         bin midpoint, and decoders often take a little less (e.g. 0.375),
         nearer the centroid of peaked coefficient distributions.
+    noise_to_mask : float, default=1.0
+        With ``table="masking"``: the quantization noise allowed per band,
+        as a multiple of the masking threshold (power ratio; 1 puts the
+        noise at the threshold, 4 at 6 dB above it). A grid search tunes
+        rate against audibility with it. Ignored by the other tables.
     {chunk_parameters}
 
     Attributes
     ----------
     steps_ : ndarray of float64, shape (n_steps,)
         Quantization step of each coefficient position, in input order.
+    masking_edges_ : ndarray of int64 or None
+        With ``table="masking"``: the band edges (MDCT bins) read from the
+        input; None otherwise.
     layout_, order_ : str
         Layout of the input and order of the coefficients in a block, as
         read (``layout`` and ``order``, or the transform's for "auto").
@@ -115,6 +133,30 @@ class PerceptualQuantizer(
     ``b * b`` steps of a block in the transform's order, or one step per
     MDCT bin or wavelet coefficient.
 
+    With ``table="masking"`` the steps change from frame to frame, as in
+    MP3, so they travel with the data: the input (from
+    ``PsychoacousticModel(output="mdct")``) holds, per frame, the ``M`` MDCT
+    coefficients followed by the allowed noise ``T_b`` of each band ``b``
+    (the structure's ``"masking_bands"`` and ``"band_edges"`` settings say
+    which). A uniform quantizer of step ``D`` makes noise ``D**2 / 12``, so
+    each band gets ``D_b = 2 ** (s_b / 4)`` with the integer exponent
+    ``s_b = floor(4 log2 sqrt(12 noise_to_mask T_b))``: MP3's step grid
+    (global gain and scale factors move steps by ``2 ** (1/4)``), rounded
+    down so the noise stays at or under the allowed one. The symbols of a
+    frame are the ``M`` quantized coefficients followed by the ``n_bands``
+    exponents, the first as it is and each other as its difference from the
+    band below (the side information a decoder needs, priced by
+    :meth:`bits_per_sample` like any symbol), so :meth:`inverse_transform`
+    needs nothing else: it dequantizes the coefficients and returns the
+    thresholds that the exponents stand for, ``D_b**2 / (12 noise_to_mask)``,
+    and ``PsychoacousticModel.inverse_transform`` gives the signals. Why not
+    a per-call ``thresholds=`` argument: a Pipeline passes each step only
+    the previous step's output, and the decoder needs the steps too, so
+    they have to be part of that output. ``steps_`` is then all ones (the
+    steps are per frame, in the symbols). A threshold output of
+    ``PsychoacousticModel`` (``output="thresholds"``) is refused: it holds
+    no coefficients.
+
     Examples
     --------
     >>> import numpy as np
@@ -134,7 +176,7 @@ class PerceptualQuantizer(
 
     _parameter_constraints = {
         "table": [
-            StrOptions({"jpeg", *TABLES}),
+            StrOptions({"jpeg", "masking", *TABLES}),
             Interval(Real, 0, None, closed="neither"),
             "array-like",
         ],
@@ -143,6 +185,7 @@ class PerceptualQuantizer(
         "n_coefficients": [Interval(Integral, 1, None, closed="left"), None],
         "layout": [StrOptions({"auto", *LAYOUTS})],
         "deadzone": [Interval(Real, 0, 1, closed="left"), None],
+        "noise_to_mask": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
@@ -158,6 +201,7 @@ class PerceptualQuantizer(
         n_coefficients=None,
         layout="auto",
         deadzone=None,
+        noise_to_mask=1.0,
         batch_size=None,
         n_jobs=None,
         device=None,
@@ -169,6 +213,7 @@ class PerceptualQuantizer(
         self.n_coefficients = n_coefficients
         self.layout = layout
         self.deadzone = deadzone
+        self.noise_to_mask = noise_to_mask
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
@@ -309,6 +354,10 @@ class PerceptualQuantizer(
     # -- helpers -----------------------------------------------------------
 
     def _steps(self, X, structure):
+        self.masking_edges_ = self._masking(structure)
+        if self.masking_edges_ is not None:
+            self.layout_, self.order_ = structure.layout, "natural"
+            return np.ones(structure.k)
         self.layout_, self.order_, k = self._reading(structure)
         table = self._table(structure)
         if structure is not None and structure.positions is not None:
@@ -396,6 +445,82 @@ class PerceptualQuantizer(
             )
         plane, at = np.divmod(positions, cell)
         return full[0, at] if len(full) == 1 else full[plane, at]
+
+    def _masking(self, structure):
+        """Band edges of ``table="masking"`` from the input's structure (None otherwise)."""
+        settings = dict(structure.settings) if structure is not None else {}
+        masking = "masking_bands" in settings
+        name = "PerceptualQuantizer"
+        if masking and structure.k == settings["masking_bands"]:
+            raise refuse(
+                name,
+                structure,
+                "transform coefficients",
+                "These are masking thresholds alone: use PsychoacousticModel(output='mdct'), "
+                "which carries the MDCT coefficients with them, and table='masking'.",
+            )
+        if not (isinstance(self.table, str) and self.table == "masking"):
+            if masking:
+                raise refuse(
+                    name,
+                    structure,
+                    "coefficients with one step per position",
+                    "Each frame carries masking thresholds: set table='masking'.",
+                )
+            return None
+        if not masking:
+            what = "a plain array" if structure is None else structure.describe()
+            raise ValueError(
+                f"PerceptualQuantizer: table='masking' needs MDCT frames that carry masking "
+                f"thresholds, the output of PsychoacousticModel(output='mdct'); got {what}. "
+                "Put PsychoacousticModel(output='mdct') before it, or pass another table."
+            )
+        if structure.quantized:
+            raise refuse(
+                name, structure, "transform coefficients", "Put the quantizer right after it."
+            )
+        if self.layout not in ("auto", structure.layout):
+            raise ValueError(
+                f"PerceptualQuantizer: layout={self.layout!r}, but its input is "
+                f"{structure.describe()}. Leave layout='auto'."
+            )
+        return np.asarray(settings["band_edges"], dtype=np.int64)
+
+    def _masked_cells(self, X):
+        """``(n, n_frames, M + n_bands)`` values of a masking input (numpy)."""
+        s = self.input_structure_
+        cells = from_layout(np.asarray(X), s.grid, 1, s.k, s.layout, "PerceptualQuantizer")
+        return cells.reshape(len(cells), int(np.prod(s.grid)), s.k)
+
+    def _masked_emit(self, cells):
+        s = self.input_structure_
+        return to_layout(cells.reshape(len(cells), *s.grid, 1, s.k), s.layout)
+
+    def _quantize_masked(self, X):
+        """Symbols of a masking input: coefficients by their band's step, then the exponents."""
+        edges = self.masking_edges_
+        M = int(edges[-1])
+        cells = self._masked_cells(X).astype(np.float64)
+        allowed = np.maximum(cells[..., M:] * (12.0 * self.noise_to_mask), 1e-300)
+        exponents = np.floor(2.0 * np.log2(allowed))  # 4 log2 sqrt(...)
+        steps = np.repeat(2.0 ** (exponents / 4.0), np.diff(edges), axis=-1)
+        symbols = self._round(cells[..., :M] / steps, np)
+        # the first band's exponent, then each band's change from the one below (as AAC
+        # codes its scale factors): neighbouring thresholds are close, so cheaper to code
+        coded = np.diff(exponents, axis=-1, prepend=0.0)
+        return self._masked_emit(np.concatenate([symbols, astype(coded, np.int32)], -1))
+
+    def _dequantize_masked(self, B):
+        edges = self.masking_edges_
+        M = int(edges[-1])
+        cells = self._masked_cells(B).astype(np.float64)
+        symbols, exponents = cells[..., :M], np.cumsum(cells[..., M:], axis=-1)
+        if self.deadzone is not None:
+            symbols = np.where(symbols == 0, 0.0, symbols + self.deadzone * np.sign(symbols))
+        steps = 2.0 ** (exponents / 4.0)
+        coefs = symbols * np.repeat(steps, np.diff(edges), axis=-1)
+        thresholds = steps**2 / (12.0 * self.noise_to_mask)
+        return self._masked_emit(np.concatenate([coefs, thresholds], -1)).astype(self._dtype)
 
     def _reading(self, structure):
         """Layout, order and coefficients per block of the input: the transform's, or set."""
@@ -512,8 +637,13 @@ class PerceptualQuantizer(
 
     def _quantize(self, X):
         """int32 symbols of coefficients ``X`` (numpy or torch)."""
+        if getattr(self, "masking_edges_", None) is not None:
+            return self._quantize_masked(as_array(X))
         xp = get_namespace(X)
-        scaled = self._with_steps(X, xp.divide)
+        return self._round(self._with_steps(X, xp.divide), xp)
+
+    def _round(self, scaled, xp):
+        """``X / Q`` to int32 symbols: half away from zero, or the deadzone's floor."""
         magnitude = xp.abs(scaled)
         peak = float(xp.amax(magnitude)) if size(magnitude) else 0.0
         if peak >= _INT32_MAX:
@@ -531,6 +661,8 @@ class PerceptualQuantizer(
 
     def _dequantize(self, B):
         """Coefficients of symbols ``B`` (numpy or torch), in the dtype seen at ``fit``."""
+        if getattr(self, "masking_edges_", None) is not None:
+            return self._dequantize_masked(as_array(B))
         xp = get_namespace(B)
         if not is_floating(B):
             B = astype(B, np.float64)

@@ -5,6 +5,7 @@ from ._basis_images import basis_functions, subband_mosaic, tile_images
 from ._block_dct import BlockDCT
 from ._color import ChromaSubsampler, ColorTransform
 from ._mdct import MDCT, band_edges, band_steps
+from ._psychoacoustic import PsychoacousticModel
 from ._selection import FrequencySelector
 from ._wavelet import JPEG2000_WAVELETS, WaveletTransform
 
@@ -15,6 +16,7 @@ __all__ = [
     "FrequencySelector",
     "JPEG2000_WAVELETS",
     "MDCT",
+    "PsychoacousticModel",
     "WaveletTransform",
     "band_edges",
     "basis_functions",

@@ -1,0 +1,187 @@
+"""MP3Codec: Layer III's power-law quantizer, rate and distortion loops, real bitstreams."""
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skcompress.codecs._mp3_codec import MP3Codec
+
+RATE = 8000
+
+
+def _signals(n=12, length=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(length) / RATE
+    tones = np.sin(2 * np.pi * rng.uniform(150, 3000, (n, 3, 1)) * t).sum(axis=1)
+    return 0.2 * tones + 0.01 * rng.standard_normal((n, length))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = _signals()
+    return X, {br: MP3Codec(bitrate=br, frame_length=576).fit(X) for br in (8, 24)}
+
+
+@parametrize_with_checks([MP3Codec(**p) for p in MP3Codec.get_test_params()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_power_law_quantizer_is_the_standards(fitted):
+    X, codecs = fitted
+    codec = codecs[24]
+    types, coefs, _ = codec._analyse(X[:2])
+    B = len(codec.band_edges_) - 1
+    gain = np.full(len(coefs), -40)
+    sf = np.tile(np.arange(B) % 3, (len(coefs), 1))
+    S = codec._symbols(types, coefs, gain, sf)
+    steps = 2.0 ** ((gain[:, None] - 2 * sf) / 4)
+    steps = np.repeat(steps, np.diff(codec.band_edges_), axis=-1)
+    # ISO 11172-3: ix = nint(|xr / step| ** 0.75 - 0.0946), xr' = sign ix ** (4/3) step
+    ix = np.sign(coefs) * np.rint(np.abs(coefs / steps) ** 0.75 - 0.0946)
+    np.testing.assert_array_equal(S[:, 2 + B :], ix)
+    np.testing.assert_allclose(
+        codec._dequantize(S), np.sign(ix) * np.abs(ix) ** (4 / 3) * steps, rtol=1e-12
+    )
+
+
+def test_rate_loop_keeps_frames_under_the_budget_and_bitstreams_decode(fitted):
+    X, codecs = fitted
+    test = _signals(n=4, seed=1)
+    for bitrate, codec in codecs.items():
+        S = np.asarray(codec.transform(test))
+        P = codec._positions()
+        bits = codec.entropy_model_.code_lengths(S.reshape(-1, P)).sum(axis=-1)
+        # the reservoir lends only what earlier frames of the signal saved
+        spent = np.cumsum(bits.reshape(len(test), -1), axis=-1)
+        allowed = codec.frame_bits_ * np.arange(1, codec.n_frames_ + 1)
+        assert np.all(spent <= allowed + 1e-6), bitrate
+        assert np.any(bits > codec.frame_bits_)  # some frame borrowed
+        strings = codec.compress(test)
+        np.testing.assert_array_equal(codec.entropy_model_.decompress(strings), S)
+        np.testing.assert_allclose(codec.decompress(strings), codec.inverse_transform(S))
+        payload = np.mean([len(s) for s in strings]) * 8
+        seconds = test.shape[1] / RATE
+        assert payload / seconds / 1000 < bitrate * 1.1
+
+
+def test_without_reservoir_every_frame_fits_its_own_budget():
+    X = _signals(n=6)
+    codec = MP3Codec(bitrate=8, frame_length=576, reservoir=False).fit(X)
+    S = np.asarray(codec.transform(X)).reshape(-1, codec._positions())
+    bits = codec.entropy_model_.code_lengths(S).sum(axis=-1)
+    assert np.all(bits <= codec.frame_bits_ + 1e-9)
+
+
+def test_more_bits_less_noise_and_noise_under_the_mask_where_bits_allow(fitted):
+    X, codecs = fitted
+    test = _signals(n=4, seed=2)
+    snr = {}
+    for bitrate, codec in codecs.items():
+        X_hat = codec.decompress(codec.compress(test))
+        snr[bitrate] = 10 * np.log10((test**2).sum() / ((test - X_hat) ** 2).sum())
+    assert snr[24] > snr[8] + 6
+    # at 24 kbit/s these three tones fit: nearly every band's noise under the mask
+    codec = codecs[24]
+    _, coefs, xmin = codec._analyse(test)
+    S = np.asarray(codec.transform(test)).reshape(len(coefs), -1)
+    error = (codec._dequantize(S) - coefs) ** 2
+    noise = np.add.reduceat(error, codec.band_edges_[:-1], axis=-1)
+    assert np.mean(noise <= xmin) > 0.9
+    # at 8 kbit/s the distortion loop raised scale factors
+    tight = np.asarray(codecs[8].transform(test)).reshape(len(coefs), -1)
+    assert tight[:, 2 : 1 + len(codec.band_edges_)].max() > 0
+
+
+@pytest.mark.parametrize(
+    "name, X",
+    [
+        ("silence", np.zeros((2, 4000))),
+        ("clipping", np.clip(_signals(n=2) * 10, -1, 1)),
+        ("dc offset", _signals(n=2) + 0.5),
+    ],
+)
+def test_hard_signals_decode_finite(fitted, name, X):
+    codec = fitted[1][8]
+    X_hat = codec.decompress(codec.compress(X))
+    assert X_hat.shape == X.shape and np.all(np.isfinite(X_hat)), name
+    if name == "silence":
+        assert not X_hat.any()
+
+
+def test_bad_input_raises_clear_errors(fitted):
+    codec = fitted[1][8]
+    with pytest.raises(ValueError, match="sample_rate"):
+        MP3Codec(sample_rate=10000).fit(_signals(n=2))
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        codec.transform(np.full((1, 4000), np.nan))
+    with pytest.raises(ValueError, match="frame_length"):
+        MP3Codec(frame_length=576).fit(np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="symbols of shape"):
+        codec.inverse_transform(np.zeros((1, 5), dtype=int))
+    with pytest.raises(ValueError, match="2-D array"):
+        codec.transform(np.zeros((1, 4000, 2)))
+
+
+def _click_track(n=3, length=6000, seed=5):
+    """Quiet tones with a loud click: the pre-echo case that short blocks exist for."""
+    rng = np.random.default_rng(seed)
+    X = 0.01 * _signals(n=n, length=length, seed=seed)
+    at = rng.integers(2000, 4000, n)
+    X[np.arange(n), at] += 0.9
+    X[np.arange(n), at + 1] -= 0.6
+    return X, at
+
+
+def test_transients_switch_to_short_blocks_with_start_and_stop_windows():
+    from skcompress.codecs._mp3_codec import _bases
+
+    X, at = _click_track()
+    codec = MP3Codec(bitrate=24, frame_length=576).fit(X)
+    types, coefs, _ = codec._analyse(X)
+    types = types.reshape(len(X), -1)
+    M = 288
+    for row, sample in zip(types, at, strict=True):
+        frames = np.flatnonzero(row == 2)
+        assert frames.size, row
+        # the short frames cover the click: frame f spans samples [(f - 1) M, (f + 1) M)
+        assert np.any(((frames - 1) * M <= sample) & (sample < (frames + 1) * M))
+        # every short run has a start window before it and a stop window after it
+        # (-1: beyond the signal, where the padding overlaps nothing)
+        padded = np.concatenate([[-1], row, [-1]])
+        for f in np.flatnonzero(padded[1:-1] == 2) + 1:
+            assert padded[f - 1] in (-1, 1, 2) and padded[f + 1] in (-1, 2, 3)
+        assert set(np.unique(row)) <= {0, 1, 2, 3}
+    # away from transients, long blocks
+    assert np.mean(types == 0) > 0.5
+    # every window sequence decodes exactly: TDAC across long, start, short and stop
+    rng = np.random.default_rng(0)
+    Y = rng.standard_normal((2, 3000))
+    F, bases = -(-3000 // M) + 1, _bases(M, True)
+    sequence = np.array([0, 1, 2, 3, 1, 2, 2, 3, 0, 1, 2, 3][:F])
+    padded = np.zeros((2, (F + 1) * M))
+    padded[:, M : M + 3000] = Y
+    frames = np.lib.stride_tricks.sliding_window_view(padded, 2 * M, axis=1)[:, ::M][:, :F]
+    windowed = np.stack([frames[:, f] @ bases[t] @ bases[t].T for f, t in enumerate(sequence)], 1)
+    hops = windowed[:, 1:, :M] + windowed[:, :-1, M:]
+    np.testing.assert_allclose(hops.reshape(2, -1)[:, :3000], Y, atol=1e-10)
+
+
+def test_short_blocks_keep_the_noise_near_the_transient():
+    # pre-echo: the quantization noise before the click, in the quiet part
+    X, at = _click_track(n=4, seed=6)
+    errors = {}
+    for switching in (True, False):
+        codec = MP3Codec(bitrate=16, frame_length=576, block_switching=switching).fit(X)
+        error = codec.decompress(codec.compress(X)) - X
+        before = [np.sum(e[a - 288 : a - 40] ** 2) for e, a in zip(error, at, strict=True)]
+        errors[switching] = np.sum(before)
+    assert errors[True] < errors[False] / 2
+
+
+def test_block_switching_needs_frames_of_six():
+    with pytest.raises(ValueError, match="multiple of 6"):
+        MP3Codec(frame_length=256).fit(_signals(n=2))
+    codec = MP3Codec(frame_length=256, block_switching=False).fit(_signals(n=2))
+    S = np.asarray(codec.transform(_signals(n=1)))
+    assert not S.reshape(codec.n_frames_, -1)[:, 0].any()  # long blocks only
