@@ -79,7 +79,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from skcompress import MDCT, BlockDCT, JPEG2000Codec, PerceptualQuantizer, ResidualVQ
+from skcompress import (
+    MDCT,
+    BlockDCT,
+    HEVCIntraCodec,
+    JPEG2000Codec,
+    PerceptualQuantizer,
+    ResidualVQ,
+)
 from skcompress.codecs import Codec, jpeg_gray_steps
 from skcompress.datasets import load_mnist, load_spoken_digits
 
@@ -355,6 +362,12 @@ def part_frontier(report, args):
         accuracy, fit_s, _ = evaluate(pipe, Xtr, ytr, Xte, yte)
         bits = pipe[0].rate(Xte)["bits_per_sample"]
         show(f"JPEG2000Codec {bpp} bpp (whole streams), LogReg", bits, None, accuracy, fit_s)
+    # HEVC intra's symbols (residual levels and mode maps) at a QP: its own streams
+    for qp in HEVC_QP[:1] if args.quick else HEVC_QP:
+        pipe = make_pipeline(HEVCIntraCodec(qp), StandardScaler(), LogisticRegression(C=0.1))
+        accuracy, fit_s, _ = evaluate(pipe, Xtr, ytr, Xte, yte)
+        bits = pipe[0].rate(Xte)["bits_per_sample"]
+        show(f"HEVCIntraCodec QP {qp} (whole streams), LogReg", bits, None, accuracy, fit_s)
     # a learned image codec's latents
     for lmbda in BALLE_LAMBDAS[:1] if args.quick else BALLE_LAMBDAS:
         balle = BalleCodec(
@@ -386,6 +399,7 @@ def part_frontier(report, args):
 
 FRONTIER_DCT = [(1, 25), (3, 10), (6, 10)]
 JPEG2000_BPP = (0.25, 0.5, 1.0)
+HEVC_QP = (47, 42, 37)
 #: BalleCodec on MNIST as benchmarks/bench_learned.py trains it (its part b), at
 #: the two lambdas of its sweep that land near 40 and 100 payload bits per digit
 BALLE_LAMBDAS = (3e-5, 1e-4)

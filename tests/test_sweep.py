@@ -74,6 +74,25 @@ def test_jpeg2000_sweeps_hit_their_target_rates_through_the_codecs_own_bitstream
     assert row["bits_per_value"] <= 2.0 and row["accuracy"] > 0.1
 
 
+def test_hevc_sweeps_qps_through_the_codecs_own_bitstreams(capsys):
+    from skcompress import HEVCIntraCodec
+
+    X = load_sweep_data("mnist", n_samples=30)[0]
+    coarse, fine = run_sweep(
+        X, codec="hevc", kind="distortion", values=[42, 27], progress=None, stream=None
+    )
+    halves = X[0::2], X[1::2]
+    bits = [
+        np.mean([8 * len(s) for s in HEVCIntraCodec(42).fit(other).compress(coded)])
+        for coded, other in (halves, halves[::-1])
+    ]
+    assert coarse["bits_per_sample"] == pytest.approx(np.mean(bits))
+    assert coarse["bits_per_value"] < fine["bits_per_value"] and coarse["psnr"] < fine["psnr"]
+    with pytest.raises(SystemExit):
+        main(["sweep", "--codec", "hevc", "--values", "52"])
+    assert "QPs in 0..51" in capsys.readouterr().err
+
+
 def test_rate_distortion_sweep_orders_rate_and_quality():
     X = load_sweep_data("mnist", n_samples=40)[0]
     rows = run_sweep(X, codec="wavelet", values=[32.0, 4.0], progress=None, stream=None)

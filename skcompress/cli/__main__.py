@@ -110,8 +110,9 @@ def _add_sweep(commands):
         choices=sorted(CODECS),
         default=None,
         help="jpeg (JPEGCodec over IJG qualities, context-coded), jpeg2000 (JPEG2000Codec over "
-        "target bits per pixel), wavelet (CDF 9/7 + deadzone quantizer over steps) or mdct "
-        "(audio; uniform steps); default: mdct for spoken-digits, jpeg otherwise",
+        "target bits per pixel), hevc (HEVCIntraCodec over QPs), wavelet (CDF 9/7 + deadzone "
+        "quantizer over steps) or mdct (audio; uniform steps); default: mdct for "
+        "spoken-digits, jpeg otherwise",
     )
     sweep.add_argument(
         "--kind",
@@ -126,7 +127,7 @@ def _add_sweep(commands):
         nargs="+",
         metavar="V",
         help="settings to sweep (qualities 1..100 for jpeg, bits per pixel > 0 for jpeg2000, "
-        "steps > 0 otherwise)",
+        "QPs 0..51 for hevc, steps > 0 otherwise)",
     )
     sweep.add_argument("--n-samples", type=int, default=None, help="use the first N samples")
     sweep.add_argument(
@@ -166,6 +167,10 @@ def _check_sweep_arguments(parser, args, codec):
         if codec == "jpeg":
             if any(v != int(v) or not 1 <= v <= 100 for v in values):
                 parser.error(f"--values for jpeg must be qualities in 1..100; got {values}")
+            values = [int(v) for v in values]
+        elif codec == "hevc":
+            if any(v != int(v) or not 0 <= v <= 51 for v in values):
+                parser.error(f"--values for hevc must be QPs in 0..51; got {values}")
             values = [int(v) for v in values]
         elif any(not v > 0 for v in values):
             parser.error(f"--values for {codec} must be > 0; got {values}")

@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
-from ..codecs import JPEG2000Codec, JPEGCodec
+from ..codecs import HEVCIntraCodec, JPEG2000Codec, JPEGCodec
 from ..quantization import PerceptualQuantizer
 from ..transforms import MDCT, WaveletTransform
 from ._demo import N_COEFFICIENTS, _progress
@@ -45,6 +45,16 @@ CODECS = {
         steps=lambda: [JPEG2000Codec()],
         accuracy_steps=lambda: [JPEG2000Codec()],
         coder="JPEG2000Codec (EBCOT, MQ coder)",
+    ),
+    "hevc": dict(
+        signal="image",
+        param="hevcintracodec__qp",
+        values=(47, 42, 37, 32, 27, 22),
+        label="QP",
+        # HEVC intra as one step: prediction, quad-tree and its own bitstreams
+        steps=lambda: [HEVCIntraCodec()],
+        accuracy_steps=lambda: [HEVCIntraCodec()],
+        coder="HEVCIntraCodec (adaptive binary range coder)",
     ),
     "wavelet": dict(
         signal="image",
@@ -229,18 +239,20 @@ def run_sweep(
     Parameters
     ----------
     X : ndarray
-        Images ``(n, H, W)`` for "jpeg", "jpeg2000" and "wavelet", 1-D signals
+        Images ``(n, H, W)`` for "jpeg", "jpeg2000", "hevc" and "wavelet", 1-D signals
         ``(n, length)`` for "mdct".
     y : ndarray or None
         Labels, needed for ``kind="accuracy"``.
-    codec : {"jpeg", "jpeg2000", "wavelet", "mdct"}
+    codec : {"jpeg", "jpeg2000", "hevc", "wavelet", "mdct"}
         The codec: :class:`~skcompress.JPEGCodec` (its symbols coded by its
         own context model; 16 coefficients per block for a classifier),
         :class:`~skcompress.JPEG2000Codec` (its own bitstreams; a classifier
-        reads its subbands), or a transform and quantizer coded by
-        :class:`~skcompress.codecs.Codec`. The parameter swept is the IJG
-        quality for "jpeg", the target bits per pixel for "jpeg2000" and a
-        uniform quantization step otherwise.
+        reads its subbands), :class:`~skcompress.HEVCIntraCodec` (its own
+        bitstreams; a classifier reads its levels and maps), or a transform
+        and quantizer coded by :class:`~skcompress.codecs.Codec`. The
+        parameter swept is the IJG quality for "jpeg", the target bits per
+        pixel for "jpeg2000", the QP for "hevc" and a uniform quantization
+        step otherwise.
     kind : {"auto", "accuracy", "distortion"}
         "auto": "accuracy" when there are labels.
     values : sequence or None
