@@ -32,10 +32,11 @@ Targets (``--targets``, comma-separated; all by default):
     ``decompress`` of ``BalleCodec``, ``LearnedWaveletCodec`` and
     ``SoundStreamCodec`` fitted with their ``get_test_params()`` (skipped
     without torch).
-``whole-jpeg2000``, ``whole-hevc``
+``whole-jpeg2000``, ``whole-hevc``, ``whole-celt``
     ``JPEG2000Codec.decompress`` of streams of colour photographs at 1 bit
-    per pixel (16 x 16 code blocks, so that the block table is long), and
-    ``HEVCIntraCodec.decompress`` of colour photographs at QP 32.
+    per pixel (16 x 16 code blocks, so that the block table is long),
+    ``HEVCIntraCodec.decompress`` of colour photographs at QP 32, and
+    ``CELTCodec.decompress`` of spoken digits at 12 kbit/s.
 
 Mutations, drawn in turn: ``truncate``, ``flip`` (1 to 4 bits), ``overwrite``
 (1 to 4 bytes, random or 0x00/0xFF/0x7F/0x80), ``insert`` and ``delete`` (1 to
@@ -126,7 +127,7 @@ CLEAN = ("decoded", "ValueError", "TypeError")
 JPEG_TARGETS = ("jpeg-strict", "jpeg-lenient")
 CODEC_TARGETS = ("codec-categorical", "codec-context", "codec-gain-shape")
 LEARNED_TARGETS = ("learned-balle", "learned-wavelet", "learned-soundstream")
-WHOLE_TARGETS = ("whole-jpeg2000", "whole-hevc")
+WHOLE_TARGETS = ("whole-jpeg2000", "whole-hevc", "whole-celt")
 TARGETS = JPEG_TARGETS + CODEC_TARGETS + LEARNED_TARGETS + WHOLE_TARGETS
 GENERIC = ("truncate", "flip", "overwrite", "insert", "delete", "append", "splice")
 SIZES = (1, 2, 3, 15, 17, 255, 1024, 2048, 4096, 8192, 16384, 1 << 20)
@@ -208,13 +209,16 @@ def learned_targets():
 
 def whole_targets():
     """Whole codecs that write their own streams (a body and its CRC-32), and a few streams."""
-    from skcompress import HEVCIntraCodec, JPEG2000Codec
-    from skcompress.datasets import load_photographs
+    from skcompress import CELTCodec, HEVCIntraCodec, JPEG2000Codec
+    from skcompress.datasets import load_photographs, load_spoken_digits
 
     photos = load_photographs(size=64, color=True).images[:4]
     jpeg2000 = JPEG2000Codec(1.0, levels=3, code_block=16).fit(photos)
     hevc = HEVCIntraCodec(32, ctu_size=32).fit(photos)
+    speech = load_spoken_digits().data[:30]
+    celt = CELTCodec(12.0, full_scale=32768).fit(speech)
     return {
+        "whole-celt": (celt, celt.compress(speech[:4])),
         "whole-jpeg2000": (jpeg2000, jpeg2000.compress(photos)),
         "whole-hevc": (hevc, hevc.compress(photos)),
     }

@@ -20,6 +20,11 @@ Codecs, each at QP 22, 27, 32 and 37 (the common test conditions' QPs):
 ``JPEGCodec``
     ``JPEGCodec(quality).compress`` (standard files, optimized Huffman
     tables), quality 5 to 95.
+``JPEG2000Codec``
+    ``JPEG2000Codec(bpp).compress`` at 0.25, 0.375, 0.5, 0.75 and 1 bit per
+    pixel (CDF 9/7, 5 levels, rate control), its own streams; the table
+    "against JPEG2000Codec" gives each HEVC curve's BD-PSNR over the rates
+    both span (the issue's 0.25-1 bpp, cut to where HEVC's QPs reach).
 
 Colour: the same photographs in colour, as JFIF YCbCr with 4:2:0 chroma (the
 planes ``HEVCIntraCodec`` codes, given to x265 as ``--input-csp i420``); quality
@@ -47,7 +52,7 @@ from pathlib import Path
 import _common
 import numpy as np
 
-from skcompress.codecs import JPEGCodec
+from skcompress.codecs import JPEG2000Codec, JPEGCodec
 from skcompress.codecs import _hevc_intra as hevc
 from skcompress.codecs._hevc_intra_codec import HEVCIntraCodec, _to_ycbcr420
 from skcompress.datasets import load_photographs
@@ -55,6 +60,9 @@ from skcompress.metrics import bd_psnr, bd_rate
 
 QPS = (22, 27, 32, 37)
 QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+JPEG2000_BPP = (0.25, 0.375, 0.5, 0.75, 1.0)
+#: Curves that are not indexed by QP.
+OTHERS = ("JPEGCodec", "JPEG2000Codec")
 
 
 def psnr(a, b):
@@ -181,6 +189,8 @@ def main(argv=None):
             curves[label] = list(zip(*per, strict=True))
         per = [ours_points(JPEGCodec(q).fit(X[:1]), X) for q in QUALITIES]
         curves["JPEGCodec"] = list(zip(*per, strict=True))
+        per = [ours_points(JPEG2000Codec(b).fit(X[:1]), X) for b in JPEG2000_BPP]
+        curves["JPEG2000Codec"] = list(zip(*per, strict=True))
         if have_x265:
             per = [x265_points(X, qp, tmp) for qp in QPS]
             curves["x265"] = list(zip(*per, strict=True))
@@ -189,7 +199,7 @@ def main(argv=None):
             f"{len(X)} gray photographs {size} x {size}: mean rate and PSNR at each QP",
             [("codec", "s"), ("QP", "d"), ("bpp", ".3f"), ("PSNR dB", ".2f")],
         )
-        for label in [k for k in curves if k != "JPEGCodec"]:
+        for label in [k for k in curves if k not in OTHERS]:
             for j, qp in enumerate(QPS):
                 rates = [c[j][0] for c in curves[label]]
                 quality = [c[j][1] for c in curves[label]]
@@ -249,6 +259,35 @@ def main(argv=None):
                     row.append(float("nan"))
             per_image.add(name, *row)
         report.show(per_image)
+
+        against = report.table(
+            "BD-PSNR against JPEG2000Codec (PCHIP, over the rates both curves span), "
+            "per image then mean",
+            [
+                ("codec", "s"),
+                ("BD-PSNR dB", "+.2f"),
+                ("BD-rate %", "+.1f"),
+                ("from bpp", ".2f"),
+                ("to bpp", ".2f"),
+            ],  # fmt: skip
+        )
+        for label in [k for k in curves if k not in OTHERS]:
+            gains, rates, lows, highs = [], [], [], []
+            for ours, theirs in zip(curves[label], curves["JPEG2000Codec"], strict=True):
+                r0, q0 = np.array(theirs).T
+                r1, q1 = np.array(ours).T
+                try:
+                    gains.append(bd_psnr(r0, q0, r1, q1))
+                    rates.append(bd_rate(r0, q0, r1, q1))
+                except ValueError:
+                    continue
+                lows.append(max(r0.min(), r1.min()))
+                highs.append(min(r0.max(), r1.max()))
+            against.add(
+                label,
+                *(float(np.mean(v)) if v else float("nan") for v in (gains, rates, lows, highs)),
+            )
+        report.show(against)
 
         # -- colour ---------------------------------------------------------
         colour = load_photographs(size=size, color=True).images

@@ -28,6 +28,7 @@ BENCHMARKS = (
     "bench_wavelet",
     "bench_mdct",
     "bench_mp3",
+    "bench_celt",
     "bench_jpeg_color",
     "bench_jpeg_codec",
     "bench_jpeg2000",

@@ -7,7 +7,7 @@ transformers. Every step keeps one data contract, described in
 """
 
 from . import entropy
-from .codecs import Codec, HEVCIntraCodec, JPEG2000Codec, JPEGCodec, MP3Codec
+from .codecs import CELTCodec, Codec, HEVCIntraCodec, JPEG2000Codec, JPEGCodec, MP3Codec
 from .quantization import PerceptualQuantizer, PyramidVQ, ResidualVQ
 from .sparse import KSVD, OMPCoder, Patches
 from .transforms import (
@@ -27,6 +27,7 @@ entropy.Codec = Codec
 __version__ = "0.1.0"
 __all__ = [
     "BlockDCT",
+    "CELTCodec",
     "ChromaSubsampler",
     "Codec",
     "ColorTransform",

@@ -21,6 +21,7 @@ FIT_DATA = {
     "JPEGCoefficients": lambda rng: jpeg_files(rng.integers(0, 256, (4, 16, 24, 3), np.uint8)),
     "KSVD": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),
     "MDCT": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
+    "CELTCodec": lambda rng: rng.standard_normal((6, 400)).astype(np.float32),
     "MP3Codec": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
     "PsychoacousticModel": lambda rng: rng.standard_normal((6, 100)).astype(np.float32),
     "OMPCoder": lambda rng: rng.standard_normal((40, 8)).astype(np.float32),

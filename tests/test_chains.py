@@ -17,6 +17,7 @@ from skcompress import (
     KSVD,
     MDCT,
     BlockDCT,
+    CELTCodec,
     ChromaSubsampler,
     ColorTransform,
     FrequencySelector,
@@ -51,6 +52,7 @@ STEPS = {
     "JPEGCodec": JPEGCodec,
     "JPEG2000Codec": JPEG2000Codec,
     "MP3Codec": MP3Codec,
+    "CELTCodec": CELTCodec,
     "HEVCIntraCodec": HEVCIntraCodec,
     "FrequencySelector": FrequencySelector,
 }

@@ -59,9 +59,10 @@ def test_the_reader_and_the_codecs_refuse_mutated_input_cleanly(tmp_path):
 
 
 def test_the_whole_codecs_refuse_mutated_streams_cleanly(tmp_path):
-    rows = _campaign(tmp_path, ["whole-jpeg2000", "whole-hevc"], 44)
-    # resealed streams reach the decoders behind the CRC-32
-    assert all(row["decoded"] > 0 for row in rows.values())
+    rows = _campaign(tmp_path, ["whole-jpeg2000", "whole-hevc", "whole-celt"], 44)
+    # resealed streams reach the image decoders behind the CRC-32 (CELT's range-coded
+    # payload almost never survives a mutation: its symbols' bounds refuse it)
+    assert rows["whole-jpeg2000"]["decoded"] > 0 and rows["whole-hevc"]["decoded"] > 0
 
 
 def test_the_learned_codecs_refuse_mutated_input_cleanly(tmp_path):

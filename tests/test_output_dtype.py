@@ -7,6 +7,7 @@ from skcompress import (
     KSVD,
     MDCT,
     BlockDCT,
+    CELTCodec,
     ChromaSubsampler,
     ColorTransform,
     HEVCIntraCodec,
@@ -44,6 +45,7 @@ CASES = [
     (JPEG2000Codec, {}, GRAY),
     (HEVCIntraCodec, {}, GRAY),
     (MP3Codec, {"frame_length": 192}, SIGNALS),
+    (CELTCodec, {}, SIGNALS),
     (PsychoacousticModel, {"sample_rate": 8000}, SIGNALS),
 ]
 

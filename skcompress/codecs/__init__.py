@@ -19,9 +19,11 @@ loops around the psychoacoustic model: the power-law quantizer, global gain
 and scale factors under the masking thresholds, long and short blocks.
 :class:`HEVCIntraCodec` codes each image as an HEVC intra picture: intra
 prediction, the integer DCT and DST, QP and scaling lists, and a quad-tree
-chosen by rate-distortion cost.
+chosen by rate-distortion cost. :class:`CELTCodec` is CELT's (Opus): coded
+band energies, a bit allocation, and pyramid VQ of the band shapes.
 """
 
+from ._celt_codec import CELTCodec
 from ._codec import Codec
 from ._hevc_intra_codec import HEVCIntraCodec
 from ._jpeg import jpeg_color_planes, jpeg_gray_steps
@@ -30,6 +32,7 @@ from ._jpeg_codec import JPEGCodec
 from ._mp3_codec import MP3Codec
 
 __all__ = [
+    "CELTCodec",
     "Codec",
     "HEVCIntraCodec",
     "JPEG2000Codec",

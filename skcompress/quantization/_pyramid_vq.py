@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Hidden, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._core._array_api import (
@@ -290,12 +290,14 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Values per vector, cut from the last axis; a last axis that it does
         not divide is padded with zeros (no energy) and cropped back by
         ``inverse_transform``. None: the whole last axis is one vector.
-    pulses : int >= 0 or None, default=None
+    pulses : int >= 0, sequence of int or None, default=None
         Pulses ``K`` of the pyramid. None derives ``K`` from
-        ``bits_per_vector``. ``K = 0`` sends the gain alone and decodes zeros
+        ``bits_per_vector``. With ``bands``, one ``K`` per band (a single int
+        is used for every band). ``K = 0`` sends the gain alone and decodes zeros
         (CELT would fill such a band with folded spectrum or noise).
-    bits_per_vector : float >= 0, default=32.0
-        Used when ``pulses`` is None: ``K`` is the largest value, at most
+    bits_per_vector : float >= 0 or sequence of float, default=32.0
+        Used when ``pulses`` is None (with ``bands``, one budget per band, or
+        one for all): ``K`` is the largest value, at most
         CELT's 128, with ``log2 V(N, K) <= bits_per_vector``, as CELT's bit
         allocation turns a band's budget into pulses (CELT keeps its codebooks
         under 2**32 codewords, splitting bands that would need more). For ``N = 1``,
@@ -307,18 +309,28 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     dynamic_range : float >= 0, default=120.0
         Gains more than this many dB below the loudest vector seen at ``fit``
         are coded as silent.
+    bands : sequence of int or None, default=None
+        Band edges along the last axis (of each transform cell): increasing,
+        from 0 to its length, ``B + 1`` of them. Each band is a vector of its
+        own width with its own ``K`` (``pulses`` or ``bits_per_vector`` per
+        band), as CELT's bands (see :func:`skcompress.transforms.band_edges`
+        for edges on a perceptual scale). None: ``vector_size`` cuts equal
+        vectors. Needs ``vector_size=None``.
     {chunk_parameters}
 
     Attributes
     ----------
-    vector_size_ : int
-        ``N``, values per vector.
-    pulses_ : int
-        ``K``, pulses per codeword.
-    codebook_size_ : int
-        ``V(N, K)``, exact (a Python int, however large).
-    bits_per_codeword_ : float
-        ``log2 V(N, K)``.
+    vector_size_ : int or ndarray of int64
+        ``N``, values per vector (with ``bands``: per band).
+    pulses_ : int or ndarray of int64
+        ``K``, pulses per codeword (with ``bands``: per band).
+    codebook_size_ : int or list of int
+        ``V(N, K)``, exact (a Python int, however large); per band with ``bands``.
+    bits_per_codeword_ : float or ndarray of float64
+        ``log2 V(N, K)``; per band with ``bands``: the bits each band's
+        codeword costs when it is not silent.
+    band_edges_ : ndarray of int64 or None
+        The ``bands`` edges; None without ``bands``.
     n_vectors_ : int
         Vectors per sample (over every position before the last axis).
     gain_offset_ : int
@@ -374,14 +386,23 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     True
     >>> PyramidVQ(vector_size=16, bits_per_vector=32).fit(X).pulses_
     12
+
+    One ``K`` per band, bands of 4, 12 and 16 values:
+
+    >>> banded = PyramidVQ(bands=[0, 4, 16, 32], pulses=[8, 6, 3]).fit(X)
+    >>> banded.codebook_size_, banded.bits_per_codeword_.round(1).tolist()
+    ([1408, 284000, 5472], [10.5, 18.1, 12.4])
+    >>> banded.inverse_transform(banded.transform(X)).shape
+    (5, 32)
     """
 
     _parameter_constraints = {
         "vector_size": [Interval(Integral, 1, None, closed="left"), None],
-        "pulses": [Interval(Integral, 0, None, closed="left"), None],
-        "bits_per_vector": [Interval(Real, 0, None, closed="left")],
+        "pulses": [Interval(Integral, 0, None, closed="left"), Hidden("array-like"), None],
+        "bits_per_vector": [Interval(Real, 0, None, closed="left"), Hidden("array-like")],
         "gain_step": [Interval(Real, 0, None, closed="neither")],
         "dynamic_range": [Interval(Real, 0, None, closed="left")],
+        "bands": ["array-like", None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "device": "no_validation",  # checked when used: torch is optional
@@ -396,6 +417,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         bits_per_vector=32.0,
         gain_step=1.5,
         dynamic_range=120.0,
+        bands=None,
         batch_size=None,
         n_jobs=None,
         device=None,
@@ -406,6 +428,7 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.bits_per_vector = bits_per_vector
         self.gain_step = gain_step
         self.dynamic_range = dynamic_range
+        self.bands = bands
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.device = device
@@ -430,6 +453,15 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         X = _read(X, read_structure(self, X, reset=True))
         X = check_signals(self, X, reset=True, max_ndim=None)
         length = X.shape[-1]
+        if self.bands is not None:
+            return self._fit_bands(X, length)
+        for name in ("pulses", "bits_per_vector"):
+            if np.ndim(getattr(self, name)) != 0:
+                raise ValueError(
+                    f"PyramidVQ: {name} is a sequence (one value per band); give the band "
+                    f"edges with bands=, or a single {name}."
+                )
+        self.band_edges_ = None
         n = self.vector_size or length
         k = self.pulses if self.pulses is not None else _pulses_for(n, self.bits_per_vector)
         if (n + 1) * (k + 2) > _MAX_TABLE:
@@ -469,6 +501,8 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         X = _read(X, read_structure(self, X, reset=False))
         X = check_signals(self, X, reset=False, max_ndim=None, keep_tensors=True)
+        if self.band_edges_ is not None:
+            return self._transform_bands(X)
         vectors = self._vectors(X)
         gains = self._gain_symbols(self._gain_levels(vectors))
         coded = gains > 0  # silent vectors send no codeword
@@ -506,6 +540,8 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
                 f"{width}); got shape {tuple(S.shape)} and dtype {S.dtype}."
             )
         xp = get_namespace(S)
+        if self.band_edges_ is not None:
+            return self._inverse_bands(np.asarray(S))
         pairs = S.reshape(-1, 2)
         gains = _check_indices(
             pairs[:, 0], self._max_level() - self.gain_offset_ + 1, "PyramidVQ gain symbols"
@@ -552,7 +588,10 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         gains = self.transform(X)[:, 0::2].astype(np.int64)
         bits = self.entropy_model_.code_lengths(gains).sum(axis=1)
-        bits += self.bits_per_codeword_ * (gains > 0).sum(axis=1)
+        per_vector = np.resize(
+            np.asarray(self.bits_per_codeword_, dtype=np.float64), gains.shape[1]
+        )
+        bits += ((gains > 0) * per_vector).sum(axis=1)
         return float(bits.mean())
 
     def get_feature_names_out(self, input_features=None):
@@ -587,6 +626,8 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         None for codebooks of ``2**63`` codewords or more, whose indices are
         Python ints, which no tensor holds.
         """
+        if self.band_edges_ is not None:
+            return None  # bands run on numpy
         return unchunked(self, method) if self.codebook_size_ < _INT64_LIMIT else None
 
     @property
@@ -599,9 +640,109 @@ class PyramidVQ(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         shape = self.signal_shape_
-        per_row = -(-shape[-1] // self.vector_size_)
+        if self.band_edges_ is not None:
+            per_row = len(self.band_edges_) - 1
+        else:
+            per_row = -(-shape[-1] // self.vector_size_)
         grid = shape[:-1] if per_row == 1 and len(shape) > 1 else (*shape[:-1], per_row)
         return Structure("codes", "PyramidVQ", grid, 1, 2, "flat", quantized=True)
+
+    # -- bands: one codebook per band ----------------------------------------
+
+    def _fit_bands(self, X, length):
+        edges = _check_bands(self.bands, length)
+        if self.vector_size is not None:
+            raise ValueError(
+                f"PyramidVQ: bands= cuts the vectors; set vector_size=None (got "
+                f"vector_size={self.vector_size})."
+            )
+        widths = np.diff(edges)
+        B = len(widths)
+        if self.pulses is not None:
+            pulses = _per_band(self.pulses, B, "pulses", integer=True)
+        else:
+            bits = _per_band(self.bits_per_vector, B, "bits_per_vector", integer=False)
+            pulses = np.array(
+                [_pulses_for(int(n), float(b)) for n, b in zip(widths, bits, strict=True)]
+            )
+        for n, k in zip(widths.tolist(), pulses.tolist(), strict=True):
+            if (n + 1) * (k + 2) > _MAX_TABLE:
+                raise ValueError(
+                    f"PyramidVQ: pulses={k} on a band of {n} values needs a codebook table of "
+                    f"{(n + 1) * (k + 2)} entries; expected (width + 1) * (pulses + 2) <= "
+                    f"{_MAX_TABLE}. Use fewer pulses or narrower bands."
+                )
+        self.band_edges_ = edges
+        self.vector_size_ = widths
+        self.pulses_ = pulses.astype(np.int64)
+        self.codebook_size_ = [
+            pvq_size(int(n), int(k)) for n, k in zip(widths, pulses, strict=True)
+        ]
+        self.bits_per_codeword_ = np.array([math.log2(v) for v in self.codebook_size_])
+        self.n_vectors_ = X[0].size // length * B
+        self._dtype = X.dtype
+        levels = self._band_levels(X)
+        audible = levels[np.isfinite(levels)]
+        loudest = int(audible.max()) if audible.size else 0
+        self.gain_offset_ = loudest - math.ceil(self.dynamic_range / self.gain_step) - 1
+        gains = self._gain_symbols(levels).reshape(len(X), -1)
+        self.entropy_model_ = CategoricalStatistics().fit(gains)
+        return self
+
+    def _band_levels(self, X):
+        """Gain levels ``(rows, B)`` of the bands of every row of the last axis."""
+        rows = np.asarray(X, dtype=np.float64).reshape(-1, X.shape[-1])
+        edges = self.band_edges_
+        return np.stack(
+            [
+                self._gain_levels(rows[:, lo:hi])
+                for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+            ],
+            axis=1,
+        )
+
+    def _transform_bands(self, X):
+        X = np.asarray(X)
+        rows = np.asarray(X, dtype=np.float64).reshape(-1, X.shape[-1])
+        gains = self._gain_symbols(self._band_levels(X))
+        big = max(self.codebook_size_) >= _INT64_LIMIT
+        symbols = np.zeros((len(rows), len(self.pulses_), 2), dtype=object if big else np.int64)
+        symbols[..., 0] = gains
+        edges = self.band_edges_
+        for b, (lo, hi) in enumerate(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)):
+            n, k = hi - lo, int(self.pulses_[b])
+            coded = gains[:, b] > 0
+            index = _rank(_search(rows[coded, lo:hi], k), k, *_tables(n, k))
+            symbols[coded, b, 1] = index
+        return with_structure(symbols.reshape(len(X), -1), self.output_structure_)
+
+    def _inverse_bands(self, S):
+        B = len(self.pulses_)
+        pairs = S.reshape(-1, B, 2)
+        gains = _check_indices(
+            pairs[..., 0].reshape(-1),
+            self._max_level() - self.gain_offset_ + 1,
+            "PyramidVQ gain symbols",
+        )
+        gains = gains.astype(np.int64).reshape(-1, B)
+        length = self.signal_shape_[-1]
+        out = np.zeros((len(pairs), length))
+        edges = self.band_edges_
+        for b, (lo, hi) in enumerate(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)):
+            n, k = hi - lo, int(self.pulses_[b])
+            index = _check_indices(
+                pairs[:, b, 1], self.codebook_size_[b], f"PyramidVQ codeword indices of band {b}"
+            )
+            coded = (gains[:, b] > 0) & (k > 0)
+            shapes = _decode(index[coded], n, k).astype(np.float64)
+            level = (gains[coded, b] + self.gain_offset_) * (self.gain_step / 20)
+            norms = np.sqrt(np.sum(shapes * shapes, axis=1))
+            out[coded, lo:hi] = shapes * (10.0**level / norms)[:, None]
+        out = np.ascontiguousarray(out.reshape(len(S), *self.signal_shape_).astype(self._dtype))
+        structure = self.input_structure_
+        if structure is None:
+            return out
+        return structure.emit(out.reshape(len(S), *structure.grid, structure.depth, structure.k))
 
     # -- helpers -----------------------------------------------------------
 
@@ -656,6 +797,43 @@ def _read(X, structure):
     return read_cells("PyramidVQ", X, structure)
 
 
+def _check_bands(bands, length):
+    """Band edges as int64: increasing from 0 to ``length``."""
+    edges = np.asarray(bands)
+    if (
+        edges.ndim != 1
+        or len(edges) < 2
+        or edges.dtype.kind not in "iu"
+        or edges[0] != 0
+        or edges[-1] != length
+        or np.any(np.diff(edges) < 1)
+    ):
+        raise ValueError(
+            f"PyramidVQ: bands must be increasing integer edges from 0 to the last axis's "
+            f"length {length} (B + 1 of them); got {bands!r}."
+        )
+    return edges.astype(np.int64)
+
+
+def _per_band(value, n_bands, name, *, integer):
+    """``value`` as one entry per band (a scalar is broadcast), checked."""
+    values = np.asarray(value)
+    if values.ndim == 0:
+        values = np.full(n_bands, values)
+    ok = (
+        values.ndim == 1
+        and len(values) == n_bands
+        and values.dtype.kind in ("iu" if integer else "iuf")
+    )
+    if not ok or np.any(values < 0) or not np.all(np.isfinite(values)):
+        kind = "integers" if integer else "numbers"
+        raise ValueError(
+            f"PyramidVQ: {name} must be one value or {n_bands} {kind} >= 0 (one per band); "
+            f"got {value!r}."
+        )
+    return values.astype(np.int64 if integer else np.float64)
+
+
 def _pulses_for(n, bits):
     """Largest ``K <= _CELT_MAX_PULSES`` with ``log2 V(n, K) <= bits``."""
     if n == 1:
@@ -666,7 +844,7 @@ def _pulses_for(n, bits):
     return k
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=256)
 def _tables(n, k):
     """``V[m, t] = V(m, t)`` and, for ``m < n``, ``P[m, t + 1] = V(m, 0) + ... + V(m, t)``.
 
