@@ -648,7 +648,7 @@ class _JPEGInput:
         self.subsampling_ = cells.subsampling
         self.grid_shape_ = tuple(int(g) for g in structure.grid)
         self.channels_ = tuple((c, p) for c in _COMPONENTS for p in kept[c])
-        # where each module channel is among the values of a cell (-1: not coded, zero)
+        # where each module channel is among the values of a cell
         lookup = {
             (c, s, p): i
             for i, (c, s, p) in enumerate(
@@ -663,7 +663,15 @@ class _JPEGInput:
         v, h = cells.factors
         index, groups = [], []
         for s in range(v * h):
-            index += [lookup.get(("Y", s, p), -1) for p in kept["Y"]]
+            missing = [p for p in kept["Y"] if ("Y", s, p) not in lookup]
+            if missing:  # FrequencySelector keeps a component's frequencies in all its blocks
+                raise ValueError(
+                    f"{type(self).__name__}: luma block {s} of each MCU lacks the coefficients "
+                    f"at zig-zag positions {missing} that another block holds; the luma blocks "
+                    "of an MCU must hold the same frequencies, as a JPEG file's do. Select "
+                    "them with FrequencySelector, or set channels to what every block holds."
+                )
+            index += [lookup[("Y", s, p)] for p in kept["Y"]]
             groups += range(len(kept["Y"]))  # one group per luma frequency, all blocks
         chroma = [lookup[(c, 0, p)] for c in ("Cb", "Cr") for p in kept[c]]
         self._index = np.array(index + chroma, dtype=np.int64)
@@ -747,11 +755,7 @@ class _JPEGInput:
         structure = self._cells_structure
         n, (rows, cols) = len(X), structure.grid
         values = structure.blocks(X).reshape(n, rows, cols, -1)
-        index = self._index
-        if (index < 0).any():  # blocks that did not keep a luma frequency: zero, as decoded
-            values = np.concatenate([values, np.zeros_like(values[..., :1])], axis=-1)
-            index = np.where(index < 0, values.shape[-1] - 1, index)
-        return np.moveaxis(values[..., index], -1, 1)
+        return np.moveaxis(values[..., self._index], -1, 1)
 
     def _standardize_groups(self, Z):
         return np.repeat(self._groups, Z.shape[2] * Z.shape[3])
@@ -859,10 +863,8 @@ _JPEG_NOTES = """
     what the steps before code: a pipeline's rate counts every coefficient
     they emit, as JPEG files hold them (Xu et al. read whole files too). To
     spend no bits on the others, keep them at the transform instead
-    (``JPEGCodec(n_coefficients=...)``, ``FrequencySelector``). Where the
-    luma blocks of an MCU kept different frequencies (a
-    ``FrequencySelector``), the union is read, zero where a block did not
-    keep one, as a decoder reads a coefficient that was not coded.
+    (``JPEGCodec(n_coefficients=...)``, ``FrequencySelector``, which keeps
+    the same frequencies in the luma blocks of an MCU).
 
     A :class:`~skcompress.io.JPEGDataset`'s items carry no structure; the
     estimator reads them as the data set says they are (its layout,
