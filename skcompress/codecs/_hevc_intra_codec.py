@@ -13,6 +13,7 @@ from .._core._docs import DTYPE_PARAMETER, fill_doc
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._structure import Structure, read_structure, refuse, with_structure
 from ..entropy._coder import KIND_HEVC, fingerprint, pack, unpack
+from ..transforms._color import _triangle
 from . import _hevc_intra as _hevc
 
 #: Values per 4x4 unit of gray images: 16 coefficients, then the maps.
@@ -54,7 +55,7 @@ class HEVCIntraCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     references, DCT only, the chroma QP of the standard's table, chosen by
     rate and distortion among the five modes (chroma distortion weighted by
     ``2 ** ((qp - qp_chroma) / 3)`` as HM weighs it). Decoding upsamples the
-    chroma by repetition and converts back to RGB.
+    chroma with libjpeg's triangle filter and converts back to RGB.
 
     **Symbols.** :meth:`transform` returns, per image, one cell of ``k``
     integers for every 4 x 4 luma unit of the padded image
@@ -615,9 +616,14 @@ def _to_ycbcr420(rgb):
 
 
 def _to_rgb(Y, C):
-    """8-bit RGB of luma ``(..., H, W)`` and 4:2:0 chroma ``(..., 2, H / 2, W / 2)`` (each
-    chroma sample over its 2 x 2)."""
-    up = np.repeat(np.repeat(C.astype(np.float64) - 128, 2, axis=-2), 2, axis=-1)
+    """8-bit RGB of luma ``(..., H, W)`` and 4:2:0 chroma ``(..., 2, H / 2, W / 2)``.
+
+    Chroma is upsampled with the triangle filter of libjpeg's "fancy" upsampling
+    (3/4 of the nearer sample, 1/4 of the next), which fits chroma sited at the
+    centre of its 2 x 2 luma samples, as the 2 x 2 means of the encoder put it.
+    """
+    C = C.astype(np.float64)
+    up = _triangle(_triangle(C, C.ndim - 2), C.ndim - 1) / 16 - 128
     Cb, Cr = up[..., 0, :, :], up[..., 1, :, :]
     Y = Y.astype(np.float64)
     rgb = np.stack([Y + 1.402 * Cr, Y - 0.344136 * Cb - 0.714136 * Cr, Y + 1.772 * Cb], axis=-1)
