@@ -29,13 +29,43 @@ from ._modules import SoundStreamNet
 _RVQ_TRAINING_FRAMES = 1 << 15
 
 
-class WaveformLoss(nn.Module):
-    """Waveform MSE, multi-resolution spectral distance and the VQ commitment loss.
+def mel_filterbank(n_fft, n_mels, sample_rate):
+    """Triangular mel filters ``(n_mels, n_fft // 2 + 1)`` (HTK mel scale, peaks up to 1).
 
-    ``loss = MSE + spectral_weight * sum_n (|S_n - S^_n| + |log S_n - log S^_n|)
-    + commitment_weight * commitment``, with ``S_n`` the STFT magnitudes at
-    FFT sizes ``n_ffts`` (hop a quarter of the size; means over bins and
-    frames), on the module's (standardized) signals.
+    A filter narrower than the bin spacing takes its nearest bin, so no band
+    is empty.
+
+    Examples
+    --------
+    >>> from skcompress.learned._audio import mel_filterbank
+    >>> bank = mel_filterbank(256, 64, 8000)
+    >>> bank.shape, bool((bank.max(axis=1) > 0).all())
+    ((64, 129), True)
+    """
+    mel = 2595 * np.log10(1 + np.array([0.0, sample_rate / 2]) / 700)
+    edges = 700 * (10 ** (np.linspace(mel[0], mel[1], n_mels + 2) / 2595) - 1)
+    freqs = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    low, centre, high = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rise = (freqs - low) / np.maximum(centre - low, 1e-9)
+    fall = (high - freqs) / np.maximum(high - centre, 1e-9)
+    bank = np.maximum(0, np.minimum(rise, fall))
+    empty = bank.max(axis=1) == 0
+    bank[np.flatnonzero(empty), np.abs(freqs - centre[empty]).argmin(axis=1)] = 1.0
+    return bank.astype(np.float32)
+
+
+class WaveformLoss(nn.Module):
+    """Waveform MSE, multi-resolution STFT and mel distances, and the VQ commitment loss.
+
+    ``loss = waveform_weight * MSE + spectral_weight * sum_n (|S_n - S^_n| +
+    |log S_n - log S^_n|) + mel_weight * sum_m (|M_m - M^_m| + |log M_m -
+    log M^_m|) + commitment_weight * commitment``, with ``S_n`` the STFT
+    magnitudes at FFT sizes ``n_ffts`` and ``M_m`` the mel spectrograms
+    (``min(n_mels, m // 4)`` bands of the magnitudes, EnCodec's multi-scale
+    mel loss) at window sizes ``mel_windows`` (hops a quarter of the size;
+    means over bins and frames; logs floored at ``log_floor``), on the
+    module's (standardized) signals. Sizes longer than the signals are
+    skipped.
 
     Examples
     --------
@@ -46,44 +76,86 @@ class WaveformLoss(nn.Module):
     >>> round(float(loss), 4)                       # MSE 0.25 + 0.25 * commitment 0.2
     0.3
     >>> sorted(parts)
-    ['commitment', 'distortion', 'spectral']
-    >>> loss, parts = WaveformLoss()((X + torch.randn(2, 1, 256), torch.tensor(0.0)), X)
-    >>> bool(parts["spectral"] > 0)
-    True
+    ['commitment', 'distortion', 'mel', 'spectral']
+    >>> loss, parts = WaveformLoss(mel_weight=1.0)((X + torch.randn(2, 1, 256), 0.0 * loss), X)
+    >>> bool(parts["spectral"] > 0), bool(parts["mel"] > 0)
+    (True, True)
     """
 
-    def __init__(self, spectral_weight=1.0, commitment_weight=0.25, n_ffts=(64, 128, 256, 512)):
+    def __init__(
+        self,
+        spectral_weight=1.0,
+        commitment_weight=0.25,
+        n_ffts=(64, 128, 256, 512),
+        *,
+        waveform_weight=1.0,
+        mel_weight=0.0,
+        mel_windows=(32, 64, 128, 256, 512),
+        n_mels=64,
+        sample_rate=8000,
+        log_floor=1e-5,
+    ):
         super().__init__()
         self.spectral_weight = float(spectral_weight)
         self.commitment_weight = float(commitment_weight)
         self.n_ffts = tuple(int(n) for n in n_ffts)
+        self.waveform_weight = float(waveform_weight)
+        self.mel_weight = float(mel_weight)
+        self.mel_windows = tuple(int(n) for n in mel_windows)
+        self.n_mels = int(n_mels)
+        self.sample_rate = int(sample_rate)
+        self.log_floor = float(log_floor)
+        self._banks = {}
+
+    def _magnitudes(self, x_hat, x, n_fft):
+        window = torch.hann_window(n_fft, device=x.device)
+        both = torch.cat([x_hat[:, 0], x[:, 0]])
+        spectra = torch.stft(both, n_fft, n_fft // 4, window=window, return_complex=True).abs()
+        return spectra[: len(x)], spectra[len(x) :]
+
+    def _distance(self, a, b):
+        floor = self.log_floor
+        linear = torch.mean(torch.abs(a - b))
+        logs = torch.mean(torch.abs(torch.log(a + floor) - torch.log(b + floor)))
+        return linear + logs
 
     def spectral(self, x_hat, x):
         total = x.new_zeros(())
-        length = x.shape[-1]
         for n_fft in self.n_ffts:
-            if n_fft > length:
+            if n_fft <= x.shape[-1]:
+                total = total + self._distance(*self._magnitudes(x_hat, x, n_fft))
+        return total
+
+    def mel(self, x_hat, x):
+        total = x.new_zeros(())
+        for n_fft in self.mel_windows:
+            if n_fft > x.shape[-1]:
                 continue
-            window = torch.hann_window(n_fft, device=x.device)
-            spectra = [
-                torch.stft(s[:, 0], n_fft, n_fft // 4, window=window, return_complex=True).abs()
-                for s in (x_hat, x)
-            ]
-            linear = torch.mean(torch.abs(spectra[0] - spectra[1]))
-            logs = torch.mean(
-                torch.abs(torch.log(spectra[0] + 1e-5) - torch.log(spectra[1] + 1e-5))
-            )
-            total = total + linear + logs
+            key = (n_fft, x.device)
+            if key not in self._banks:
+                bank = mel_filterbank(n_fft, min(self.n_mels, n_fft // 4), self.sample_rate)
+                self._banks[key] = torch.from_numpy(bank).to(x.device)
+            bank = self._banks[key]
+            a, b = (bank @ m for m in self._magnitudes(x_hat, x, n_fft))
+            total = total + self._distance(a, b)
         return total
 
     def forward(self, y_pred, X):
         x_hat, commitment = y_pred
+        zero = x_hat.new_zeros(())
         distortion = torch.mean((x_hat - X) ** 2)
-        spectral = self.spectral(x_hat, X) if self.spectral_weight else x_hat.new_zeros(())
-        loss = distortion + self.spectral_weight * spectral + self.commitment_weight * commitment
+        spectral = self.spectral(x_hat, X) if self.spectral_weight else zero
+        mel = self.mel(x_hat, X) if self.mel_weight else zero
+        loss = (
+            self.waveform_weight * distortion
+            + self.spectral_weight * spectral
+            + self.mel_weight * mel
+            + self.commitment_weight * commitment
+        )
         parts = {
             "distortion": distortion.detach(),
             "spectral": spectral.detach(),
+            "mel": mel.detach(),
             "commitment": commitment.detach(),
         }
         return loss, parts
@@ -106,14 +178,21 @@ class SoundStreamCodec(LearnedCodec):
         1. ``pretrain_epochs`` of the autoencoder without quantization;
         2. the ResidualVQ's k-means on the latent frames of the training signals
            (at most 32768 frames);
-        3. ``max_epochs`` through the quantizer, its codebooks fixed: a
-           straight-through gradient to the encoder, a commitment loss pulling
-           the latents to their codewords and, with ``quantizer_dropout``, a
-           random number of stages per training signal.
+        3. ``max_epochs`` through the quantizer: a straight-through gradient
+           to the encoder, a commitment loss pulling the latents to their
+           codewords and, with ``quantizer_dropout``, a random number of
+           stages per training signal. With ``ema_decay`` the codebooks follow
+           the encoder, stage by stage: moving averages of the residuals
+           coded by each codeword, dead codewords (unused ``reseed_after``
+           batches in a row) re-seeded with random residuals of the batch
+           (SoundStream, EnCodec); the fitted ``quantizer_`` then takes the
+           learned codebooks.
 
-        The loss is the waveform MSE plus ``spectral_weight`` times a
-        multi-resolution STFT distance (linear and log magnitudes) on signals
-        standardized by their training deviation; there is no adversarial loss.
+        The loss (:class:`WaveformLoss`) is ``waveform_weight`` times the
+        waveform MSE plus ``spectral_weight`` times a multi-resolution STFT
+        distance and ``mel_weight`` times a multi-scale mel distance (linear
+        and log magnitudes both), on signals standardized by their training
+        deviation; there is no adversarial loss.
 
         Parameters
         ----------
@@ -132,9 +211,19 @@ class SoundStreamCodec(LearnedCodec):
         beam_size : int in [1, 1024], default=4
             Beam of the ResidualVQ's encoder.
         spectral_weight : float, default=1.0
-            Weight of the multi-resolution spectral distance.
+            Weight of the multi-resolution STFT distance (FFT sizes 64 to 512).
+        mel_weight : float, default=1.0
+            Weight of the multi-scale mel distance (windows 32 to 512, up to
+            64 bands).
+        waveform_weight : float, default=0.1
+            Weight of the waveform MSE.
         commitment_weight : float, default=0.25
             Weight of the commitment loss of step 3.
+        ema_decay : float in [0, 1) or None, default=0.99
+            Decay of the codebooks' moving averages in step 3. None: the
+            k-means codebooks stay fixed.
+        reseed_after : int, default=8
+            Batches without a residual after which a codeword is re-seeded.
         pretrain_epochs : int, default=5
             Epochs of step 1.
         sample_rate : int, default=8000
@@ -166,7 +255,8 @@ class SoundStreamCodec(LearnedCodec):
             ``(length,)`` of the training signals.
         net_ : skorch.NeuralNet
             The trained skorch net (``net_.history``: loss, distortion, spectral
-            distance and commitment per epoch, both training steps).
+            distance, mel distance and commitment per epoch, both training
+            steps).
         history : skorch.history.History
             ``net_.history`` (None before ``fit``).
     {fitted}
@@ -203,7 +293,7 @@ class SoundStreamCodec(LearnedCodec):
         3200.0
     """
 
-    _loss_parts = ("distortion", "spectral", "commitment")
+    _loss_parts = ("distortion", "spectral", "mel", "commitment")
     _parameter_constraints = {
         **_CODEC_CONSTRAINTS,
         "n_stages": [Interval(Integral, 1, MAX_STAGES, closed="both")],
@@ -214,7 +304,11 @@ class SoundStreamCodec(LearnedCodec):
         "quantizer_dropout": ["boolean"],
         "beam_size": [Interval(Integral, 1, MAX_BEAM_SIZE, closed="both")],
         "spectral_weight": [Interval(Real, 0, None, closed="left")],
+        "mel_weight": [Interval(Real, 0, None, closed="left")],
+        "waveform_weight": [Interval(Real, 0, None, closed="left")],
         "commitment_weight": [Interval(Real, 0, None, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
+        "reseed_after": [Interval(Integral, 1, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "sample_rate": [Interval(Integral, 1, None, closed="left")],
         "patch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -232,7 +326,11 @@ class SoundStreamCodec(LearnedCodec):
         quantizer_dropout=True,
         beam_size=4,
         spectral_weight=1.0,
+        mel_weight=1.0,
+        waveform_weight=0.1,
         commitment_weight=0.25,
+        ema_decay=0.99,
+        reseed_after=8,
         pretrain_epochs=5,
         sample_rate=8000,
         patch_size=None,
@@ -256,7 +354,11 @@ class SoundStreamCodec(LearnedCodec):
         self.quantizer_dropout = quantizer_dropout
         self.beam_size = beam_size
         self.spectral_weight = spectral_weight
+        self.mel_weight = mel_weight
+        self.waveform_weight = waveform_weight
         self.commitment_weight = commitment_weight
+        self.ema_decay = ema_decay
+        self.reseed_after = reseed_after
         self.pretrain_epochs = pretrain_epochs
         self.sample_rate = sample_rate
         self.patch_size = patch_size
@@ -314,13 +416,21 @@ class SoundStreamCodec(LearnedCodec):
 
     def _build_module(self):
         return SoundStreamNet(
-            self.channels, tuple(self.strides), self.latent_dim, self.quantizer_dropout
+            self.channels,
+            tuple(self.strides),
+            self.latent_dim,
+            self.quantizer_dropout,
+            ema_decay=self.ema_decay,
+            reseed_after=self.reseed_after,
         )
 
     def _criterion(self):
         return WaveformLoss, {
             "spectral_weight": self.spectral_weight,
             "commitment_weight": self.commitment_weight,
+            "waveform_weight": self.waveform_weight,
+            "mel_weight": self.mel_weight,
+            "sample_rate": self.sample_rate,
         }
 
     def _prepare_module_for_state(self, module, state):
@@ -380,7 +490,13 @@ class SoundStreamCodec(LearnedCodec):
         ).fit(frames)
         self.net_.module_.set_codebooks(self.quantizer_.codebooks_)
         self._train(Z, reset=False, epochs=self.max_epochs)
+        # the quantizer codes with the codebooks that the decoder learned with
+        self.quantizer_.codebooks_ = self.net_.module_.codebooks.cpu().numpy()
         codes = self.quantizer_.transform(self._latents(Z)).astype(np.int32)
+        usage = [
+            np.bincount(codes[:, s], minlength=self.codebook_size) for s in range(self.n_stages)
+        ]
+        self.quantizer_._set_usage(np.stack(usage).astype(np.int64))
         self.entropy_models_ = [
             CategoricalEntropyModel().fit(codes[:, : k + 1]) for k in range(self.n_stages)
         ]

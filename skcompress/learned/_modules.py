@@ -441,10 +441,17 @@ class SoundStreamNet(nn.Module):
 
     Without codebooks (:meth:`set_codebooks` not called) the latents pass
     unquantized: the autoencoder is pre-trained that way, then the codebooks
-    of a fitted :class:`~skcompress.ResidualVQ` are installed (fixed) and
-    training goes on through the quantizer with a straight-through gradient
-    and a commitment loss. ``quantizer_dropout`` decodes each training signal
-    with a random number of stages, so one model serves every bitrate.
+    of a fitted :class:`~skcompress.ResidualVQ` are installed and training
+    goes on through the quantizer with a straight-through gradient and a
+    commitment loss. ``quantizer_dropout`` decodes each training signal with
+    a random number of stages, so one model serves every bitrate.
+
+    With ``ema_decay``, the codebooks follow the encoder in training, stage
+    by stage (SoundStream, EnCodec): every codeword is the exponential moving
+    average (``ema_decay``) of the residuals assigned to it, counts
+    Laplace-smoothed, and a codeword that no residual chose in
+    ``reseed_after`` consecutive batches is re-seeded with a random residual
+    of the batch. ``ema_decay=None``: the installed codebooks stay fixed.
 
     Examples
     --------
@@ -455,25 +462,62 @@ class SoundStreamNet(nn.Module):
     (torch.Size([2, 1, 40]), 0.0)
     """
 
-    def __init__(self, channels, strides, latent_dim, quantizer_dropout=True):
+    def __init__(
+        self, channels, strides, latent_dim, quantizer_dropout=True, ema_decay=None, reseed_after=8
+    ):
         super().__init__()
         self.encoder = SoundStreamEncoder(channels, strides, latent_dim)
         self.decoder = SoundStreamDecoder(channels, strides, latent_dim)
         self.quantizer_dropout = bool(quantizer_dropout)
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.reseed_after = int(reseed_after)
         self.register_buffer("codebooks", torch.zeros(0, 0, latent_dim))
+        self.register_buffer("ema_counts", torch.zeros(0, 0))
+        self.register_buffer("ema_sums", torch.zeros(0, 0, latent_dim))
+        self.register_buffer("idle", torch.zeros(0, 0, dtype=torch.long))
 
     def set_codebooks(self, codebooks):
-        """Install ``(n_stages, codebook_size, latent_dim)`` codebooks (a buffer, not trained)."""
-        self.codebooks = torch.as_tensor(np.asarray(codebooks), dtype=torch.float32).to(
-            self.codebooks.device
-        )
+        """Install ``(n_stages, codebook_size, latent_dim)`` codebooks (buffers, not weights).
+
+        The moving averages restart from them, each codeword counting once.
+        """
+        device = self.codebooks.device
+        books = torch.as_tensor(np.asarray(codebooks), dtype=torch.float32).to(device)
+        self.codebooks = books.clone()
+        self.ema_counts = torch.ones(books.shape[:2], device=device)
+        self.ema_sums = books.clone()
+        self.idle = torch.zeros(books.shape[:2], dtype=torch.long, device=device)
+
+    @torch.no_grad()
+    def _follow(self, s, residual, labels):
+        """EMA update of stage ``s`` from the batch's residuals, then dead codes re-seeded."""
+        K = self.codebooks.shape[1]
+        decay = self.ema_decay
+        counts = torch.bincount(labels, minlength=K).to(residual.dtype)
+        sums = torch.zeros_like(self.ema_sums[s]).index_add_(0, labels, residual)
+        self.ema_counts[s].mul_(decay).add_(counts, alpha=1 - decay)
+        self.ema_sums[s].mul_(decay).add_(sums, alpha=1 - decay)
+        total = self.ema_counts[s].sum()
+        smoothed = (self.ema_counts[s] + 1e-5) / (total + K * 1e-5) * total
+        self.codebooks[s] = self.ema_sums[s] / smoothed[:, None]
+        self.idle[s] += 1
+        self.idle[s][counts > 0] = 0
+        dead = torch.nonzero(self.idle[s] >= self.reseed_after)[:, 0]
+        if dead.numel():
+            picked = residual[torch.randint(0, len(residual), (dead.numel(),))]
+            self.codebooks[s, dead] = picked
+            self.ema_sums[s, dead] = picked
+            self.ema_counts[s, dead] = 1.0
+            self.idle[s, dead] = 0
 
     def quantize(self, z, n_stages=None):
         """Greedy residual quantization of ``(n, latent_dim, frames)``: partial sums per stage.
 
         Returns the quantized latents after ``n_stages`` stages (all when
         None); in training mode with ``quantizer_dropout``, each signal gets
-        its own random number of stages.
+        its own random number of stages, and with ``ema_decay`` every stage's
+        codebook moves towards the residuals it coded (all stages, all
+        signals).
         """
         S = self.codebooks.shape[0]
         n, D, T = z.shape
@@ -481,10 +525,14 @@ class SoundStreamNet(nn.Module):
         residual = vectors
         partial = []
         total = torch.zeros_like(vectors)
+        follow = self.training and self.ema_decay is not None
         for s in range(S):
             book = self.codebooks[s]
             distance = (residual**2).sum(1, keepdim=True) - 2 * residual @ book.T
-            chosen = book[(distance + (book**2).sum(1)).argmin(dim=1)]
+            labels = (distance + (book**2).sum(1)).argmin(dim=1)
+            chosen = book[labels]  # a copy: the update below rewrites the book
+            if follow:
+                self._follow(s, residual.detach(), labels)
             total = total + chosen
             residual = residual - chosen
             partial.append(total)
