@@ -4,7 +4,7 @@ The rate-accuracy frontier of speech: spoken digits from MDCT symbols and RVQ co
 
 The audio counterpart of the MNIST frontier: how many bits per second of
 speech a classifier needs to tell the ten spoken digits apart, when it learns
-from what a codec sends instead of from the waveform. Two codec routes:
+from what a codec sends instead of from the waveform. Three codec routes:
 
 * MP3's and Opus' transform, the MDCT (256-sample frames, 50% overlap, 128
   bins at 8 kHz), its coefficients quantized with one uniform step
@@ -12,12 +12,20 @@ from what a codec sends instead of from the waveform. Two codec routes:
   with log-magnitude companding;
 * SoundStream's quantizer, ``ResidualVQ`` codes of every MDCT frame (one code
   of 64 codewords per stage and frame), read as tokens by
-  ``CodeEmbeddingClassifier``.
+  ``CodeEmbeddingClassifier``;
+* a whole codec, ``CELTCodec`` (Opus' CELT layer: coded band energies and
+  pyramid-VQ shapes of 20 ms MDCT frames) at 2, 4, 8 and 16 kbit/s, its
+  symbols (silence flag, coarse and fine band energies, pulses of each
+  frame) read by ``MDCTNetClassifier``, every symbol position a channel.
+  ``benchmarks/bench_learning.py`` reads them, and ``MP3Codec``'s symbols
+  the same way (its rate and distortion loops take too long for this
+  gallery), on all the clips.
 
 The baseline, drawn as a line, is the same network on a log spectrogram of
 the 16-bit PCM waveform (128 kbit/s). Rates are the payload of real
 bitstreams (:class:`~skcompress.codecs.Codec`, fitted on the training
-clips, coding the test clips); every clip lasts one second, so bits per clip
+clips, coding the test clips; ``CELTCodec``'s own bitstreams, header
+included); every clip lasts one second, so bits per clip
 are bits per second. The test voices are unseen: the split holds out whole
 voices (the ``settings`` field without speed and pitch), as
 ``benchmarks/bench_learning.py`` does with more clips and epochs.
@@ -28,7 +36,7 @@ from scipy.signal import stft
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skcompress import MDCT, PerceptualQuantizer, ResidualVQ
+from skcompress import MDCT, CELTCodec, PerceptualQuantizer, ResidualVQ
 from skcompress.codecs import Codec
 from skcompress.datasets import load_spoken_digits
 from skcompress.nets import CodeEmbeddingClassifier, MDCTNetClassifier
@@ -105,11 +113,25 @@ for stages in (1, 2, 4):
     rvq_points.append((f"{stages}x64", bits, accuracy))
 
 # %%
+# The symbols of a whole codec: CELT
+# ----------------------------------
+# The codec learns its energy model from every fifth training clip (to keep
+# the example quick), the network from the symbols of all of them.
+celt_points = []
+for kbps in (2, 4, 8, 16):
+    codec = CELTCodec(kbps, sample_rate=8000, full_scale=32768).fit(X_train[::5])
+    classifier = MDCTNetClassifier(compand="log", **training)
+    classifier.fit(codec.transform(X_train), y_train)
+    bits = np.mean([8 * len(s) for s in codec.compress(X_test)])
+    accuracy = classifier.score(codec.transform(X_test), y_test)
+    celt_points.append((f"{kbps} kbit/s", bits, accuracy))
+
+# %%
 # The table and the picture
 # -------------------------
 print(f"{'code':<18}{'kbit/s':>8}{'accuracy':>10}")
 print(f"{'PCM spectrogram':<18}{128.0:>8.1f}{baseline_accuracy:>10.1%}")
-for family, points in (("MDCT", mdct_points), ("RVQ", rvq_points)):
+for family, points in (("MDCT", mdct_points), ("RVQ", rvq_points), ("CELT", celt_points)):
     for name, bits, accuracy in points:
         print(f"{family + ' ' + name:<18}{bits / 1000:>8.2f}{accuracy:>10.1%}")
 
@@ -118,6 +140,7 @@ if plt is not None:
     for label, points in (
         ("MDCT symbols + MDCTNet", mdct_points),
         ("RVQ codes + CodeEmbedding", rvq_points),
+        ("CELTCodec symbols + MDCTNet", celt_points),
     ):
         rates = [p[1] / 1000 for p in points]
         ax.plot(rates, [p[2] for p in points], "o-", label=label)
@@ -133,7 +156,7 @@ if plt is not None:
         baseline_accuracy, color="k", ls="--", lw=1, label="PCM log spectrogram (128 kbit/s)"
     )
     ax.set_xscale("log")
-    ax.set_xlabel("kbit per second of speech (coded payload)")
+    ax.set_xlabel("kbit per second of speech (coded)")
     ax.set_ylabel("accuracy on unseen voices")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)

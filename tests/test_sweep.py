@@ -161,3 +161,52 @@ def test_folder_of_mixed_sizes_asks_for_size(tmp_path):
     _write_images(tmp_path / "b", 1, 20, 0)
     with pytest.raises(ValueError, match="pass --size"):
         load_sweep_data(tmp_path)
+
+
+@pytest.mark.parametrize("codec", ["mp3", "celt"])
+def test_audio_codec_sweeps_bitrates_through_the_codecs_own_bitstreams(codec, capsys):
+    from skcompress import CELTCodec, MP3Codec
+
+    make = MP3Codec if codec == "mp3" else CELTCodec
+    X = load_sweep_data("spoken-digits", n_samples=8)[0]
+    coarse, fine = run_sweep(
+        X, codec=codec, kind="distortion", values=[4.0, 16.0], progress=None, stream=None
+    )
+    halves = X[0::2], X[1::2]
+    bits, mse = [], []
+    for coded, other in (halves, halves[::-1]):
+        model = make(4.0, sample_rate=8000, full_scale=32768).fit(other)
+        strings = model.compress(coded)
+        bits.append(np.mean([8 * len(s) for s in strings]))
+        mse.append(np.mean((model.decompress(strings) - coded) ** 2))
+    assert coarse["bits_per_sample"] == pytest.approx(np.mean(bits))
+    assert coarse["mse"] == pytest.approx(np.mean(mse))
+    assert coarse["bits_per_value"] == pytest.approx(np.mean(bits) / 8000)
+    # 1 s clips: bits per clip are bits per second; neither codec spends more than its target
+    # (+ its header); MP3Codec falls short on the silence of the spoken digits
+    for row, kbps in ((coarse, 4.0), (fine, 16.0)):
+        assert 0.5 * kbps * 1000 < row["bits_per_sample"] <= kbps * 1000 * 1.05 + 64
+    assert coarse["snr"] < fine["snr"]
+    with pytest.raises(SystemExit):
+        main(["sweep", "--data", "spoken-digits", "--codec", codec, "--values", "0"])
+    assert f"--values for {codec} must be > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sweep", "--codec", codec, "--values", "8"])
+    assert f"codec {codec!r} takes 1-D signals (n, length)" in capsys.readouterr().err
+
+
+def test_celt_rate_accuracy_sweep_codes_held_out_clips_with_codecs_fitted_on_the_rest():
+    from sklearn.model_selection import StratifiedKFold
+
+    from skcompress import CELTCodec
+
+    X, y, _ = load_sweep_data("spoken-digits", n_samples=12)
+    kwargs = dict(codec="celt", values=[8.0], cv=2, progress=None, stream=None)
+    (row,) = run_sweep(X, y, baseline=False, **kwargs)
+    assert row["setting"] == "target kbit/s 8.0"
+    bits = []
+    for train, test in StratifiedKFold(2, shuffle=True, random_state=0).split(X, y):
+        codec = CELTCodec(8.0, sample_rate=8000, full_scale=32768).fit(X[train])
+        bits.append(np.mean([8 * len(s) for s in codec.compress(X[test])]))
+    assert row["bits_per_sample"] == pytest.approx(np.mean(bits))
+    assert row["bits_per_value"] == pytest.approx(np.mean(bits) / 8000)

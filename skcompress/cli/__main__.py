@@ -86,6 +86,7 @@ def _add_sweep(commands):
         "sweep",
         help="rate-accuracy or rate-distortion sweep of a codec on embedded data or a folder",
         description="Sweep one setting of a codec (the IJG quality of the JPEG path, the "
+        "target kbit/s of MP3Codec and CELTCodec, the "
         "quantization step of the wavelet or MDCT path). Rate-accuracy: cross-validated "
         "accuracy of StandardScaler + LogisticRegression after the codec, beside the bits of "
         "the held-out signals really coded. Rate-distortion: bits, PSNR, SNR and SSIM of every "
@@ -95,7 +96,8 @@ def _add_sweep(commands):
         "a warning that names them.",
         epilog="examples: skcompress sweep --data mnist --n-samples 1000;  skcompress sweep "
         "--data photographs --codec wavelet --plot rd.png;  skcompress sweep --data "
-        "spoken-digits --codec mdct --kind distortion --n-samples 100;  skcompress sweep "
+        "spoken-digits --codec mdct --kind distortion --n-samples 100;  skcompress sweep --data "
+        "spoken-digits --codec celt --values 2 4 8 16;  skcompress sweep "
         "--data ./my_images --size 128 --csv sweep.csv (sub-folders are classes)",
     )
     sweep.add_argument(
@@ -110,8 +112,9 @@ def _add_sweep(commands):
         choices=sorted(CODECS),
         default=None,
         help="jpeg (JPEGCodec over IJG qualities, context-coded), jpeg2000 (JPEG2000Codec over "
-        "target bits per pixel), hevc (HEVCIntraCodec over QPs), wavelet (CDF 9/7 + deadzone "
-        "quantizer over steps) or mdct (audio; uniform steps); default: mdct for "
+        "target bits per pixel), hevc (HEVCIntraCodec over QPs), mp3 (audio; MP3Codec over "
+        "target kbit/s), celt (audio; CELTCodec over target kbit/s), wavelet (CDF 9/7 + "
+        "deadzone quantizer over steps) or mdct (audio; uniform steps); default: mdct for "
         "spoken-digits, jpeg otherwise",
     )
     sweep.add_argument(
@@ -127,7 +130,7 @@ def _add_sweep(commands):
         nargs="+",
         metavar="V",
         help="settings to sweep (qualities 1..100 for jpeg, bits per pixel > 0 for jpeg2000, "
-        "QPs 0..51 for hevc, steps > 0 otherwise)",
+        "QPs 0..51 for hevc, kbit/s > 0 for mp3 and celt, steps > 0 otherwise)",
     )
     sweep.add_argument("--n-samples", type=int, default=None, help="use the first N samples")
     sweep.add_argument(

@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
-from ..codecs import HEVCIntraCodec, JPEG2000Codec, JPEGCodec
+from ..codecs import CELTCodec, HEVCIntraCodec, JPEG2000Codec, JPEGCodec, MP3Codec
 from ..quantization import PerceptualQuantizer
 from ..transforms import MDCT, WaveletTransform
 from ._demo import N_COEFFICIENTS, _progress
@@ -55,6 +55,26 @@ CODECS = {
         steps=lambda: [HEVCIntraCodec()],
         accuracy_steps=lambda: [HEVCIntraCodec()],
         coder="HEVCIntraCodec (adaptive binary range coder)",
+    ),
+    "mp3": dict(
+        signal="audio",
+        param="mp3codec__bitrate",
+        values=(2.0, 4.0, 8.0, 16.0),
+        label="target kbit/s",
+        # MP3's loops as one step (8 kHz: MPEG-2.5's bands), its own bitstreams; int16 samples
+        steps=lambda: [MP3Codec(sample_rate=8000, full_scale=32768)],
+        accuracy_steps=lambda: [MP3Codec(sample_rate=8000, full_scale=32768)],
+        coder="MP3Codec (Layer III loops, range coded)",
+    ),
+    "celt": dict(
+        signal="audio",
+        param="celtcodec__bitrate",
+        values=(2.0, 4.0, 8.0, 16.0),
+        label="target kbit/s",
+        # CELT as one step: band energies, allocation, PVQ shapes, its own bitstreams
+        steps=lambda: [CELTCodec(sample_rate=8000, full_scale=32768)],
+        accuracy_steps=lambda: [CELTCodec(sample_rate=8000, full_scale=32768)],
+        coder="CELTCodec (range coded)",
     ),
     "wavelet": dict(
         signal="image",
@@ -240,19 +260,22 @@ def run_sweep(
     ----------
     X : ndarray
         Images ``(n, H, W)`` for "jpeg", "jpeg2000", "hevc" and "wavelet", 1-D signals
-        ``(n, length)`` for "mdct".
+        ``(n, length)`` for "mdct", "mp3" and "celt" (int16 samples at 8 kHz for "mp3"
+        and "celt").
     y : ndarray or None
         Labels, needed for ``kind="accuracy"``.
-    codec : {"jpeg", "jpeg2000", "hevc", "wavelet", "mdct"}
+    codec : {"jpeg", "jpeg2000", "hevc", "mp3", "celt", "wavelet", "mdct"}
         The codec: :class:`~skcompress.JPEGCodec` (its symbols coded by its
         own context model; 16 coefficients per block for a classifier),
         :class:`~skcompress.JPEG2000Codec` (its own bitstreams; a classifier
         reads its subbands), :class:`~skcompress.HEVCIntraCodec` (its own
-        bitstreams; a classifier reads its levels and maps), or a transform
+        bitstreams; a classifier reads its levels and maps),
+        :class:`~skcompress.MP3Codec` or :class:`~skcompress.CELTCodec` (their
+        own bitstreams; a classifier reads their symbols), or a transform
         and quantizer coded by :class:`~skcompress.codecs.Codec`. The
         parameter swept is the IJG quality for "jpeg", the target bits per
-        pixel for "jpeg2000", the QP for "hevc" and a uniform quantization
-        step otherwise.
+        pixel for "jpeg2000", the QP for "hevc", the target kbit/s for "mp3"
+        and "celt" and a uniform quantization step otherwise.
     kind : {"auto", "accuracy", "distortion"}
         "auto": "accuracy" when there are labels.
     values : sequence or None
