@@ -154,7 +154,7 @@ class CELTCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skcompress.codecs._celt_codec import CELTCodec
+    >>> from skcompress import CELTCodec
     >>> t = np.arange(4000) / 8000
     >>> rng = np.random.default_rng(0)
     >>> X = 0.3 * np.sin(2 * np.pi * rng.uniform(200, 2000, (8, 1)) * t)

@@ -155,7 +155,7 @@ class JPEG2000Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skcompress.codecs import JPEG2000Codec
+    >>> from skcompress import JPEG2000Codec
     >>> y, x = np.mgrid[:40, :50]
     >>> rgb = np.stack([4 * x, 5 * y, 2 * (x + y)], axis=-1).astype(np.uint8)[None]
     >>> lossless = JPEG2000Codec(wavelet="cdf53", levels=3).fit(rgb)
