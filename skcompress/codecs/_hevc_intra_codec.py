@@ -15,6 +15,7 @@ from .._core._structure import Structure, read_structure, refuse, with_structure
 from ..entropy._coder import KIND_HEVC, fingerprint, pack, unpack
 from ..transforms._color import _triangle
 from . import _hevc_intra as _hevc
+from ._image_rate import image_rate
 
 #: Values per 4x4 unit of gray images: 16 coefficients, then the maps.
 _K = 16 + len(_hevc.MAPS)
@@ -338,14 +339,7 @@ class HEVCIntraCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             included), ``bits_per_pixel`` and ``bits_per_value`` (the same
             per pixel of the image).
         """
-        sizes = np.array([8 * len(s) for s in self.compress(X)])
-        bits = float(sizes.mean()) if len(sizes) else 0.0
-        H, W = self._spatial
-        return {
-            "bits_per_sample": bits,
-            "bits_per_pixel": bits / (H * W),
-            "bits_per_value": bits / (H * W),
-        }
+        return image_rate(self.compress(X), self._spatial)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the symbols: unit row and column, then ``k0``..``k15`` or a map.

@@ -27,6 +27,7 @@ from ._ebcot import (
 )
 from ._ebcot_kernel import dwt as _kernel_dwt
 from ._ebcot_kernel import pixels as _kernel_pixels
+from ._image_rate import image_rate
 
 #: First byte of a bitstream of this codec (format 2, kind 10).
 _FORMAT = 0x2A
@@ -454,14 +455,7 @@ class JPEG2000Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             ``bits_per_pixel`` and its synonym ``bits_per_value`` (the same
             over ``H * W``, whatever the channels).
         """
-        sizes = np.array([8 * len(s) for s in self.compress(X)], dtype=np.float64)
-        bits = float(sizes.mean()) if len(sizes) else 0.0
-        H, W = self._spatial
-        return {
-            "bits_per_sample": bits,
-            "bits_per_pixel": bits / (H * W),
-            "bits_per_value": bits / (H * W),
-        }
+        return image_rate(self.compress(X), self._spatial)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the symbols: channel, subband, row and column, e.g. ``Y_L5_LL_r0_c0``.

@@ -17,6 +17,7 @@ from ..entropy import BlockContextModel
 from ..entropy._coder import read_varint, varint
 from ..io import read_jpeg_coefficients, write_jpeg_coefficients_batch
 from ..quantization._tables import JPEG_CHROMA, JPEG_LUMA, ijg_scale
+from ._image_rate import image_rate
 from ._libjpeg import jpeg_component_views, jpeg_decode, jpeg_encode
 
 #: (vertical, horizontal) sampling factors of Y for each subsampling; Cb and Cr have (1, 1).
@@ -472,14 +473,7 @@ class JPEGCodec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             uses): the same per pixel of the image (``H * W``, whatever the
             channels).
         """
-        sizes = np.array([8 * len(s) for s in self.compress(X, progressive=progressive)])
-        bits = float(sizes.mean()) if len(sizes) else 0.0
-        H, W = self._spatial
-        return {
-            "bits_per_sample": bits,
-            "bits_per_pixel": bits / (H * W),
-            "bits_per_value": bits / (H * W),
-        }
+        return image_rate(self.compress(X, progressive=progressive), self._spatial)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the symbols: component, block row and column, zig-zag index.
