@@ -1,5 +1,7 @@
 """Gain-shape symbols of pyramid vector quantization: modelled gains, uniform codewords."""
 
+import math
+
 import numpy as np
 
 from . import _coder
@@ -21,8 +23,10 @@ class GainShapeModel(EntropyModel):
 
     Parameters
     ----------
-    codebook_size : int
+    codebook_size : int or sequence of int
         ``V(N, K)``, the number of codewords (``PyramidVQ.codebook_size_``).
+        A sequence gives one size per band, as a banded ``PyramidVQ`` has
+        them: vector ``j`` of a sample has size ``codebook_size[j % B]``.
 
     Attributes
     ----------
@@ -45,6 +49,14 @@ class GainShapeModel(EntropyModel):
     >>> strings = model.compress(symbols[40:])
     >>> bool(np.all(model.decompress(strings) == symbols[40:]))
     True
+
+    A banded ``PyramidVQ`` (a K per band, so a codebook size per band):
+
+    >>> banded = PyramidVQ(bands=[0, 4, 16], pulses=[6, 3]).fit(X[:, :16])
+    >>> S = banded.transform(X[:, :16])
+    >>> model = GainShapeModel(banded.codebook_size_).fit(S[:40])
+    >>> bool(np.all(model.decompress(model.compress(S[40:])) == S[40:]))
+    True
     """
 
     _kind = _coder.KIND_PYRAMID
@@ -66,12 +78,13 @@ class GainShapeModel(EntropyModel):
         -------
         self : GainShapeModel
         """
-        size = self.codebook_size
-        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)):
-            raise ValueError(f"GainShapeModel: codebook_size must be an int >= 1; got {size!r}.")
-        if size < 1:
-            raise ValueError(f"GainShapeModel: codebook_size must be an int >= 1; got {size}.")
+        sizes = self._sizes()
         gains, _ = self._split(symbols, "fit")
+        if gains.shape[1] % len(sizes):
+            raise ValueError(
+                f"GainShapeModel.fit: {len(sizes)} codebook sizes (one per band) need a multiple "
+                f"of {len(sizes)} vectors per sample; got {gains.shape[1]}."
+            )
         self.n_vectors_ = gains.shape[1]
         self.gain_model_ = CategoricalEntropyModel().fit(gains)
         self._derived_changed()
@@ -112,6 +125,25 @@ class GainShapeModel(EntropyModel):
             np.frombuffer(str(self.codebook_size).encode(), np.uint8),
         )
 
+    def _sizes(self):
+        """The codebook sizes as a list of Python ints, one per band (checked)."""
+        size = self.codebook_size
+        sizes = list(size) if isinstance(size, (list, tuple, np.ndarray)) else [size]
+        for v in sizes:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(
+                    "GainShapeModel: codebook_size must be an int >= 1 or a non-empty sequence "
+                    f"of them (one per band); got {size!r}."
+                )
+        if not sizes:
+            raise ValueError("GainShapeModel: codebook_size is an empty sequence.")
+        return [int(v) for v in sizes]
+
+    def _bands(self):
+        """Per band: its vector columns' offset, digit alphabets, digit shifts and size."""
+        sizes = self._sizes()
+        return [(b, *_coder.index_digits(v), v) for b, v in enumerate(sizes)], len(sizes)
+
     def _split(self, symbols, name):
         S = np.asarray(symbols)
         if S.ndim != 2 or S.shape[1] % 2 or S.shape[1] == 0 or S.dtype.kind not in "iuO":
@@ -131,18 +163,23 @@ class GainShapeModel(EntropyModel):
                 f"GainShapeModel.{name}: gain symbols must be int64 integers."
             ) from None
         index = S[:, 1::2]
-        size = int(self.codebook_size)
+        sizes = self._sizes()
+        largest = max(sizes)
         if index.dtype == object:
             if not all(isinstance(v, (int, np.integer)) for v in index.ravel().tolist()):
                 raise ValueError(f"GainShapeModel.{name}: codeword indices must be integers.")
-            if size < _INT64_LIMIT:
+            if largest < _INT64_LIMIT:
                 index = index.astype(np.int64)
         coded = gains > 0
-        if index.size and (np.any(index[coded] < 0) or np.any(index[coded] >= size)):
-            raise ValueError(
-                f"GainShapeModel.{name}: codeword indices must lie in [0, {size}) "
-                f"(codebook_size); got one outside."
-            )
+        if index.size and index.shape[1] % len(sizes) == 0:
+            column_size = np.resize(np.array(sizes, dtype=object), index.shape[1])
+            limit = column_size if largest >= _INT64_LIMIT else column_size.astype(np.int64)
+            if np.any(index[coded] < 0) or np.any((index >= limit)[coded]):
+                bound = f"[0, {sizes[0]})" if len(sizes) == 1 else f"[0, V_b) (V = {sizes})"
+                raise ValueError(
+                    f"GainShapeModel.{name}: codeword indices must lie in {bound} "
+                    "(codebook_size); got one outside."
+                )
         if index.size and np.any(index[~coded] != 0):
             raise ValueError(
                 f"GainShapeModel.{name}: silent vectors (gain 0) carry codeword index 0."
@@ -166,22 +203,27 @@ class GainShapeModel(EntropyModel):
         self._check_fitted("compress")
         gains, index = self._split(symbols, "compress")
         segments, escapes = self.gain_model_._token_segments(gains)
-        sizes, shifts = _coder.index_digits(int(self.codebook_size))
-        tail = None
-        stream, column = np.nonzero(gains > 0)
-        if sizes and len(stream):
-            values = index[stream, column]
+        bands, B = self._bands()
+        streams, values, alphabets = [], [], []
+        for b, sizes, shifts, _ in bands:  # a stream's codewords band by band, in column order
+            if not sizes:
+                continue
+            stream, column = np.nonzero(gains[:, b::B] > 0)
+            chosen = index[:, b::B][stream, column]
             digits = [
-                np.asarray((values >> shift) & ((1 << (size - 1).bit_length()) - 1)).astype(
+                np.asarray((chosen >> shift) & ((1 << (size - 1).bit_length()) - 1)).astype(
                     np.int64
                 )
                 for size, shift in zip(sizes, shifts, strict=True)
             ]
-            tail = (
-                np.repeat(stream, len(sizes)),
-                np.stack(digits, axis=1).ravel(),
-                np.tile(np.asarray(sizes, dtype=np.int64), len(stream)),
-            )
+            streams.append(np.repeat(stream, len(sizes)))
+            values.append(np.stack(digits, axis=1).ravel() if len(stream) else np.zeros(0, int))
+            alphabets.append(np.tile(np.asarray(sizes, dtype=np.int64), len(stream)))
+        tail = None
+        if streams and sum(len(v) for v in streams):
+            stream = np.concatenate(streams)
+            order = np.argsort(stream, kind="stable")
+            tail = tuple(np.concatenate(a)[order] for a in (streams, values, alphabets))
         payloads = _coder.encode_streams(len(gains), segments, escapes, tail)
         return self._pack([2 * self.n_vectors_], payloads)
 
@@ -211,28 +253,30 @@ class GainShapeModel(EntropyModel):
             ``PyramidVQ.transform`` gives them.
         """
         payloads, _ = self._unpack_all(strings, shape, max_values)
-        size = int(self.codebook_size)
-        sizes, shifts = _coder.index_digits(size)
-        big = size >= _INT64_LIMIT
-        out = np.zeros((len(payloads), 2 * self.n_vectors_), dtype=object if big else np.int64)
+        bands, B = self._bands()
+        big = max(v for *_, v in bands) >= _INT64_LIMIT
+        kind = object if big else np.int64
+        out = np.zeros((len(payloads), 2 * self.n_vectors_), dtype=kind)
         read_gains = self.gain_model_._row_reader(self.n_vectors_)
         for i, payload in enumerate(payloads):
             reader = _coder.Reader(payload)
             gains = read_gains(reader)
-            coded = np.flatnonzero(gains > 0)
             out[i, 0::2] = gains
-            if sizes and len(coded):
+            for b, sizes, shifts, size in bands:
+                coded = b + B * np.flatnonzero(gains[b::B] > 0)
+                if not sizes or not len(coded):
+                    continue
                 digits = reader.uniform(np.tile(np.asarray(sizes, dtype=np.int64), len(coded)))
-                digits = digits.reshape(len(coded), len(sizes))
-                kind = object if big else np.int64
-                values = (digits.astype(kind) << np.asarray(shifts, dtype=kind)).sum(axis=1)
+                digits = digits.reshape(len(coded), len(sizes)).astype(kind)
+                values = (digits << np.asarray(shifts, dtype=kind)).sum(axis=1)
                 if values.max() >= size:
                     raise ValueError("decompress: a codeword index is out of range (corrupted).")
                 out[i, 2 * coded + 1] = values
         return out
 
     def code_lengths(self, symbols):
-        """Ideal bits of every sample: the gains' code lengths plus ``log2 V`` per codeword.
+        """Ideal bits of every sample: the gains' code lengths plus ``log2 V`` per codeword
+        (``V`` of its band).
 
         Parameters
         ----------
@@ -245,4 +289,5 @@ class GainShapeModel(EntropyModel):
         self._check_fitted("code_lengths")
         gains, _ = self._split(symbols, "code_lengths")
         bits = self.gain_model_.code_lengths(gains).sum(axis=1)
-        return bits + np.log2(float(self.codebook_size)) * (gains > 0).sum(axis=1)
+        per_vector = np.resize([math.log2(v) for v in self._sizes()], gains.shape[1])
+        return bits + ((gains > 0) * per_vector).sum(axis=1)

@@ -56,3 +56,48 @@ def test_bad_symbols_are_refused():
         model.compress(np.array([[1, 3]]))
     with pytest.raises(ValueError, match="codebook_size must be an int"):
         GainShapeModel(2.5).fit(np.array([[1, 0]]))
+
+
+def test_a_codebook_size_per_band_codes_a_banded_pyramid_vq_exactly():
+    from skcompress import MDCT
+    from skcompress.codecs import Codec
+    from skcompress.quantization import PyramidVQ
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 48))
+    # a band with one codeword (K = 0), one of int64 sizes and one beyond int64
+    pvq = PyramidVQ(bands=[0, 4, 16, 48], pulses=[6, 0, 400]).fit(X)
+    S = pvq.transform(X)
+    assert pvq.codebook_size_[1] == 1 and pvq.codebook_size_[2] > 2**63
+    model = GainShapeModel(pvq.codebook_size_).fit(S[:40])
+    strings = model.compress(S[40:])
+    assert np.all(model.decompress(strings) == S[40:])
+    # payloads within a few bytes of the estimate: gains plus log2 V_b per coded band
+    gains = np.asarray(S[40:, 0::2], dtype=np.int64)
+    assert np.all(gains[:, 1] > 0)
+    per_band = np.log2([float(v) for v in pvq.codebook_size_])
+    expected = model.gain_model_.code_lengths(gains).sum(axis=1)
+    expected += ((gains > 0) * np.resize(per_band, gains.shape[1])).sum(axis=1)
+    np.testing.assert_allclose(model.code_lengths(S[40:]), expected)
+    header = model.header_bits(S[40:].shape[1:])
+    bits = 8 * np.array([len(s) for s in strings])
+    assert np.all(bits - header <= model.code_lengths(S[40:]) + 16)
+    with pytest.raises(ValueError, match=r"\[0, V_b\)"):
+        bad = S[40:].copy()
+        bad[0, 1] = pvq.codebook_size_[0]
+        model.compress(bad)
+    with pytest.raises(ValueError, match="multiple of 3 vectors"):
+        GainShapeModel(pvq.codebook_size_).fit(S[:, :4])
+    with pytest.raises(ValueError, match="codebook_size must be an int"):
+        GainShapeModel([4, 0]).fit(S[:, :4])
+    # Codec picks the model for a banded PyramidVQ after an MDCT
+    signals = rng.normal(size=(20, 800))
+    mdct = MDCT(frame_length=64).fit(signals)
+    banded = PyramidVQ(bands=[0, 4, 8, 16, 32], pulses=[8, 6, 4, 2]).fit(mdct.transform(signals))
+    codec = Codec([mdct, banded]).fit(signals)
+    assert isinstance(codec.model_, GainShapeModel)
+    decoded = codec.decompress(codec.compress(signals[:3]))
+    direct = mdct.inverse_transform(
+        banded.inverse_transform(banded.transform(mdct.transform(signals[:3])))
+    )
+    np.testing.assert_array_equal(decoded, direct)
