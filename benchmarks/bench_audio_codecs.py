@@ -11,8 +11,8 @@ Signals, 1 s at 8 kHz, int16, one bitstream per clip:
     The same voices' digits with their leading and trailing silence cut
     (:func:`back_to_back`), laid end to end and cut into 1 s clips: more
     than half of the 20 ms frames of a spoken digit are digital silence,
-    which a coder that sets its rate per clip (``CELTCodec``, ``MP3Codec``'s
-    reservoir) hands to the word while libopus and LAME spend bytes on
+    which a coder that sets its rate per clip (``CELTCodec``, ``MP3Codec``,
+    LAME's ABR) hands to the word while libopus and LAME spend bytes on
     every frame; here there is none.
 ``music``
     Clips that :func:`synthesized_music` makes from a seed (training clips
@@ -32,9 +32,15 @@ passes 24 kbit/s (the peers) or the highest rate a peer reached (ours):
     16 kbit/s frames) for 12; decoded by ``lame --decode``. ``-t``: no
     LAME/Xing tag frame, so the file is Layer III frames only, and the
     decoder's 576-sample delay stays (the alignment removes it).
+``lame abr``
+    The same with ``--abr R`` for R in 8, 12, 16, 24, 32: LAME's average
+    bit rate, the peer of MP3Codec's default.
 ``MP3Codec``
     ``MP3Codec(bitrate=R, sample_rate=8000, frame_length=1152,
-    full_scale=32768)``, bit reservoir on.
+    full_scale=32768)``: its default average rate per clip (LAME's ABR).
+``MP3Codec cbr``
+    The same with ``rate_control="cbr"``: the standard's constant rate and
+    bit reservoir, the peer of LAME's CBR.
 ``libopus CELT`` / ``libopus CELT, 8 kHz in``
     ``ffmpeg -c:a libopus -application lowdelay -b:a Rk`` (CELT only, 20 ms
     frames, VBR, R from 8 to 48): the clip resampled to 48 kHz
@@ -310,8 +316,10 @@ def _whole(codec, X_train, X_test):
     return np.asarray(codec.decompress(strings), dtype=np.float64), _bits(strings), [0]
 
 
-def _mp3codec(X_train, X_test, kbps):
-    codec = MP3Codec(bitrate=kbps, sample_rate=RATE, frame_length=1152, full_scale=32768)
+def _mp3codec(X_train, X_test, kbps, **options):
+    codec = MP3Codec(
+        bitrate=kbps, sample_rate=RATE, frame_length=1152, full_scale=32768, **options
+    )
     return _whole(codec, X_train, X_test)
 
 
@@ -512,6 +520,13 @@ def _run_signal(report, args, kind, what, X_train, X_test, directory):
             lambda r: f"cbr {r}" if r in LAME_CBR else f"abr {r}",
             max(TARGETS),
         )
+        ladder(
+            "lame abr",
+            LAME_LADDER,
+            lambda r: _lame(X16, ("abr", r), directory),
+            str,
+            max(TARGETS),
+        )
     if report.has("ffmpeg"):
         for coder, options in (
             ("libopus CELT", {}),
@@ -530,6 +545,12 @@ def _run_signal(report, args, kind, what, X_train, X_test, directory):
     quick = int(bool(args.quick))
     for coder, settings, run, label in (
         ("MP3Codec", MP3_LADDER[quick], lambda r: _mp3codec(X_train, X_test, r), str),
+        (
+            "MP3Codec cbr",
+            MP3_LADDER[1],
+            lambda r: _mp3codec(X_train, X_test, r, rate_control="cbr"),
+            str,
+        ),
         ("CELTCodec", CELT_LADDER[quick], lambda r: _celtcodec(X_train, X_test, r), str),
         (
             "mdct+scalar",
@@ -580,13 +601,16 @@ def _tables(report, kind, what, n_train, points):
             ("vs mdct+scalar", "s"),
         ],
         notes=[
-            "ours: MP3Codec against lame (target: at or above), CELTCodec against libopus "
+            "ours: MP3Codec against lame and lame abr, MP3Codec cbr against lame (target: at "
+            "or above), CELTCodec against libopus "
             "CELT (target: within 0.3; both input paths); both should be ahead of mdct+scalar; "
             "ours and mdct+scalar interpolated at the peer's measured rate"
         ],
     )
     for peer, ours, margin in (
         ("lame", "MP3Codec", 0.0),
+        ("lame abr", "MP3Codec", 0.0),
+        ("lame", "MP3Codec cbr", 0.0),
         ("libopus CELT", "CELTCodec", -0.3),
         ("libopus CELT, 8 kHz in", "CELTCodec", -0.3),
     ):

@@ -32,11 +32,12 @@ Targets (``--targets``, comma-separated; all by default):
     ``decompress`` of ``BalleCodec``, ``LearnedWaveletCodec`` and
     ``SoundStreamCodec`` fitted with their ``get_test_params()`` (skipped
     without torch).
-``whole-jpeg2000``, ``whole-hevc``, ``whole-celt``
+``whole-jpeg2000``, ``whole-hevc``, ``whole-celt``, ``whole-mp3``
     ``JPEG2000Codec.decompress`` of streams of colour photographs at 1 bit
     per pixel (16 x 16 code blocks, so that the block table is long),
     ``HEVCIntraCodec.decompress`` of colour photographs at QP 32, and
-    ``CELTCodec.decompress`` of spoken digits at 12 kbit/s.
+    ``CELTCodec.decompress`` and ``MP3Codec.decompress`` of spoken digits
+    at 12 kbit/s.
 
 Mutations, drawn in turn: ``truncate``, ``flip`` (1 to 4 bits), ``overwrite``
 (1 to 4 bytes, random or 0x00/0xFF/0x7F/0x80), ``insert`` and ``delete`` (1 to
@@ -127,7 +128,7 @@ CLEAN = ("decoded", "ValueError", "TypeError")
 JPEG_TARGETS = ("jpeg-strict", "jpeg-lenient")
 CODEC_TARGETS = ("codec-categorical", "codec-context", "codec-gain-shape")
 LEARNED_TARGETS = ("learned-balle", "learned-wavelet", "learned-soundstream")
-WHOLE_TARGETS = ("whole-jpeg2000", "whole-hevc", "whole-celt")
+WHOLE_TARGETS = ("whole-jpeg2000", "whole-hevc", "whole-celt", "whole-mp3")
 TARGETS = JPEG_TARGETS + CODEC_TARGETS + LEARNED_TARGETS + WHOLE_TARGETS
 GENERIC = ("truncate", "flip", "overwrite", "insert", "delete", "append", "splice")
 SIZES = (1, 2, 3, 15, 17, 255, 1024, 2048, 4096, 8192, 16384, 1 << 20)
@@ -209,7 +210,7 @@ def learned_targets():
 
 def whole_targets():
     """Whole codecs that write their own streams (a body and its CRC-32), and a few streams."""
-    from skcompress import CELTCodec, HEVCIntraCodec, JPEG2000Codec
+    from skcompress import CELTCodec, HEVCIntraCodec, JPEG2000Codec, MP3Codec
     from skcompress.datasets import load_photographs, load_spoken_digits
 
     photos = load_photographs(size=64, color=True).images[:4]
@@ -217,8 +218,10 @@ def whole_targets():
     hevc = HEVCIntraCodec(32, ctu_size=32).fit(photos)
     speech = load_spoken_digits().data[:30]
     celt = CELTCodec(12.0, full_scale=32768).fit(speech)
+    mp3 = MP3Codec(12.0, full_scale=32768).fit(speech)
     return {
         "whole-celt": (celt, celt.compress(speech[:4])),
+        "whole-mp3": (mp3, mp3.compress(speech[:4])),
         "whole-jpeg2000": (jpeg2000, jpeg2000.compress(photos)),
         "whole-hevc": (hevc, hevc.compress(photos)),
     }

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._core._chunks import as_output_dtype
@@ -13,7 +13,7 @@ from .._core._contract import check_input_features, check_signals
 from .._core._docs import DTYPE_PARAMETER, fill_doc
 from .._core._estimator import PublicEstimatorMixin, unfitted_on_error
 from .._core._structure import Structure, refuse, structure_of, with_structure
-from ..entropy import CategoricalEntropyModel
+from ..entropy import CategoricalEntropyModel, _coder
 from ..transforms._psychoacoustic import _SFB_LONG, PsychoacousticModel
 
 # ISO 11172-3 2.4.3.4.7.1: ix = nint(|xr / step| ** 0.75 - 0.0946), i.e. floor(... + 0.4054)
@@ -39,25 +39,37 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
       ``scalefac_scale = 0``);
     - the inner (rate) loop: per frame, the smallest ``g`` (finest steps)
       whose symbols fit the frame's bits, found by bisection, with ``|ix|
-      <= 8206`` as in the standard. A frame has ``bitrate * M /
-      sample_rate`` bits plus, with ``reservoir``, what the frames before it
-      in the signal left unused (Layer III's bit reservoir), up to the
-      standard's cap: 4088 bits at MPEG-1 rates (``main_data_begin``, 9
-      bits of bytes), 2040 at the others (8 bits);
+      <= 8206`` as in the standard;
     - the outer (distortion) loop: bands whose noise exceeds the allowed
       noise ``xmin_b`` (band width times :class:`PsychoacousticModel`'s
       ISO model 1 threshold) get their scale factor raised and the rate
       loop runs again, until no band is over, every band is amplified, a
       scale factor would pass 15, or ``max_iterations``; the frame keeps the
-      best pass (fewest bands over, then least noise over).
+      best pass (fewest bands over, then least noise over);
+    - the bits of a frame, by ``rate_control``: "cbr", Layer III's constant
+      rate, ``bitrate * M / sample_rate`` bits per frame plus, with
+      ``reservoir``, what the frames before it in the signal left unused
+      (the bit reservoir), up to the standard's cap (4088 bits at MPEG-1
+      rates, ``main_data_begin`` of 9 bits of bytes; 2040 at the others);
+      "abr", an average rate per signal as LAME's ABR sets it: each frame
+      gets what it costs with every line 0, and the rest of the signal's
+      ``bitrate * M / sample_rate`` bits per frame is shared in proportion
+      to the square root of the frames' perceptual entropy (what their
+      lines cost at the mask, ``sum log2(1 + |x| / sqrt(12 T))``); what a
+      frame leaves unused or overspends goes to the frames after it.
 
     The symbols of a frame are ``[block_type, g, sf_0, ..., sf_{B-1}, ix_0,
-    ..., ix_{M-1}]`` (``ix`` signed); a :class:`~skcompress.entropy.CategoricalEntropyModel`
-    (one distribution per position, learned at ``fit`` on the symbols that
-    the loops produce, twice) prices them in the rate loop and range-codes
-    them in :meth:`compress`. Not Layer III's bitstream: no Huffman tables,
-    no mixed blocks, no joint stereo, and the MDCT is applied to the
-    signal directly (no polyphase filterbank; see Notes for the blocks).
+    ..., ix_{M-1}]`` (``ix`` signed). Two
+    :class:`~skcompress.entropy.CategoricalEntropyModel` (one distribution
+    per position; one for long, start and stop frames, one for short
+    frames, whose lines have other statistics), learned at ``fit`` on the
+    symbols that the loops produce, price them in the rate loop and
+    range-code them in :meth:`compress`. Not Layer III's bitstream: no
+    Huffman tables, no mixed blocks, no joint stereo, and the MDCT is
+    applied to the signal directly (no polyphase filterbank; see Notes for
+    the blocks). A bitstream is a header byte, the signal's short frames as
+    a bit mask, the length of the long frames' part, the two range-coded
+    parts and a CRC-32.
 
     Parameters
     ----------
@@ -75,27 +87,38 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     full_scale : float, default=1.0
         Amplitude of a full-scale sine (32768 for int16 samples), the 96 dB
         point of the psychoacoustic model.
+    rate_control : {"abr", "cbr"}, default="abr"
+        How frames share the bits: "abr", an average bit rate per signal
+        with more bits where the perceptual entropy is higher (LAME's ABR);
+        "cbr", Layer III's constant bits per frame, with the bit reservoir
+        when ``reservoir``. Either way a signal costs at most ``bitrate``
+        (beyond the side information of its frames, see Notes).
     max_iterations : int, default=8
         Passes of the outer (distortion) loop.
     block_switching : bool, default=True
-        Switch frames that hold a transient to three short blocks (see
-        Notes); ``frame_length`` must then be a multiple of 6. False: long
-        blocks only (the MDCT of :class:`~skcompress.MDCT`, sine window).
-    attack_ratio : float, default=10.0
-        Energy ratio that marks a transient (see Notes).
+        Code a frame as three short blocks when they have the lower
+        perceptual entropy (see Notes); ``frame_length`` must then be a
+        multiple of 6. False: long blocks only (the MDCT of
+        :class:`~skcompress.MDCT`, sine window).
     reservoir : bool, default=True
-        Lend the bits that a frame leaves unused to the frames after it in
-        the same signal (then the frames of a signal are coded one after
-        the other, all signals at once); False gives every frame the same
-        budget and codes all frames at once.
+        With ``rate_control="cbr"``: lend the bits that a frame leaves
+        unused to the frames after it in the same signal; False gives every
+        frame the same budget. Ignored by "abr", which shares a signal's
+        bits among its frames anyway.
     {dtype_parameter}
 
     Attributes
     ----------
     psychoacoustic_model_ : PsychoacousticModel
-        The masking thresholds of the frames.
+        The masking thresholds of long frames.
+    short_model_ : PsychoacousticModel or None
+        The masking thresholds of the short blocks (frames of
+        ``frame_length / 3``); None without ``block_switching``.
     entropy_model_ : CategoricalEntropyModel
-        Distributions of the ``2 + n_bands + M`` symbol positions of a frame.
+        Distributions of the ``2 + n_bands + M`` symbol positions of long,
+        start and stop frames.
+    short_entropy_model_ : CategoricalEntropyModel
+        The same for short frames.
     band_edges_ : ndarray of int64
         Scale-factor band edges in MDCT bins.
     frame_bits_ : float
@@ -116,21 +139,29 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     Notes
     -----
     Block switching (``block_switching=True``), as Layer III's window
-    switching with the MDCT alone: a frame holds a transient when the
-    energy of the signal's first difference in one of its six sixths
-    exceeds ``attack_ratio`` times the largest energy of the sixths before
-    it (and a floor 100 dB under full scale). Such a frame is a short
-    frame: three MDCTs of ``M / 3`` lines on sine windows of ``2 M / 3``
-    samples at offsets ``M / 3``, ``2 M / 3`` and ``M`` in the frame, their
-    lines interleaved (line ``j`` of block ``b`` at ``3 j + b``) so that the
-    frame's lines stay in frequency order and the long blocks'
-    scale-factor bands and thresholds apply to them. A long frame before a
-    short one takes the start window (the long window's rising half, then
-    ones, a short falling slope and zeros: ``M / 3`` samples each), one
-    after it the stop window (its mirror), and a long frame between two
-    short ones becomes short, so that the aliasing of every overlap
-    cancels (TDAC) and decoding is exact. The block type (0 long, 1 start,
-    2 short, 3 stop) is the first symbol of each frame.
+    switching with the MDCT alone. A short frame is three MDCTs of ``M /
+    3`` lines on sine windows of ``2 M / 3`` samples at offsets ``M / 3``,
+    ``2 M / 3`` and ``M`` in the frame, their lines interleaved (line ``j``
+    of block ``b`` at ``3 j + b``) so that the frame's lines stay in
+    frequency order under the long blocks' scale-factor bands. Each short
+    block has its own thresholds, from a psychoacoustic model run on the
+    short blocks (``short_model_``); a band's allowed noise is the sum over
+    its lines. A frame goes short when its perceptual entropy as three
+    short blocks (under their thresholds) is below that as one long block:
+    psychoacoustic model 2's criterion, taken as a comparison instead of a
+    fixed threshold. A long frame before a short one takes the start window
+    (the long window's rising half, then ones, a short falling slope and
+    zeros: ``M / 3`` samples each), one after it the stop window (its
+    mirror), and a long frame between two short ones becomes short, so that
+    the aliasing of every overlap cancels (TDAC) and decoding is exact. The
+    block type (0 long, 1 start, 2 short, 3 stop) is the first symbol of
+    each frame.
+
+    Both psychoacoustic models use an FFT of the power of two nearest the
+    hop ``M`` (512 for the 576-line granule; the standard's model uses 1024
+    for long blocks and 256 for short ones at 44.1 kHz): at 8 kHz, where a
+    granule is 72 ms, a 1024-point FFT spreads a word's onset over 128 ms,
+    which costs speech much of its quality (the audio codecs' benchmark).
 
     Silence codes to zeros (every ``ix`` 0, the gain at its largest); a DC
     offset or clipping are coded as any signal; NaN and infinities raise a
@@ -161,9 +192,9 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         "sample_rate": [Interval(Real, 0, None, closed="neither")],
         "frame_length": [Interval(Integral, 2, None, closed="left")],
         "full_scale": [Interval(Real, 0, None, closed="neither")],
+        "rate_control": [StrOptions({"abr", "cbr"})],
         "max_iterations": [Interval(Integral, 1, None, closed="left")],
         "block_switching": ["boolean"],
-        "attack_ratio": [Interval(Real, 1, None, closed="left")],
         "reservoir": ["boolean"],
         "dtype": "no_validation",  # checked when used
     }
@@ -175,9 +206,9 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         sample_rate=8000,
         frame_length=1152,
         full_scale=1.0,
+        rate_control="abr",
         max_iterations=8,
         block_switching=True,
-        attack_ratio=10.0,
         reservoir=True,
         dtype=None,
     ):
@@ -185,9 +216,9 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         self.sample_rate = sample_rate
         self.frame_length = frame_length
         self.full_scale = full_scale
+        self.rate_control = rate_control
         self.max_iterations = max_iterations
         self.block_switching = block_switching
-        self.attack_ratio = attack_ratio
         self.reservoir = reservoir
         self.dtype = dtype
 
@@ -219,24 +250,22 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
                 "Set block_switching=False or frame_length=1152."
             )
         X = self._check_signals(X, reset=True)
-        model = PsychoacousticModel(
-            float(self.sample_rate), self.frame_length, bands="sfb", full_scale=self.full_scale
-        )
-        self.psychoacoustic_model_ = model.fit(X)
+        length = X.shape[1]
+        model = self.psychoacoustic_model_ = self._model(self.frame_length, length)
         self.band_edges_ = model.band_edges_
         self.n_frames_ = model.n_frames_
         M = model.n_bins_
+        self.short_model_ = None
+        if self.block_switching:  # the short blocks' frames on the signal delayed by M / 3
+            self.short_model_ = self._model(2 * (M // 3), (3 * self.n_frames_ - 1) * (M // 3))
         self.frame_bits_ = float(self.bitrate) * 1000.0 * M / float(self.sample_rate)
-        types, coefs, xmin = self._analyse(X)
+        types, coefs, xmin, pe = self._analyse(X)
         # a first model from steps at the masking thresholds, then two rounds of the loops
         exponents = np.floor(2 * np.log2(12 * np.maximum(xmin, _TINY) / np.diff(self.band_edges_)))
-        gain = np.median(exponents, axis=-1, keepdims=True).astype(np.int64)
-        sf = np.zeros_like(exponents, dtype=np.int64)
-        symbols = self._symbols(types, coefs, gain[..., 0], sf)
-        self.entropy_model_ = CategoricalEntropyModel().fit(symbols)
+        gain = np.median(exponents, axis=-1).astype(np.int64)
+        self._fit_entropy_models(self._symbols(types, coefs, gain, np.zeros_like(exponents, int)))
         for _ in range(2):
-            symbols = self._coded(types, coefs, xmin)
-            self.entropy_model_ = CategoricalEntropyModel().fit(symbols)
+            self._fit_entropy_models(self._coded(types, coefs, xmin, pe))
         return self
 
     def transform(self, X):
@@ -303,8 +332,22 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Returns
         -------
         strings : list of bytes
+            Per signal: a header byte, the bytes of the long frames' part, a
+            bit mask of the short frames, the long and the short frames'
+            symbols range-coded under their models, and a CRC-32.
         """
-        return self.entropy_model_.compress(np.asarray(self.transform(X)))
+        P, F = self._positions(), self.n_frames_
+        S = np.asarray(self.transform(X), dtype=np.int64).reshape(-1, F, P)
+        strings = []
+        for frames in S:
+            short = frames[:, 0] == 2
+            long_part = _payload(self.entropy_model_, frames[~short])
+            payload = np.packbits(short).tobytes() + long_part
+            payload += _payload(self.short_entropy_model_, frames[short])
+            strings.append(
+                _coder.pack(_coder.KIND_MP3, [len(long_part)], payload, self._fingerprint)
+            )
+        return strings
 
     def decompress(self, strings):
         """Signals from bitstreams of :meth:`compress`.
@@ -316,10 +359,35 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Returns
         -------
         X_decoded : ndarray of float64, shape (n_samples, length)
+
+        Raises
+        ------
+        ValueError
+            If a bitstream is corrupted, truncated or was written by another
+            model (its checksum or its frames disagree).
         """
         check_is_fitted(self)
-        shape = (self.n_frames_ * self._positions(),)
-        return self.inverse_transform(self.entropy_model_.decompress(strings, shape=shape))
+        P, F, name = self._positions(), self.n_frames_, "MP3Codec.decompress"
+        S = np.empty((len(strings), F, P), dtype=np.int64)
+        for i, data in enumerate(strings):
+            (size,), payload = _coder.unpack(data, _coder.KIND_MP3, 1, self._fingerprint, name)
+            head = -(-F // 8)
+            if len(payload) < head + size:
+                raise ValueError(f"{name}: a bitstream is cut short.")
+            short = np.unpackbits(np.frombuffer(payload[:head], np.uint8))[:F].astype(bool)
+            parts = (payload[head : head + size], payload[head + size :])
+            models = (self.entropy_model_, self.short_entropy_model_)
+            for rows, part, model in zip((~short, short), parts, models, strict=True):
+                if rows.any():
+                    read = model._row_reader(int(rows.sum()) * P)
+                    try:
+                        S[i, rows] = read(_coder.Reader(part)).reshape(-1, P)
+                    except ValueError as error:
+                        raise ValueError(f"{name}: {error}") from None
+            expected = _window_sequence(short[None])[0] if self.block_switching else 0
+            if np.any(S[i, :, 0] != expected):
+                raise ValueError(f"{name}: the block types of a bitstream contradict its mask.")
+        return self.inverse_transform(S.reshape(len(strings), -1))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the symbols: ``f<frame>_block_type``, ``_gain``, ``_sf<band>``, ``_k<bin>``.
@@ -392,54 +460,71 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     def _positions(self):
         return 2 + len(self.band_edges_) - 1 + self.psychoacoustic_model_.n_bins_
 
+    def _model(self, frame_length, length):
+        """A psychoacoustic model of frames of ``frame_length`` on signals of ``length``."""
+        fft_length = 1 << max(3, round(np.log2(self.frame_length / 2)))  # nearest the hop M
+        model = PsychoacousticModel(
+            float(self.sample_rate),
+            frame_length,
+            fft_length=fft_length,
+            bands="sfb",
+            full_scale=self.full_scale,
+        )
+        return model.fit(np.zeros((1, length)))
+
     def _analyse(self, X):
-        """Block types ``(frames,)``, MDCT lines ``(frames, M)``, allowed noise ``(frames, B)``."""
+        """Block types ``(frames,)``, lines ``(frames, M)``, allowed noise ``(frames, B)``
+        and perceptual entropy ``(frames,)`` of signals ``X``."""
         model = self.psychoacoustic_model_
         M, F = model.n_bins_, self.n_frames_
         n, length = X.shape
-        xmin = np.asarray(model.transform(X), dtype=np.float64).reshape(n * F, -1)
+        allowed = np.asarray(model.transform(X), dtype=np.float64).reshape(n * F, -1)
+        allowed = np.repeat(allowed, np.diff(self.band_edges_), axis=-1)  # per line
         padded = np.zeros((n, (F + 1) * M))
         padded[:, M : M + length] = X
         frames = np.lib.stride_tricks.sliding_window_view(padded, 2 * M, axis=1)[:, ::M][:, :F]
-        types = self._block_types(frames) if self.block_switching else np.zeros((n, F), int)
-        types = types.reshape(-1)
         frames = frames.reshape(n * F, 2 * M)
-        coefs = np.empty((n * F, M))
-        for t in np.unique(types):
-            rows = types == t
-            coefs[rows] = frames[rows] @ _bases(M, self.block_switching)[t]
-        return types, coefs, xmin * np.diff(self.band_edges_)
+        bases = _bases(M, self.block_switching)
+        coefs = frames @ bases[0]
+        types = np.zeros(n * F, dtype=np.int64)
+        if self.block_switching:
+            short_coefs = frames @ bases[2]
+            short_allowed = self._short_thresholds(X)
+            short = _entropy(short_coefs, short_allowed) < _entropy(coefs, allowed)
+            types = _window_sequence(short.reshape(n, F)).reshape(-1)
+            coefs[types == 2] = short_coefs[types == 2]
+            allowed[types == 2] = short_allowed[types == 2]
+            for t in (1, 3):
+                coefs[types == t] = frames[types == t] @ bases[t]
+        pe = _entropy(coefs, allowed)
+        return types, coefs, np.add.reduceat(allowed, self.band_edges_[:-1], axis=-1), pe
 
-    def _block_types(self, frames):
-        """0 long, 1 start, 2 short, 3 stop for frames ``(n, F, 2 M)`` (see Notes)."""
-        n, F, N = frames.shape
-        diff = np.diff(frames, axis=-1, prepend=frames[..., :1])
-        energy = (diff[..., : N // 6 * 6] ** 2).reshape(n, F, 6, -1).sum(axis=-1)
-        before = np.maximum.accumulate(energy[..., :-1], axis=-1)
-        floor = 1e-10 * self.full_scale**2 * (N // 6)
-        short = np.any(
-            (energy[..., 1:] > self.attack_ratio * before) & (energy[..., 1:] > floor), axis=-1
-        )
-        previous = np.pad(short[:, :-1], ((0, 0), (1, 0)))
-        following = np.pad(short[:, 1:], ((0, 0), (0, 1)))
-        short |= previous & following
-        previous = np.pad(short[:, :-1], ((0, 0), (1, 0)))
-        following = np.pad(short[:, 1:], ((0, 0), (0, 1)))
-        types = np.where(short, 2, np.where(following, 1, np.where(previous, 3, 0)))
-        return types.astype(np.int64)
+    def _short_thresholds(self, X):
+        """Allowed noise per line ``(frames, M)`` of the frames as short ones."""
+        M, F = self.psychoacoustic_model_.n_bins_, self.n_frames_
+        m, n = M // 3, len(X)
+        # block b of frame j covers samples [(3 j + b - 2) m, (3 j + b) m): frame 3 j + b of
+        # the short model on the signal delayed by m
+        padded = np.zeros((n, (3 * F - 1) * m))
+        padded[:, m : m + X.shape[1]] = X
+        T = np.asarray(self.short_model_.transform(padded), dtype=np.float64)
+        T = np.repeat(T.reshape(n, 3 * F, -1), np.diff(self.short_model_.band_edges_), axis=-1)
+        return T.reshape(n, F, 3, m).transpose(0, 1, 3, 2).reshape(n * F, M)
 
     def _steps(self, gain, sf):
         """Per-line steps ``(frames, M)`` of gains ``(frames,)`` and scale factors."""
         exponents = (gain[:, None] - 2 * sf) / 4.0
         return np.repeat(2.0**exponents, np.diff(self.band_edges_), axis=-1)
 
-    def _quantize(self, coefs, gain, sf):
-        v = np.abs(coefs) / self._steps(gain, sf)
-        ix = np.floor(np.minimum(v, 1e12) ** 0.75 + _ROUNDING)
-        return np.copysign(ix, coefs)
+    def _quantize(self, coefs, gain, sf, power=None):
+        """``ix``; ``power``, ``|coefs| ** 0.75``, spares the loops its cost."""
+        power = np.abs(coefs) ** 0.75 if power is None else power
+        scale = 2.0 ** (-0.1875 * (gain[:, None] - 2 * sf))  # D_b ** -0.75
+        v = power * np.repeat(scale, np.diff(self.band_edges_), axis=-1)
+        return np.copysign(np.floor(np.minimum(v, 1e9) + _ROUNDING), coefs)
 
-    def _symbols(self, types, coefs, gain, sf):
-        ix = self._quantize(coefs, gain, sf)
+    def _symbols(self, types, coefs, gain, sf, power=None):
+        ix = self._quantize(coefs, gain, sf, power)
         columns = [types[:, None], gain[:, None], sf, ix]
         return np.concatenate(columns, axis=-1).astype(np.int64)
 
@@ -449,40 +534,89 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         return np.sign(ix) * np.abs(ix) ** (4.0 / 3.0) * self._steps(gain, sf)
 
     def _band_peaks(self, coefs):
-        return np.maximum.reduceat(np.abs(coefs), self.band_edges_[:-1], axis=-1)
+        return np.maximum(
+            np.maximum.reduceat(np.abs(coefs), self.band_edges_[:-1], axis=-1), _TINY
+        )
+
+    def _silent_gain(self, peaks):
+        """Per frame, the smallest gain that quantizes every line to 0 (``D_b > 2 peak_b``)."""
+        return np.max(np.floor(4 * np.log2(2 * peaks)) + 1, axis=-1).astype(np.int64)
+
+    def _code_lengths(self, symbols):
+        """Bits of frames ``(frames, P)``: long, start and stop frames under
+        ``entropy_model_``, short ones under ``short_entropy_model_``."""
+        short = symbols[:, 0] == 2
+        bits = np.empty(len(symbols))
+        bits[~short] = self.entropy_model_.code_lengths(symbols[~short]).sum(axis=-1)
+        if short.any():
+            bits[short] = self.short_entropy_model_.code_lengths(symbols[short]).sum(axis=-1)
+        return bits
+
+    def _fit_entropy_models(self, symbols):
+        short = symbols[:, 0] == 2
+        self.entropy_model_ = CategoricalEntropyModel().fit(
+            symbols[~short] if (~short).any() else symbols
+        )
+        self.short_entropy_model_ = CategoricalEntropyModel().fit(
+            symbols[short] if short.any() else symbols
+        )
+
+    @property
+    def _fingerprint(self):
+        """CRC-32 seed of the bitstreams: both models and the settings."""
+        models = np.array(
+            [self.entropy_model_.fingerprint_, self.short_entropy_model_.fingerprint_]
+        )
+        settings = np.array(
+            [self.sample_rate, self.frame_length, self.block_switching, self.n_features_in_],
+            dtype=np.float64,
+        )
+        return _coder.fingerprint(models, self.band_edges_, settings)
 
     def _reservoir_cap(self):
         mpeg1 = any(abs(float(self.sample_rate) - r) < 1e-6 for r in (32000, 44100, 48000))
         return 4088.0 if mpeg1 else 2040.0
 
-    def _coded(self, types, coefs, xmin):
-        """Symbols of frames ``(n * n_frames_, ...)``, signal by signal, with the reservoir."""
-        if not self.reservoir:
-            return self._loops(types, coefs, xmin, np.full(len(coefs), self.frame_bits_))
+    def _coded(self, types, coefs, xmin, pe):
+        """Symbols of frames ``(n * n_frames_, P)`` under the rate control."""
         F, n = self.n_frames_, len(coefs) // self.n_frames_
+        if self.rate_control == "cbr" and not self.reservoir:
+            return self._loops(types, coefs, xmin, np.full(len(coefs), self.frame_bits_))
+        if self.rate_control == "cbr":
+            shares = np.full((n, F), self.frame_bits_)
+            low, high = 0.0, self._reservoir_cap()
+        else:
+            # what each frame costs with every line 0, plus the rest of the signal's bits in
+            # proportion to the square root of the frame's perceptual entropy
+            peaks = self._band_peaks(coefs)
+            zero = np.zeros((len(coefs), len(self.band_edges_) - 1), dtype=np.int64)
+            floor = self._code_lengths(self._symbols(types, coefs, self._silent_gain(peaks), zero))
+            floor = floor.reshape(n, F)
+            weight = np.sqrt(pe.reshape(n, F))
+            free = np.maximum(self.frame_bits_ * F - floor.sum(axis=1, keepdims=True), 0.0)
+            shares = floor + free * weight / np.maximum(weight.sum(axis=1, keepdims=True), 1e-12)
+            low, high = -np.inf, np.inf  # a frame that overspends is paid for by those after it
         symbols = np.empty((len(coefs), self._positions()), dtype=np.int64)
         saved = np.zeros(n)
-        for f in range(F):  # the reservoir makes frames sequential; signals go together
+        for f in range(F):  # the frames of a signal are sequential; signals go together
             rows = np.arange(n) * F + f
-            budget = self.frame_bits_ + saved
-            symbols[rows] = self._loops(types[rows], coefs[rows], xmin[rows], budget)
-            used = self.entropy_model_.code_lengths(symbols[rows]).sum(axis=-1)
-            saved = np.clip(budget - used, 0.0, self._reservoir_cap())
+            budget = shares[:, f] + saved
+            symbols[rows] = self._loops(
+                types[rows], coefs[rows], xmin[rows], np.maximum(budget, 0)
+            )
+            saved = np.clip(budget - self._code_lengths(symbols[rows]), low, high)
         return symbols
 
-    def _rate_loop(self, types, coefs, sf, peaks, budget):
+    def _rate_loop(self, types, coefs, sf, peaks, budget, power):
         """Per frame, the smallest gain whose symbols fit ``budget`` bits (bisection)."""
-        peaks = np.maximum(peaks, _TINY)
         # |ix| <= 8206 everywhere: D_b >= peak_b / 8206 ** (4/3)
         low = np.max(2 * sf + np.ceil(4 * np.log2(peaks / _IX_MAX ** (4 / 3))), axis=-1)
-        # every ix 0: D_b > 2 peak_b
-        high = np.max(2 * sf + np.floor(4 * np.log2(2 * peaks)) + 1, axis=-1)
-        low, high = low.astype(np.int64), np.maximum(high.astype(np.int64), low.astype(np.int64))
+        low = low.astype(np.int64)
+        high = np.max(2 * sf + np.floor(4 * np.log2(2 * peaks)) + 1, axis=-1).astype(np.int64)
+        high = np.maximum(high, low)
         while np.any(low < high):
             mid = (low + high) // 2
-            symbols = self._symbols(types, coefs, mid, sf)
-            bits = self.entropy_model_.code_lengths(symbols).sum(axis=-1)
-            fits = bits <= budget
+            fits = self._code_lengths(self._symbols(types, coefs, mid, sf, power)) <= budget
             high = np.where(fits, mid, high)
             low = np.where(fits, low, mid + 1)
         return low
@@ -490,13 +624,13 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     def _loops(self, types, coefs, xmin, budget):
         """Symbols ``(frames, 2 + B + M)`` from the nested rate and distortion loops."""
         frames, B = xmin.shape
-        peaks = self._band_peaks(coefs)
+        peaks, power = self._band_peaks(coefs), np.abs(coefs) ** 0.75
         sf = np.zeros((frames, B), dtype=np.int64)
         best = None
         active = np.ones(frames, dtype=bool)
         for _ in range(self.max_iterations):
-            gain = self._rate_loop(types, coefs, sf, peaks, budget)
-            symbols = self._symbols(types, coefs, gain, sf)
+            gain = self._rate_loop(types, coefs, sf, peaks, budget, power)
+            symbols = self._symbols(types, coefs, gain, sf, power)
             error = (self._dequantize(symbols) - coefs) ** 2
             noise = np.add.reduceat(error, self.band_edges_[:-1], axis=-1)
             over = noise > xmin
@@ -521,6 +655,34 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
                 break
             sf = sf + (raise_sf & active[:, None])
         return best
+
+
+def _payload(model, rows):
+    """The range-coded symbols of frames ``rows`` under ``model``, without a header."""
+    if not len(rows):
+        return b""
+    segments, escapes = model._token_segments(rows.reshape(1, -1))
+    return _coder.encode_streams(1, segments, escapes)[0]
+
+
+def _entropy(coefs, allowed):
+    """Perceptual entropy (bits) of frames ``(frames, M)``: what lines cost at the mask."""
+    return np.log2(1 + np.abs(coefs) / np.sqrt(12 * np.maximum(allowed, _TINY))).sum(axis=-1)
+
+
+def _window_sequence(short):
+    """Block types (0 long, 1 start, 2 short, 3 stop) from short frames ``(n, F)`` of bool.
+
+    A long frame between two short ones becomes short; one before a short
+    frame takes the start window, one after it the stop window.
+    """
+    previous = np.pad(short[:, :-1], ((0, 0), (1, 0)))
+    following = np.pad(short[:, 1:], ((0, 0), (0, 1)))
+    short = short | (previous & following)
+    previous = np.pad(short[:, :-1], ((0, 0), (1, 0)))
+    following = np.pad(short[:, 1:], ((0, 0), (0, 1)))
+    types = np.where(short, 2, np.where(following, 1, np.where(previous, 3, 0)))
+    return types.astype(np.int64)
 
 
 def _mdct_basis(window):

@@ -48,7 +48,7 @@ VERSION = 1
 #: Kinds of bitstream (low 4 bits of the first byte).
 KIND_CATEGORICAL, KIND_CONTEXT, KIND_PYRAMID = 1, 2, 3
 #: The whole codecs that use this container for their own payloads.
-KIND_HEVC, KIND_CELT = 9, 12
+KIND_HEVC, KIND_CELT, KIND_MP3 = 9, 12, 13
 #: Most values one bitstream may declare by default: bounds the work a header can ask for.
 MAX_VALUES = 1 << 24  # a 4096 x 4096 gray image
 #: Probability rows built at once: bounds the memory of coding a long stream.

@@ -19,7 +19,9 @@ def _signals(n=12, length=4000, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     X = _signals()
-    return X, {br: MP3Codec(bitrate=br, frame_length=576).fit(X) for br in (8, 24)}
+    codecs = {br: MP3Codec(bitrate=br, frame_length=576).fit(X) for br in (8, 24)}
+    cbr = {br: MP3Codec(bitrate=br, frame_length=576, rate_control="cbr").fit(X) for br in (8, 24)}
+    return X, codecs, cbr
 
 
 @parametrize_with_checks([MP3Codec(**p) for p in MP3Codec.get_test_params()])
@@ -28,9 +30,9 @@ def test_sklearn_compatible(estimator, check):
 
 
 def test_power_law_quantizer_is_the_standards(fitted):
-    X, codecs = fitted
+    X, codecs, _ = fitted
     codec = codecs[24]
-    types, coefs, _ = codec._analyse(X[:2])
+    types, coefs, _, _ = codec._analyse(X[:2])
     B = len(codec.band_edges_) - 1
     gain = np.full(len(coefs), -40)
     sf = np.tile(np.arange(B) % 3, (len(coefs), 1))
@@ -46,35 +48,75 @@ def test_power_law_quantizer_is_the_standards(fitted):
 
 
 def test_rate_loop_keeps_frames_under_the_budget_and_bitstreams_decode(fitted):
-    X, codecs = fitted
+    X, _, codecs = fitted
     test = _signals(n=4, seed=1)
     for bitrate, codec in codecs.items():
         S = np.asarray(codec.transform(test))
         P = codec._positions()
-        bits = codec.entropy_model_.code_lengths(S.reshape(-1, P)).sum(axis=-1)
+        bits = codec._code_lengths(S.reshape(-1, P))
         # the reservoir lends only what earlier frames of the signal saved
         spent = np.cumsum(bits.reshape(len(test), -1), axis=-1)
         allowed = codec.frame_bits_ * np.arange(1, codec.n_frames_ + 1)
         assert np.all(spent <= allowed + 1e-6), bitrate
         assert np.any(bits > codec.frame_bits_)  # some frame borrowed
         strings = codec.compress(test)
-        np.testing.assert_array_equal(codec.entropy_model_.decompress(strings), S)
         np.testing.assert_allclose(codec.decompress(strings), codec.inverse_transform(S))
         payload = np.mean([len(s) for s in strings]) * 8
         seconds = test.shape[1] / RATE
         assert payload / seconds / 1000 < bitrate * 1.1
 
 
+def test_average_rate_moves_bits_to_where_the_signal_is(fitted):
+    # half silence, half tones: the tones get the silent half's bits
+    _, codecs, cbr = fitted
+    test = _signals(n=4, seed=3)
+    test[:, :2000] = 0
+    for bitrate, codec in codecs.items():
+        S = np.asarray(codec.transform(test)).reshape(-1, codec._positions())
+        bits = codec._code_lengths(S).reshape(len(test), -1)
+        # the whole signal within its budget, to the bits of the side information
+        assert np.all(bits.sum(axis=1) <= codec.frame_bits_ * codec.n_frames_ + 64), bitrate
+        assert np.all(bits[:, -4:].mean(axis=1) > 1.3 * codec.frame_bits_), bitrate
+        error = {}
+        for name, c in (("abr", codec), ("cbr", cbr[bitrate])):
+            error[name] = np.sum((c.decompress(c.compress(test)) - test) ** 2)
+        assert error["abr"] < error["cbr"], bitrate
+
+
+def test_bitstreams_hold_a_mask_of_short_frames_and_refuse_what_contradicts_it():
+    from skcompress.entropy import _coder
+
+    X, at = _click_track()
+    codec = MP3Codec(bitrate=16, frame_length=576).fit(X)
+    strings = codec.compress(X)
+    S = np.asarray(codec.transform(X))
+    np.testing.assert_allclose(codec.decompress(strings), codec.inverse_transform(S))
+    (size,), payload = _coder.unpack(strings[0], _coder.KIND_MP3, 1, codec._fingerprint, "t")
+    head = -(-codec.n_frames_ // 8)
+    short = np.unpackbits(np.frombuffer(payload[:head], np.uint8))[: codec.n_frames_]
+    types = S[0].reshape(codec.n_frames_, -1)[:, 0]
+    np.testing.assert_array_equal(short, types == 2)
+    # a well-sealed stream whose mask disagrees with its frames' types
+    flipped = bytes([payload[0] ^ 0x80]) + payload[1:]
+    forged = _coder.pack(_coder.KIND_MP3, [size], flipped, codec._fingerprint)
+    with pytest.raises(ValueError, match="MP3Codec"):
+        codec.decompress([forged])
+    with pytest.raises(ValueError, match="checksum"):
+        codec.decompress([strings[0][:-1]])
+
+
 def test_without_reservoir_every_frame_fits_its_own_budget():
     X = _signals(n=6)
-    codec = MP3Codec(bitrate=8, frame_length=576, reservoir=False).fit(X)
+    codec = MP3Codec(bitrate=8, frame_length=576, rate_control="cbr", reservoir=False).fit(X)
     S = np.asarray(codec.transform(X)).reshape(-1, codec._positions())
-    bits = codec.entropy_model_.code_lengths(S).sum(axis=-1)
+    bits = codec._code_lengths(S)
     assert np.all(bits <= codec.frame_bits_ + 1e-9)
 
 
-def test_more_bits_less_noise_and_noise_under_the_mask_where_bits_allow(fitted):
-    X, codecs = fitted
+@pytest.mark.parametrize("control", ["abr", "cbr"])
+def test_more_bits_less_noise_and_noise_under_the_mask_where_bits_allow(fitted, control):
+    X, codecs, cbr = fitted
+    codecs = codecs if control == "abr" else cbr
     test = _signals(n=4, seed=2)
     snr = {}
     for bitrate, codec in codecs.items():
@@ -83,7 +125,7 @@ def test_more_bits_less_noise_and_noise_under_the_mask_where_bits_allow(fitted):
     assert snr[24] > snr[8] + 6
     # at 24 kbit/s these three tones fit: nearly every band's noise under the mask
     codec = codecs[24]
-    _, coefs, xmin = codec._analyse(test)
+    _, coefs, xmin, _ = codec._analyse(test)
     S = np.asarray(codec.transform(test)).reshape(len(coefs), -1)
     error = (codec._dequantize(S) - coefs) ** 2
     noise = np.add.reduceat(error, codec.band_edges_[:-1], axis=-1)
@@ -138,8 +180,7 @@ def test_transients_switch_to_short_blocks_with_start_and_stop_windows():
 
     X, at = _click_track()
     codec = MP3Codec(bitrate=24, frame_length=576).fit(X)
-    types, coefs, _ = codec._analyse(X)
-    types = types.reshape(len(X), -1)
+    types = codec._analyse(X)[0].reshape(len(X), -1)
     M = 288
     for row, sample in zip(types, at, strict=True):
         frames = np.flatnonzero(row == 2)
