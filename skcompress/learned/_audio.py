@@ -434,7 +434,15 @@ class SoundStreamCodec(LearnedCodec):
         }
 
     def _prepare_module_for_state(self, module, state):
-        module.set_codebooks(np.zeros(tuple(state["codebooks"].shape), dtype=np.float32))
+        books = state["codebooks"]
+        module.set_codebooks(np.zeros(tuple(books.shape), dtype=np.float32))
+        # states saved before the codebooks followed the encoder lack its moving averages:
+        # they restart from the codebooks, as set_codebooks starts them
+        state.setdefault("ema_counts", torch.ones(books.shape[:2], device=books.device))
+        state.setdefault("ema_sums", books.clone())
+        state.setdefault(
+            "idle", torch.zeros(books.shape[:2], dtype=torch.long, device=books.device)
+        )
 
     # -- fitting -----------------------------------------------------------
 
