@@ -13,18 +13,19 @@ from what a codec sends instead of from the waveform. Three codec routes:
 * SoundStream's quantizer, ``ResidualVQ`` codes of every MDCT frame (one code
   of 64 codewords per stage and frame), read as tokens by
   ``CodeEmbeddingClassifier``;
-* a whole codec, ``CELTCodec`` (Opus' CELT layer: coded band energies and
-  pyramid-VQ shapes of 20 ms MDCT frames) at 2, 4, 8 and 16 kbit/s, its
-  symbols (silence flag, coarse and fine band energies, pulses of each
-  frame) read by ``MDCTNetClassifier``, every symbol position a channel.
-  ``benchmarks/bench_learning.py`` reads them, and ``MP3Codec``'s symbols
-  the same way (its rate and distortion loops take too long for this
-  gallery), on all the clips.
+* two whole codecs at 2, 4, 8 and 16 kbit/s, ``CELTCodec`` (Opus' CELT
+  layer: coded band energies and pyramid-VQ shapes of 20 ms MDCT frames)
+  and ``MP3Codec`` (Layer III's loops: global gain, scale factors and
+  power-law quantized lines of 576-line granules, long or short), their
+  symbols (CELT: silence flag, coarse and fine band energies, pulses; MP3:
+  block type, gain, scale factors, lines) read by ``MDCTNetClassifier``,
+  every symbol position of a frame a channel. ``benchmarks/bench_learning.py``
+  reads them the same way, on all the clips.
 
 The baseline, drawn as a line, is the same network on a log spectrogram of
 the 16-bit PCM waveform (128 kbit/s). Rates are the payload of real
 bitstreams (:class:`~skcompress.codecs.Codec`, fitted on the training
-clips, coding the test clips; ``CELTCodec``'s own bitstreams, header
+clips, coding the test clips; the whole codecs' own bitstreams, header
 included); every clip lasts one second, so bits per clip
 are bits per second. The test voices are unseen: the split holds out whole
 voices (the ``settings`` field without speed and pitch), as
@@ -36,7 +37,7 @@ from scipy.signal import stft
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skcompress import MDCT, CELTCodec, PerceptualQuantizer, ResidualVQ
+from skcompress import MDCT, CELTCodec, MP3Codec, PerceptualQuantizer, ResidualVQ
 from skcompress.codecs import Codec
 from skcompress.datasets import load_spoken_digits
 from skcompress.nets import CodeEmbeddingClassifier, MDCTNetClassifier
@@ -112,26 +113,34 @@ for stages in (1, 2, 4):
     )
     rvq_points.append((f"{stages}x64", bits, accuracy))
 
+
 # %%
-# The symbols of a whole codec: CELT
-# ----------------------------------
-# The codec learns its energy model from every fifth training clip (to keep
-# the example quick), the network from the symbols of all of them.
-celt_points = []
-for kbps in (2, 4, 8, 16):
-    codec = CELTCodec(kbps, sample_rate=8000, full_scale=32768).fit(X_train[::5])
-    classifier = MDCTNetClassifier(compand="log", **training)
-    classifier.fit(codec.transform(X_train), y_train)
-    bits = np.mean([8 * len(s) for s in codec.compress(X_test)])
-    accuracy = classifier.score(codec.transform(X_test), y_test)
-    celt_points.append((f"{kbps} kbit/s", bits, accuracy))
+# The symbols of whole codecs: CELT and MP3
+# -----------------------------------------
+# Each codec learns its entropy models from every fifth training clip (to
+# keep the example quick), the network from the symbols of all of them.
+def whole_codec_points(make):
+    points = []
+    for kbps in (2, 4, 8, 16):
+        codec = make(kbps, sample_rate=8000, full_scale=32768).fit(X_train[::5])
+        classifier = MDCTNetClassifier(compand="log", **training)
+        classifier.fit(codec.transform(X_train), y_train)
+        bits = np.mean([8 * len(s) for s in codec.compress(X_test)])
+        accuracy = classifier.score(codec.transform(X_test), y_test)
+        points.append((f"{kbps} kbit/s", bits, accuracy))
+    return points
+
+
+celt_points = whole_codec_points(CELTCodec)
+mp3_points = whole_codec_points(MP3Codec)
 
 # %%
 # The table and the picture
 # -------------------------
 print(f"{'code':<18}{'kbit/s':>8}{'accuracy':>10}")
 print(f"{'PCM spectrogram':<18}{128.0:>8.1f}{baseline_accuracy:>10.1%}")
-for family, points in (("MDCT", mdct_points), ("RVQ", rvq_points), ("CELT", celt_points)):
+families = (("MDCT", mdct_points), ("RVQ", rvq_points), ("CELT", celt_points), ("MP3", mp3_points))
+for family, points in families:
     for name, bits, accuracy in points:
         print(f"{family + ' ' + name:<18}{bits / 1000:>8.2f}{accuracy:>10.1%}")
 
@@ -141,6 +150,7 @@ if plt is not None:
         ("MDCT symbols + MDCTNet", mdct_points),
         ("RVQ codes + CodeEmbedding", rvq_points),
         ("CELTCodec symbols + MDCTNet", celt_points),
+        ("MP3Codec symbols + MDCTNet", mp3_points),
     ):
         rates = [p[1] / 1000 for p in points]
         ax.plot(rates, [p[2] for p in points], "o-", label=label)
