@@ -27,9 +27,9 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     """Layer III's quantization and coding loops: signals to bytes at a bit rate, and back.
 
     Every frame of an :class:`~skcompress.MDCT` (sine window, ``frame_length
-    = 2 M``; 1152 gives MP3's 576-line granules) is quantized as Layer III
-    quantizes a long-block granule (ISO/IEC 11172-3, 2.4.3.4.7 and Annex
-    C):
+    = 2 M``; 1152 gives MP3's 576-line granules), or of three short MDCTs
+    (see Notes), is quantized as Layer III quantizes a granule (ISO/IEC
+    11172-3, 2.4.3.4.7 and Annex C):
 
     - the power-law quantizer ``ix = floor(|x / D_b| ** 0.75 + 0.4054)``,
       dequantized as ``sign(ix) |ix| ** (4/3) D_b``;
@@ -67,8 +67,8 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     range-code them in :meth:`compress`. Not Layer III's bitstream: no
     Huffman tables, no mixed blocks, no joint stereo, and the MDCT is
     applied to the signal directly (no polyphase filterbank; see Notes for
-    the blocks). A bitstream is a header byte, the signal's short frames as
-    a bit mask, the length of the long frames' part, the two range-coded
+    the blocks). A bitstream is a header byte, the length in bytes of the
+    long frames' part, a bit mask of the short frames, the two range-coded
     parts and a CRC-32.
 
     Parameters
@@ -332,9 +332,10 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         Returns
         -------
         strings : list of bytes
-            Per signal: a header byte, the bytes of the long frames' part, a
-            bit mask of the short frames, the long and the short frames'
-            symbols range-coded under their models, and a CRC-32.
+            Per signal: a header byte, the length in bytes of the long
+            frames' part, a bit mask of the short frames, the long and the
+            short frames' symbols range-coded under their models, and a
+            CRC-32.
         """
         P, F = self._positions(), self.n_frames_
         S = np.asarray(self.transform(X), dtype=np.int64).reshape(-1, F, P)
