@@ -22,7 +22,7 @@ read real bitstreams):
 
 Torch modules: :class:`GDN`, :class:`EntropyBottleneck`, :class:`BalleNet`,
 :class:`WaveletCodecNet`, :class:`SoundStreamEncoder`,
-:class:`SoundStreamDecoder`, :class:`SoundStreamNet`.
+:class:`SoundStreamDecoder`, :class:`SoundStreamISTFTDecoder`, :class:`SoundStreamNet`.
 """
 
 try:
@@ -42,6 +42,7 @@ from ._modules import (
     EntropyBottleneck,
     SoundStreamDecoder,
     SoundStreamEncoder,
+    SoundStreamISTFTDecoder,
     SoundStreamNet,
     WaveletCodecNet,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SoundStreamCodec",
     "SoundStreamDecoder",
     "SoundStreamEncoder",
+    "SoundStreamISTFTDecoder",
     "SoundStreamNet",
     "WaveformLoss",
     "WaveletCodecNet",

@@ -206,6 +206,13 @@ class SoundStreamCodec(LearnedCodec):
             Downsampling of each block: ``prod(strides)`` samples per frame.
         latent_dim : int in [1, 4096], default=32
             Length of a latent frame (the vectors the ResidualVQ codes).
+        decoder : {"convolutional", "istft"}, default="convolutional"
+            "convolutional": SoundStream's mirror-image decoder, transposed
+            convolutions up to the sample rate. "istft": Vocos's head, a
+            log-magnitude and phase spectrum per latent frame at the frame
+            rate, turned into samples by an inverse STFT
+            (:class:`~skcompress.learned.SoundStreamISTFTDecoder`); it trains
+            faster per epoch on a CPU.
         quantizer_dropout : bool, default=True
             Train the decoder on a random number of stages per signal.
         beam_size : int in [1, 1024], default=4
@@ -301,6 +308,7 @@ class SoundStreamCodec(LearnedCodec):
         "channels": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
         "strides": [tuple, list],
         "latent_dim": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
+        "decoder": [StrOptions({"convolutional", "istft"})],
         "quantizer_dropout": ["boolean"],
         "beam_size": [Interval(Integral, 1, MAX_BEAM_SIZE, closed="both")],
         "spectral_weight": [Interval(Real, 0, None, closed="left")],
@@ -323,6 +331,7 @@ class SoundStreamCodec(LearnedCodec):
         channels=16,
         strides=(2, 4, 5),
         latent_dim=32,
+        decoder="convolutional",
         quantizer_dropout=True,
         beam_size=4,
         spectral_weight=1.0,
@@ -351,6 +360,7 @@ class SoundStreamCodec(LearnedCodec):
         self.channels = channels
         self.strides = strides
         self.latent_dim = latent_dim
+        self.decoder = decoder
         self.quantizer_dropout = quantizer_dropout
         self.beam_size = beam_size
         self.spectral_weight = spectral_weight
@@ -422,6 +432,7 @@ class SoundStreamCodec(LearnedCodec):
             self.quantizer_dropout,
             ema_decay=self.ema_decay,
             reseed_after=self.reseed_after,
+            decoder=self.decoder,
         )
 
     def _criterion(self):

@@ -436,6 +436,49 @@ class SoundStreamDecoder(nn.Module):
         return self.layers(z)
 
 
+class SoundStreamISTFTDecoder(nn.Module):
+    """A decoder that predicts short-time spectra and inverts them (Vocos, Siuzdak 2023).
+
+    At the latent frame rate (no upsampling): a 7-tap convolution to
+    ``channels * 2 ** len(strides)`` channels, the residual units of
+    :class:`SoundStreamDecoder` (``dilations`` once per stride), then a 1 x 1
+    convolution to a log magnitude and a phase for each of the ``n_fft / 2 +
+    1`` bins of a Hann-windowed STFT of ``n_fft = 4 * prod(strides)`` hopping
+    by ``prod(strides)``; magnitudes are capped at ``1e3`` (the module's
+    signals are standardized). The inverse STFT gives ``prod(strides)``
+    samples per latent frame, as :class:`SoundStreamDecoder` does, for a
+    fraction of its work.
+
+    Examples
+    --------
+    >>> import torch
+    >>> SoundStreamISTFTDecoder(4, (2, 5), 6)(torch.zeros(1, 6, 4)).shape
+    torch.Size([1, 1, 40])
+    """
+
+    def __init__(self, channels, strides, latent_dim, dilations=(1, 3, 9)):
+        super().__init__()
+        self.hop = int(np.prod(strides))
+        self.n_fft = 4 * self.hop
+        width = channels * 2 ** len(strides)
+        layers = [nn.Conv1d(latent_dim, width, 7, padding=3)]
+        layers += [_ResidualUnit1d(width, d) for _ in strides for d in dilations]
+        layers += [nn.ELU(), nn.Conv1d(width, self.n_fft + 2, 1)]
+        self.layers = nn.Sequential(*layers)
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+
+    def forward(self, z):
+        out = self.layers(z)
+        # a centred STFT of T hops has T + 1 frames: the last one repeated
+        out = torch.cat([out, out[:, :, -1:]], dim=2)
+        bins = self.n_fft // 2 + 1
+        magnitude = torch.exp(out[:, :bins]).clamp(max=1e3)
+        spectrum = torch.polar(magnitude, out[:, bins:])
+        length = z.shape[-1] * self.hop
+        x = torch.istft(spectrum, self.n_fft, self.hop, window=self.window, length=length)
+        return x[:, None]
+
+
 class SoundStreamNet(nn.Module):
     """Encoder, residual vector quantizer (straight-through) and decoder.
 
@@ -453,6 +496,9 @@ class SoundStreamNet(nn.Module):
     ``reseed_after`` consecutive batches is re-seeded with a random residual
     of the batch. ``ema_decay=None``: the installed codebooks stay fixed.
 
+    ``decoder``: "convolutional", :class:`SoundStreamDecoder`; "istft",
+    :class:`SoundStreamISTFTDecoder`.
+
     Examples
     --------
     >>> import torch
@@ -460,14 +506,24 @@ class SoundStreamNet(nn.Module):
     >>> x_hat, commitment = net(torch.zeros(2, 1, 40))
     >>> x_hat.shape, float(commitment)
     (torch.Size([2, 1, 40]), 0.0)
+    >>> SoundStreamNet(4, (2, 5), 6, decoder="istft").decoder.n_fft
+    40
     """
 
     def __init__(
-        self, channels, strides, latent_dim, quantizer_dropout=True, ema_decay=None, reseed_after=8
+        self,
+        channels,
+        strides,
+        latent_dim,
+        quantizer_dropout=True,
+        ema_decay=None,
+        reseed_after=8,
+        decoder="convolutional",
     ):
         super().__init__()
         self.encoder = SoundStreamEncoder(channels, strides, latent_dim)
-        self.decoder = SoundStreamDecoder(channels, strides, latent_dim)
+        decoders = {"convolutional": SoundStreamDecoder, "istft": SoundStreamISTFTDecoder}
+        self.decoder = decoders[decoder](channels, strides, latent_dim)
         self.quantizer_dropout = bool(quantizer_dropout)
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.reseed_after = int(reseed_after)

@@ -98,7 +98,7 @@ def test_pickled(codec):
 
 def test_states_saved_before_the_moving_averages_still_load(codec):
     # the state of a codec pickled before its codebooks followed the encoder (no EMA
-    # buffers) loads, decodes as the codec did, and can train on
+    # buffers) loads and decodes as the codec did
     state = codec.__getstate__()
     module = dict(state["_net_state"]["module"])
     for key in ("ema_counts", "ema_sums", "idle"):
@@ -170,3 +170,19 @@ def test_stages_are_bounded_and_a_failed_fit_is_unfitted():
     assert not hasattr(codec, "net_")
     with pytest.raises(NotFittedError):
         codec.transform(tones())
+
+
+def test_istft_decoder_trains_and_codes_like_the_convolutional_one():
+    X = tones()
+    codec = SoundStreamCodec(2, 8, decoder="istft", pretrain_epochs=8, max_epochs=2, **TINY).fit(X)
+    assert type(codec.module_.decoder).__name__ == "SoundStreamISTFTDecoder"
+    loss = np.array(codec.net_.history[:, "train_loss"])
+    assert loss[1:8].min() < 0.9 * loss[0]
+    codes = codec.transform(X)
+    decoded = codec.inverse_transform(codes)
+    assert decoded.shape == X.shape and np.all(np.isfinite(decoded))
+    np.testing.assert_allclose(codec.decompress(codec.compress(X)), decoded)
+    loaded = pickle.loads(pickle.dumps(codec))
+    np.testing.assert_array_equal(loaded.inverse_transform(codes), decoded)
+    with pytest.raises(ValueError, match="decoder"):
+        SoundStreamCodec(decoder="wavenet").fit(X)
