@@ -212,7 +212,8 @@ class SoundStreamCodec(LearnedCodec):
             log-magnitude and phase spectrum per latent frame at the frame
             rate, turned into samples by an inverse STFT
             (:class:`~skcompress.learned.SoundStreamISTFTDecoder`); it trains
-            faster per epoch on a CPU.
+            faster per epoch on a CPU and wants a smaller ``lr`` (its
+            magnitudes are exponentiated).
         quantizer_dropout : bool, default=True
             Train the decoder on a random number of stages per signal.
         beam_size : int in [1, 1024], default=4
