@@ -190,27 +190,37 @@ class _ResidualBlock(nn.Module):
     same padding; the shortcut is the identity where the shape is kept, else
     a strided 1x1 convolution (ResNet's projection shortcut). ``stride``: an
     int or one per axis. Convolutions followed by batch normalization have
-    no bias (it would be cancelled).
+    no bias (it would be cancelled). Along an axis whose stride exceeds
+    ``kernel_size`` (a 1 x 1 block of stride 2) a strided convolution would
+    skip inputs, so there the strided convolution and the shortcut take a
+    kernel of the stride and tile the input (space to depth), the input
+    padded at the end to a multiple of the stride.
     """
 
     def __init__(self, in_channels, width, d, kernel_size, stride=1, batch_norm=False):
         super().__init__()
         conv, bias = _CONV[d], not batch_norm
-        pad = kernel_size // 2
-        self.conv1 = conv(in_channels, width, kernel_size, stride=stride, padding=pad, bias=bias)
-        self.norm1 = _BATCH_NORM[d](width) if batch_norm else nn.Identity()
-        self.conv2 = conv(width, width, kernel_size, padding=pad, bias=bias)
-        self.norm2 = _BATCH_NORM[d](width) if batch_norm else nn.Identity()
         strides = (stride,) * d if isinstance(stride, int) else tuple(stride)
+        tiled = [s > kernel_size for s in strides]
+        kernel = tuple(s if t else kernel_size for s, t in zip(strides, tiled, strict=True))
+        pad = tuple(0 if t else kernel_size // 2 for t in tiled)
+        self.tile = tuple(s if t else 1 for s, t in zip(strides, tiled, strict=True))
+        self.conv1 = conv(in_channels, width, kernel, stride=strides, padding=pad, bias=bias)
+        self.norm1 = _BATCH_NORM[d](width) if batch_norm else nn.Identity()
+        self.conv2 = conv(width, width, kernel_size, padding=kernel_size // 2, bias=bias)
+        self.norm2 = _BATCH_NORM[d](width) if batch_norm else nn.Identity()
         if in_channels != width or any(s != 1 for s in strides):
             self.shortcut = nn.Sequential(
-                conv(in_channels, width, 1, stride=stride, bias=bias),
+                conv(in_channels, width, self.tile, stride=strides, bias=bias),
                 _BATCH_NORM[d](width) if batch_norm else nn.Identity(),
             )
         else:
             self.shortcut = nn.Identity()
 
     def forward(self, x):
+        if any(t > 1 for t in self.tile):
+            ends = [(-n) % t for n, t in zip(x.shape[2:], self.tile, strict=True)]
+            x = F.pad(x, [p for end in reversed(ends) for p in (0, end)])
         out = F.relu(self.norm1(self.conv1(x)))
         return F.relu(self.norm2(self.conv2(out)) + self.shortcut(x))
 

@@ -338,3 +338,17 @@ def test_one_sample_and_two_stream_shapes_are_refused():
         JPEGNetClassifier(**SMALL).fit(streams, [0, 1])
     with pytest.raises(ValueError, match="Use JPEGNetClassifier"):
         BlockDCTNetClassifier(**QUICK).fit(streams, [0, 1])
+
+
+@pytest.mark.parametrize("kernel_size", [1, 3])
+def test_every_luma_block_reaches_the_output_whatever_the_kernel(kernel_size):
+    # a 1 x 1 kernel of stride 2 would read one luma block in four; the strided blocks tile
+    torch.manual_seed(0)
+    net = JPEGNet(4, 2, (3, 3), 5, widths=(4, 8), depth=1, kernel_size=kernel_size).eval()
+    x = torch.randn(16, 4 * 4 + 2, 3, 3, requires_grad=True)
+    net(x).sum().backward()
+    # (block in the MCU, channel, row, column), over the batch: no block is left out
+    luma = x.grad[:, :16].abs().sum(dim=0).reshape(4, 4, 3, 3)
+    assert torch.all(luma.sum(dim=1) > 0)
+    mcus = torch.randn(2, 18, 5, 7)  # odd grids keep their size: ceil, as with a 3 x 3 kernel
+    assert net(mcus).shape == (2, 5)
