@@ -436,6 +436,9 @@ class SoundStreamDecoder(nn.Module):
         return self.layers(z)
 
 
+_LOG_MAX_MAGNITUDE = float(np.log(1e3))
+
+
 class SoundStreamISTFTDecoder(nn.Module):
     """A decoder that predicts short-time spectra and inverts them (Vocos, Siuzdak 2023).
 
@@ -472,7 +475,8 @@ class SoundStreamISTFTDecoder(nn.Module):
         # a centred STFT of T hops has T + 1 frames: the last one repeated
         out = torch.cat([out, out[:, :, -1:]], dim=2)
         bins = self.n_fft // 2 + 1
-        magnitude = torch.exp(out[:, :bins]).clamp(max=1e3)
+        # capped in the log domain: exp's gradient would overflow before a cap after it
+        magnitude = torch.exp(out[:, :bins].clamp(max=_LOG_MAX_MAGNITUDE))
         spectrum = torch.polar(magnitude, out[:, bins:])
         length = z.shape[-1] * self.hop
         x = torch.istft(spectrum, self.n_fft, self.hop, window=self.window, length=length)
