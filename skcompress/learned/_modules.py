@@ -436,7 +436,7 @@ class SoundStreamDecoder(nn.Module):
         return self.layers(z)
 
 
-_LOG_MAX_MAGNITUDE = float(np.log(1e3))
+_LOG_MIN_MAGNITUDE, _LOG_MAX_MAGNITUDE = float(np.log(1e-6)), float(np.log(1e3))
 
 
 class SoundStreamISTFTDecoder(nn.Module):
@@ -447,8 +447,8 @@ class SoundStreamISTFTDecoder(nn.Module):
     :class:`SoundStreamDecoder` (``dilations`` once per stride), then a 1 x 1
     convolution to a log magnitude and a phase for each of the ``n_fft / 2 +
     1`` bins of a Hann-windowed STFT of ``n_fft = 4 * prod(strides)`` hopping
-    by ``prod(strides)``; magnitudes are capped at ``1e3`` (the module's
-    signals are standardized). The inverse STFT gives ``prod(strides)``
+    by ``prod(strides)``; magnitudes are kept within ``[1e-6, 1e3]`` (the
+    module's signals are standardized). The inverse STFT gives ``prod(strides)``
     samples per latent frame, as :class:`SoundStreamDecoder` does, for a
     fraction of its work.
 
@@ -475,8 +475,9 @@ class SoundStreamISTFTDecoder(nn.Module):
         # a centred STFT of T hops has T + 1 frames: the last one repeated
         out = torch.cat([out, out[:, :, -1:]], dim=2)
         bins = self.n_fft // 2 + 1
-        # capped in the log domain: exp's gradient would overflow before a cap after it
-        magnitude = torch.exp(out[:, :bins].clamp(max=_LOG_MAX_MAGNITUDE))
+        # bounded in the log domain: exp's gradient would overflow before a cap after it, and
+        # magnitudes that underflow to 0 make silent frames whose |STFT| has no gradient
+        magnitude = torch.exp(out[:, :bins].clamp(_LOG_MIN_MAGNITUDE, _LOG_MAX_MAGNITUDE))
         spectrum = torch.polar(magnitude, out[:, bins:])
         length = z.shape[-1] * self.hop
         x = torch.istft(spectrum, self.n_fft, self.hop, window=self.window, length=length)
