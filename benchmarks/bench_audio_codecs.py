@@ -40,7 +40,8 @@ passes 24 kbit/s (the peers) or the highest rate a peer reached (ours):
     full_scale=32768)``: its default average rate per clip (LAME's ABR).
 ``MP3Codec cbr``
     The same with ``rate_control="cbr"``: the standard's constant rate and
-    bit reservoir, the peer of LAME's CBR.
+    bit reservoir, the peer of LAME's CBR (on the shorter, ``--quick``
+    ladder of MP3Codec's settings).
 ``libopus CELT`` / ``libopus CELT, 8 kHz in``
     ``ffmpeg -c:a libopus -application lowdelay -b:a Rk`` (CELT only, 20 ms
     frames, VBR, R from 8 to 48): the clip resampled to 48 kHz

@@ -20,6 +20,8 @@ from ..transforms._psychoacoustic import _SFB_LONG, PsychoacousticModel
 _ROUNDING = 0.4054
 _IX_MAX = 8206  # big_values: 15 + 2**13 - 1 with linbits
 _SF_MAX = 15  # 4-bit scale factors of the first bands
+# |gain| beyond this dequantizes nothing finite (2 ** (gain / 4) leaves float64)
+_GAIN_LIMIT = 4096
 _TINY = 1e-30
 
 
@@ -91,8 +93,10 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         How frames share the bits: "abr", an average bit rate per signal
         with more bits where the perceptual entropy is higher (LAME's ABR);
         "cbr", Layer III's constant bits per frame, with the bit reservoir
-        when ``reservoir``. Either way a signal costs at most ``bitrate``
-        (beyond the side information of its frames, see Notes).
+        when ``reservoir``. Either way a signal costs at most ``frame_bits_
+        * n_frames_`` bits, ``bitrate`` over the ``n_frames_ * M`` samples
+        its frames cover (beyond the side information of its frames, see
+        Notes).
     max_iterations : int, default=8
         Passes of the outer (distortion) loop.
     block_switching : bool, default=True
@@ -122,7 +126,8 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
     band_edges_ : ndarray of int64
         Scale-factor band edges in MDCT bins.
     frame_bits_ : float
-        Bits per frame that the rate loop aims under.
+        Bits per frame at ``bitrate``: every frame's budget with "cbr", the
+        average share with "abr".
     n_frames_ : int
         Frames per signal.
     n_features_in_ : int
@@ -312,7 +317,25 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
                 "MP3Codec.inverse_transform: a frame's block type (its first symbol) must be 0 "
                 "(long), 1 (start), 2 (short) or 3 (stop), and 0 without block_switching."
             )
-        lines = self._dequantize(S)
+        B = len(self.band_edges_) - 1
+        gain, sf, ix = S[:, 1], S[:, 2 : 2 + B], S[:, 2 + B :]
+        if (
+            np.any(np.abs(gain) > _GAIN_LIMIT)
+            or np.any((sf < 0) | (sf > _SF_MAX))
+            or np.any(np.abs(ix) > _IX_MAX)
+        ):
+            raise ValueError(
+                f"MP3Codec.inverse_transform: symbols out of range (gains within "
+                f"+-{_GAIN_LIMIT}, scale factors 0 to {_SF_MAX}, lines within +-{_IX_MAX}): "
+                "they are not MP3Codec's (or are corrupted)."
+            )
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            lines = self._dequantize(S)
+        if not np.all(np.isfinite(lines)):
+            raise ValueError(
+                "MP3Codec.inverse_transform: the symbols dequantize beyond float64 (a gain too "
+                "large for its lines): they are not MP3Codec's (or are corrupted)."
+            )
         windowed = np.empty((len(S), 2 * M))
         for t in np.unique(types):
             rows = types == t
@@ -320,7 +343,8 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         windowed = windowed.reshape(n, self.n_frames_, 2 * M)
         # hop j of the signal: head of frame j plus tail of frame j - 1 (TDAC)
         hops = windowed[:, 1:, :M] + windowed[:, :-1, M:]
-        return np.ascontiguousarray(hops.reshape(n, -1)[:, : self.signal_shape_[0]])
+        hops = hops.reshape(n, (self.n_frames_ - 1) * M)
+        return np.ascontiguousarray(hops[:, : self.signal_shape_[0]])
 
     def compress(self, X):
         """Code every signal as its own bitstream.
@@ -337,6 +361,7 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             short frames' symbols range-coded under their models, and a
             CRC-32.
         """
+        check_is_fitted(self)
         P, F = self._positions(), self.n_frames_
         S = np.asarray(self.transform(X), dtype=np.int64).reshape(-1, F, P)
         strings = []
@@ -375,7 +400,10 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             head = -(-F // 8)
             if len(payload) < head + size:
                 raise ValueError(f"{name}: a bitstream is cut short.")
-            short = np.unpackbits(np.frombuffer(payload[:head], np.uint8))[:F].astype(bool)
+            bits = np.unpackbits(np.frombuffer(payload[:head], np.uint8)).astype(bool)
+            short = bits[:F]
+            if bits[F:].any() or (short.any() and not self.block_switching):
+                raise ValueError(f"{name}: a bitstream's mask of short frames is malformed.")
             parts = (payload[head : head + size], payload[head + size :])
             models = (self.entropy_model_, self.short_entropy_model_)
             for rows, part, model in zip((~short, short), parts, models, strict=True):
@@ -388,7 +416,7 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
             expected = _window_sequence(short[None])[0] if self.block_switching else 0
             if np.any(S[i, :, 0] != expected):
                 raise ValueError(f"{name}: the block types of a bitstream contradict its mask.")
-        return self.inverse_transform(S.reshape(len(strings), -1))
+        return self.inverse_transform(S.reshape(len(strings), F * P))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the symbols: ``f<frame>_block_type``, ``_gain``, ``_sf<band>``, ``_k<bin>``.

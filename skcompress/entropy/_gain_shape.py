@@ -17,8 +17,8 @@ class GainShapeModel(EntropyModel):
     Each vector's gain symbol is coded under one categorical distribution per
     vector position (:class:`CategoricalEntropyModel`, escapes included), and
     the codeword index of every non-silent vector as a uniform integer in
-    ``[0, codebook_size)``: ``log2 codebook_size`` bits, as CELT sends its
-    pyramid codewords (``ec_enc_uint``). Indices may be Python ints beyond
+    ``[0, V)``, ``V`` the codebook size of its band: ``log2 V`` bits, as CELT
+    sends its pyramid codewords (``ec_enc_uint``). Indices may be Python ints beyond
     int64 (object arrays), as ``PyramidVQ`` emits them for large codebooks.
 
     Parameters
@@ -78,13 +78,7 @@ class GainShapeModel(EntropyModel):
         -------
         self : GainShapeModel
         """
-        sizes = self._sizes()
         gains, _ = self._split(symbols, "fit")
-        if gains.shape[1] % len(sizes):
-            raise ValueError(
-                f"GainShapeModel.fit: {len(sizes)} codebook sizes (one per band) need a multiple "
-                f"of {len(sizes)} vectors per sample; got {gains.shape[1]}."
-            )
         self.n_vectors_ = gains.shape[1]
         self.gain_model_ = CategoricalEntropyModel().fit(gains)
         self._derived_changed()
@@ -122,7 +116,7 @@ class GainShapeModel(EntropyModel):
     def _fingerprint_arrays(self):
         return (
             np.array([self.gain_model_.fingerprint_]),
-            np.frombuffer(str(self.codebook_size).encode(), np.uint8),
+            np.frombuffer(self._sizes_text().encode(), np.uint8),
         )
 
     def _sizes(self):
@@ -138,6 +132,11 @@ class GainShapeModel(EntropyModel):
         if not sizes:
             raise ValueError("GainShapeModel: codebook_size is an empty sequence.")
         return [int(v) for v in sizes]
+
+    def _sizes_text(self):
+        """The sizes as text that numpy's printing cannot change (one size: as before)."""
+        sizes = self._sizes()
+        return str(sizes[0]) if len(sizes) == 1 else str(sizes)
 
     def _bands(self):
         """Per band: its vector columns' offset, digit alphabets, digit shifts and size."""
@@ -171,7 +170,12 @@ class GainShapeModel(EntropyModel):
             if largest < _INT64_LIMIT:
                 index = index.astype(np.int64)
         coded = gains > 0
-        if index.size and index.shape[1] % len(sizes) == 0:
+        if index.shape[1] % len(sizes):
+            raise ValueError(
+                f"GainShapeModel.{name}: {len(sizes)} codebook sizes (one per band) need a "
+                f"multiple of {len(sizes)} vectors per sample; got {index.shape[1]}."
+            )
+        if index.size:
             column_size = np.resize(np.array(sizes, dtype=object), index.shape[1])
             limit = column_size if largest >= _INT64_LIMIT else column_size.astype(np.int64)
             if np.any(index[coded] < 0) or np.any((index >= limit)[coded]):
@@ -249,8 +253,8 @@ class GainShapeModel(EntropyModel):
         Returns
         -------
         symbols : ndarray, shape (n_samples, 2 * n_vectors)
-            int64, or object (Python ints) when ``codebook_size > 2**63``, as
-            ``PyramidVQ.transform`` gives them.
+            int64, or object (Python ints) when a codebook size is at least
+            ``2**63``, as ``PyramidVQ.transform`` gives them.
         """
         payloads, _ = self._unpack_all(strings, shape, max_values)
         bands, B = self._bands()

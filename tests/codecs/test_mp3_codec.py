@@ -226,3 +226,35 @@ def test_block_switching_needs_frames_of_six():
     codec = MP3Codec(frame_length=256, block_switching=False).fit(_signals(n=2))
     S = np.asarray(codec.transform(_signals(n=1)))
     assert not S.reshape(codec.n_frames_, -1)[:, 0].any()  # long blocks only
+
+
+def test_symbols_out_of_range_and_malformed_streams_are_refused(fitted):
+    from sklearn.exceptions import NotFittedError
+
+    from skcompress.entropy import _coder
+
+    codec = fitted[1][8]
+    X = _signals(n=2, seed=4)
+    S = np.asarray(codec.transform(X), dtype=np.int64).reshape(2, codec.n_frames_, -1)
+    B = len(codec.band_edges_) - 1
+    for column, value in ((1, 2**62), (2, -1), (2, 16), (2 + B, 8207)):
+        bad = S.copy()
+        bad[0, 3, column] = value
+        with pytest.raises(ValueError, match="out of range"):
+            codec.inverse_transform(bad.reshape(2, -1))
+    bad = S.copy()
+    bad[0, 3, 1], bad[0, 3, 2 + B] = 4096, 8206  # in range, but beyond float64 together
+    with pytest.raises(ValueError, match="beyond float64"):
+        codec.inverse_transform(bad.reshape(2, -1))
+    # a resealed stream whose mask sets the padding bits past the last frame
+    strings = codec.compress(X)
+    (size,), payload = _coder.unpack(strings[0], _coder.KIND_MP3, 1, codec._fingerprint, "t")
+    head = -(-codec.n_frames_ // 8)  # the mask's last bit is padding: frame 8 head - 1
+    padded = payload[: head - 1] + bytes([payload[head - 1] | 1]) + payload[head:]
+    if codec.n_frames_ % 8:
+        forged = _coder.pack(_coder.KIND_MP3, [size], padded, codec._fingerprint)
+        with pytest.raises(ValueError, match="mask of short frames"):
+            codec.decompress([forged])
+    assert codec.decompress([]).shape == (0, X.shape[1])
+    with pytest.raises(NotFittedError):
+        MP3Codec().compress(X)
