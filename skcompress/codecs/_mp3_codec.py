@@ -516,16 +516,19 @@ class MP3Codec(TransformerMixin, PublicEstimatorMixin, BaseEstimator):
         bases = _bases(M, self.block_switching)
         coefs = frames @ bases[0]
         types = np.zeros(n * F, dtype=np.int64)
+        pe = _entropy(coefs, allowed)
         if self.block_switching:
             short_coefs = frames @ bases[2]
             short_allowed = self._short_thresholds(X)
-            short = _entropy(short_coefs, short_allowed) < _entropy(coefs, allowed)
-            types = _window_sequence(short.reshape(n, F)).reshape(-1)
+            short_pe = _entropy(short_coefs, short_allowed)
+            types = _window_sequence((short_pe < pe).reshape(n, F)).reshape(-1)
             coefs[types == 2] = short_coefs[types == 2]
             allowed[types == 2] = short_allowed[types == 2]
-            for t in (1, 3):
-                coefs[types == t] = frames[types == t] @ bases[t]
-        pe = _entropy(coefs, allowed)
+            pe[types == 2] = short_pe[types == 2]
+            for t in (1, 3):  # start and stop windows: their own lines and entropy
+                rows = types == t
+                coefs[rows] = frames[rows] @ bases[t]
+                pe[rows] = _entropy(coefs[rows], allowed[rows])
         return types, coefs, np.add.reduceat(allowed, self.band_edges_[:-1], axis=-1), pe
 
     def _short_thresholds(self, X):
